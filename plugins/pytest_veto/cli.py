@@ -1,0 +1,88 @@
+"""The ``pytest-veto`` command: data tools that run without pytest.
+
+Each subcommand is a thin wrapper over a plain function in its own module; heavy
+modules are imported only by the subcommand that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_veto import __version__
+
+#: Exit status for invalid input (argparse also uses 2 for usage errors).
+EXIT_INVALID = 2
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pytest_veto.pairs import check_pair_data
+
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            print(f"{path}: <file>: cannot read file: {exc.strerror}", file=sys.stderr)
+            status = EXIT_INVALID
+            continue
+        pairs, issues = check_pair_data(path, data)
+        for issue in issues:
+            print(issue, file=sys.stderr)
+        if issues:
+            status = EXIT_INVALID
+        else:
+            print(f"{path}: OK, {len(pairs)} pairs")
+    return status
+
+
+def _cmd_build_pairs(args: argparse.Namespace) -> int:
+    from pytest_veto.bbq import build_command
+
+    return build_command(Path(args.bbq), Path(args.out))
+
+
+def _cmd_fetch_bbq(args: argparse.Namespace) -> int:
+    from pytest_veto.fetch import fetch_command
+
+    return fetch_command(Path(args.to), base_url=args.base_url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pytest-veto`` command."""
+    parser = argparse.ArgumentParser(
+        prog="pytest-veto",
+        description="Data tools for the VETO release gate (run the gate itself with pytest).",
+    )
+    parser.add_argument("--version", action="version", version=f"pytest-veto {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check pair files against the VETO pair schema")
+    p.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines or official JSON file")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("build-pairs", help="build VETO pairs from a BBQ release folder")
+    p.add_argument("--bbq", required=True, metavar="DIR", help="folder with the BBQ *.jsonl files")
+    p.add_argument("--out", required=True, metavar="FILE", help="output JSON Lines file")
+    p.set_defaults(func=_cmd_build_pairs)
+
+    p = sub.add_parser("fetch-bbq", help="download the pinned BBQ release and verify SHA-256")
+    p.add_argument("--to", required=True, metavar="DIR", help="destination folder")
+    p.add_argument("--base-url", default=None, help="mirror serving the category files")
+    p.set_defaults(func=_cmd_fetch_bbq)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``pytest-veto`` and ``python -m pytest_veto``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return status

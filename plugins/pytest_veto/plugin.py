@@ -1,0 +1,1 @@
+"""pytest wiring for pytest-veto (filled by the gate)."""
