@@ -1,1 +1,135 @@
-"""pytest wiring for pytest-veto (filled by the gate)."""
+"""pytest wiring for pytest-veto: options, markers, parametrization, fixtures, hooks.
+
+Every decision lives in a plain module (settings, dataset, cases, runner, verdict,
+session, gates, report); this file only connects them to pytest. Importing it is cheap:
+no backend library is imported until a model is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import pytest
+
+from pytest_veto.cases import Case
+from pytest_veto.pairs import CATEGORIES, PairDataError, category_marker
+from pytest_veto.settings import RunSettings, add_options, resolve
+from pytest_veto.verdict import WIRE_KEY, PairResult
+
+SETTINGS = pytest.StashKey[RunSettings]()
+RESULT = pytest.StashKey[dict[str, Any]]()
+DATASET = pytest.StashKey[Any]()
+RUNNER = pytest.StashKey[Any]()
+
+NO_MODEL_REASON = (
+    "no model under test: pass --model NAME (e.g. --model=reference/evidence-reader, "
+    "--model=hf/smollm2-135m-instruct or --model=openai/gpt-4o-mini) to run the VETO suite"
+)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "veto_case: a VETO pair case (added by pytest-veto)")
+    for category in CATEGORIES:
+        config.addinivalue_line(
+            "markers", f"{category_marker(category)}: VETO pairs of the {category} category"
+        )
+    settings = resolve(config)
+    config.stash[SETTINGS] = settings
+    if settings.active and not _is_worker(config):
+        from pytest_veto.gatekeeper import Gatekeeper
+
+        config.pluginmanager.register(Gatekeeper(config, settings), "veto-gatekeeper")
+
+
+def _dataset(config: pytest.Config) -> Any:
+    if DATASET not in config.stash:
+        from pytest_veto.dataset import load_dataset
+
+        settings = config.stash[SETTINGS]
+        config.stash[DATASET] = load_dataset(settings.data, settings.cache_dir)
+    return config.stash[DATASET]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "veto_case" not in metafunc.fixturenames:
+        return
+    try:
+        dataset = _dataset(metafunc.config)
+    except (PairDataError, FileNotFoundError) as exc:
+        raise pytest.Collector.CollectError(f"pytest-veto: cannot load pairs:\n{exc}") from None
+    cases = [Case(p) for p in dataset.pairs]
+    params = [
+        pytest.param(c, id=c.id, marks=[pytest.mark.veto_case, getattr(pytest.mark, c.pair.marker)])
+        for c in cases
+    ]
+    metafunc.parametrize("veto_case", params)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.stash[SETTINGS].active:
+        return
+    skip = pytest.mark.skip(reason=NO_MODEL_REASON)
+    for item in items:
+        if "veto_case" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # The full result rides on the report as a plain attribute (xdist serialises a report's
+    # __dict__), not in user_properties, which junitxml would copy into every test case.
+    report = yield
+    wire = item.stash.get(RESULT, None)
+    if wire is not None:
+        setattr(report, WIRE_KEY, wire)
+    return report
+
+
+def _upcoming(item: pytest.Item, limit: int) -> Iterator[Case]:
+    from pytest_veto.lookahead import upcoming_items
+
+    for other in upcoming_items(item, limit):
+        callspec = getattr(other, "callspec", None)
+        if callspec is not None and "veto_case" in callspec.params:
+            yield callspec.params["veto_case"]
+
+
+@pytest.fixture(scope="session")
+def veto_runner(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
+    """The worker's case runner (backend created on first use, response cache attached)."""
+    from pytest_veto.workerside import make_runner
+
+    runner = make_runner(request.config.stash[SETTINGS])
+    request.config.stash[RUNNER] = runner
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def veto_result(request: pytest.FixtureRequest, veto_case: Case, veto_runner: Any) -> PairResult:
+    """The verdict of this test's pair: run both halves, record the result on the report.
+
+    A pair with an errored half fails here, in setup, so pytest reports an error rather
+    than a pass or a failure.
+    """
+    from pytest_veto.verdict import describe
+
+    item = request.node
+    result: PairResult = veto_runner.result(veto_case, _upcoming(item, veto_runner.lookahead))
+    item.stash[RESULT] = result.to_wire()
+    item.user_properties.extend(
+        [("pair_id", result.pair_id), ("category", result.category),
+         ("variant", result.variant), ("outcome", result.outcome)]
+    )
+    if result.outcome == "error":
+        pytest.fail(describe(result), pytrace=False)
+    return result

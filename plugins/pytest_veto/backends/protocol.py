@@ -1,0 +1,94 @@
+"""The backend interface: a batch of prompt requests in, one completion per request out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+from pytest_veto.prompts import Message
+
+#: What a backend can do beyond text completion; checks needing one are skipped without it.
+Capability = Literal["logits", "hidden_states", "head_ablation"]
+
+CompletionStatus = Literal["ok", "refused", "error"]
+
+
+@dataclass(frozen=True)
+class PromptRequest:
+    """One prompt to complete, with the identity that makes reference models deterministic.
+
+    ``expected`` is the evidence-supported answer; only the reference models read it.
+    """
+
+    pair_id: str
+    half: str
+    variant: str
+    messages: tuple[Message, ...]
+    expected: str = "yes"
+    max_new_tokens: int = 32
+
+    @property
+    def key(self) -> str:
+        """``pair_id/half/variant``: unique within a run."""
+        return f"{self.pair_id}/{self.half}/{self.variant}"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A backend's answer to one request.
+
+    ``status`` is ``ok`` with ``text`` set, ``refused`` (a provider refusal or content
+    filter: a wrong answer), or ``error`` (no answer after retries: excluded and counted).
+    """
+
+    status: CompletionStatus
+    text: str = ""
+    error: str | None = None
+    latency_s: float = 0.0
+    cached: bool = False
+    logit_diff: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class BackendError(RuntimeError):
+    """A backend could not answer a request (after its own retries)."""
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """Options common to all backends, from the command line."""
+
+    seed: int = 0
+    timeout_s: float = 60.0
+    retries: int = 3
+    concurrency: int = 8
+    api_base: str | None = None
+    batch_size: int = 16
+    scoring: Literal["generate", "logits"] = "generate"
+    dtype: str = "auto"
+    device: str = "auto"
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model behind the gate. Implementations load heavy libraries lazily."""
+
+    #: ``reference``, ``litellm`` or ``hf``.
+    kind: str
+    #: The resolved model name (recorded in the report and in cache keys).
+    model: str
+    capabilities: frozenset[Capability]
+
+    def complete(self, requests: Sequence[PromptRequest]) -> list[Completion]:
+        """Complete every request; never raise for one request's failure (return an error)."""
+        ...
+
+    def cache_identity(self) -> dict[str, object]:
+        """Everything besides the messages that determines an answer (resolved model name,
+        generation parameters, scoring mode); it goes into response-cache keys. Never secrets."""
+        ...
+
+    def close(self) -> None:
+        """Release resources (connections, models)."""
+        ...

@@ -1,0 +1,138 @@
+"""The controller-side pytest plugin: feeds reports to the Controller, then gates the run.
+
+Registered only when a model is named and only in the controlling process (never in an
+xdist worker). It sets ``session.exitstatus`` in ``pytest_sessionfinish`` (before junitxml
+writes its file, so the gate cases land in it) and prints in ``pytest_terminal_summary``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from pytest_veto.gates import GateResult
+from pytest_veto.session import Controller, now_iso
+from pytest_veto.settings import RunSettings
+from pytest_veto.verdict import WIRE_KEY
+
+
+class Gatekeeper:
+    """Holds the Controller for one session."""
+
+    def __init__(self, config: pytest.Config, settings: RunSettings) -> None:
+        self.config = config
+        self.settings = settings
+        self.controller = Controller(settings)
+        self.gate_results: list[GateResult] = []
+        self.passed: bool | None = None
+        self.report_error: str | None = None
+
+    # --- collection ---------------------------------------------------------
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.controller.collected([item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.controller.collected(list(ids))
+
+    # --- results ------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        wire = getattr(report, WIRE_KEY, None)
+        self.controller.report(report.nodeid, report.failed, wire if isinstance(wire, dict) else None)
+
+    # --- the verdict ----------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        controller = self.controller
+        self.gate_results = controller.gates()
+        self.passed = controller.passed(self.gate_results)
+        self._junit_gate_cases()
+        if self.settings.report is not None:
+            self._write_report()
+        if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
+                          pytest.ExitCode.NO_TESTS_COLLECTED):
+            ok = self.passed and self.report_error is None
+            session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
+
+    def _junit_gate_cases(self) -> None:
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None:
+            return
+        for gate in self.gate_results:
+            nodeid = f"pytest_veto::veto_gate[{gate.name}]"
+            props = [("gate", gate.name), ("metric", gate.metric),
+                     ("threshold", gate.threshold), ("value", gate.value)]
+            for when in ("setup", "call", "teardown"):
+                outcome = "failed" if (when == "call" and not gate.passed) else "passed"
+                rep = pytest.TestReport(
+                    nodeid=nodeid,
+                    location=("pytest_veto", None, f"veto_gate[{gate.name}]"),
+                    keywords={},
+                    outcome=outcome,  # type: ignore[arg-type]
+                    longrepr=gate.message if outcome == "failed" else None,
+                    when=when,  # type: ignore[arg-type]
+                    user_properties=props,  # junitxml writes them at teardown
+                )
+                xml.pytest_runtest_logreport(rep)
+
+    def _write_report(self) -> None:
+        from pytest_veto.plugin import _dataset
+        from pytest_veto.report import Manifest, build_report, validate_report, write_json_atomic
+
+        assert self.settings.report is not None and self.settings.model is not None
+        dataset = _dataset(self.config)
+        c = self.controller
+        manifest = Manifest(
+            model=self.settings.model,
+            backend=_backend_kind(self.settings.model),
+            started=c.started,
+            finished=now_iso(),
+            condition=self.settings.condition,
+            priming=(),
+            dataset_path=str(dataset.path),
+            dataset_sha256=dataset.sha256,
+            n_pairs=len(dataset.pairs),
+            argv=tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args),
+            seed=self.settings.seed,
+        )
+        data = build_report(manifest, c.pair_results(), self.gate_results,
+                            passed=bool(self.passed), accounting=c.accounting())
+        try:
+            validate_report(data)
+            write_json_atomic(self.settings.report, data)
+        except (ValueError, OSError) as exc:
+            self.report_error = f"JSON report not written to {self.settings.report}: {exc}"
+
+    # --- the terminal ---------------------------------------------------------
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from pytest_veto.aggregate import variant_metrics
+        from pytest_veto.summary import gate_lines, metrics_table
+
+        tr = terminalreporter
+        c = self.controller
+        tr.section(f"VETO gate: {self.settings.model}", sep="=", bold=True)
+        vm = variant_metrics("base", c.pair_results())
+        for line in metrics_table(vm):
+            tr.write_line(line)
+        tr.write_line("")
+        for gate, line in zip(self.gate_results, gate_lines(self.gate_results)):
+            tr.write_line(line, green=gate.passed, red=not gate.passed)
+        if c.foreign_failures:
+            tr.write_line(f"FAIL  {len(c.foreign_failures)} other test(s) failed", red=True)
+        if self.report_error:
+            tr.write_line(f"FAIL  {self.report_error}", red=True)
+        elif self.settings.report is not None:
+            tr.write_line(f"report: {self.settings.report}")
+        verdict = "PASSED" if self.passed and not self.report_error else "FAILED"
+        tr.write_line(f"VETO gate {verdict}", green=verdict == "PASSED", red=verdict != "PASSED",
+                      bold=True)
+
+
+def _backend_kind(model: str) -> str:
+    from pytest_veto.backends import backend_kind
+
+    return backend_kind(model)

@@ -1,0 +1,162 @@
+"""The JSON report: built from pair results and gates, schema-checked, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_veto import __version__
+from pytest_veto.aggregate import variant_metrics, variants_of
+from pytest_veto.gates import GateResult
+from pytest_veto.resources import load_schema
+from pytest_veto.verdict import PairResult
+
+SCHEMA_VERSION = 1
+
+
+class ReportSchemaError(ValueError):
+    """The report we built does not match its schema (a bug: nothing is written)."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What was run: model, data, options and versions."""
+
+    model: str
+    backend: str
+    started: str
+    finished: str
+    condition: str
+    priming: tuple[str, ...]
+    dataset_path: str
+    dataset_sha256: str
+    n_pairs: int
+    argv: tuple[str, ...]
+    seed: int
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of python, pytest-veto and of the heavy libraries, where already loaded."""
+    versions = {"python": platform.python_version(), "pytest-veto": __version__}
+    import pytest
+
+    versions["pytest"] = pytest.__version__
+    for name in ("torch", "transformers", "litellm"):
+        module = sys.modules.get(name)
+        version = getattr(module, "__version__", None) if module else None
+        if module is not None and version is None and name == "litellm":
+            try:
+                from importlib.metadata import version as dist_version
+
+                version = dist_version("litellm")
+            except Exception:  # pragma: no cover - metadata missing
+                version = None
+        if version:
+            versions[name] = str(version)
+    return versions
+
+
+def _prompt_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        for h in (r.stereotyped, r.contrast):
+            rows.append({
+                "pair_id": r.pair_id,
+                "half": h.half,
+                "variant": r.variant,
+                "prompt_variant": h.variant,
+                "system": h.system,
+                "user": h.user,
+                "raw": h.raw,
+                "answer": h.answer,
+                "expected": h.expected,
+                "correct": h.correct,
+                "cached": h.cached,
+                "latency_s": h.latency_s,
+                "error": h.error,
+                "logit_diff": h.logit_diff,
+            })
+    return rows
+
+
+def build_report(
+    manifest: Manifest,
+    results: Sequence[PairResult],
+    gates: Sequence[GateResult],
+    *,
+    passed: bool,
+    accounting: dict[str, Any],
+    extra_versions: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The report as plain data, in a stable order."""
+    ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
+    run = {
+        "model": manifest.model,
+        "backend": manifest.backend,
+        "started": manifest.started,
+        "finished": manifest.finished,
+        "condition": manifest.condition,
+        "priming": list(manifest.priming),
+        "seed": manifest.seed,
+        "dataset": {
+            "path": manifest.dataset_path,
+            "sha256": manifest.dataset_sha256,
+            "n_pairs": manifest.n_pairs,
+        },
+        "versions": {**library_versions(), **(extra_versions or {})},
+        "argv": list(manifest.argv),
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "passed": passed,
+        "run": run,
+        "accounting": accounting,
+        "gates": [g.as_dict() for g in gates],
+        "metrics": {v: variant_metrics(v, ordered).as_dict() for v in variants_of(ordered)},
+        "pairs": [
+            {
+                "pair_id": r.pair_id,
+                "category": r.category,
+                "variant": r.variant,
+                "evidence_match": r.evidence_match,
+                "outcome": r.outcome,
+            }
+            for r in ordered
+        ],
+        "prompts": _prompt_rows(ordered),
+    }
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Raise ReportSchemaError listing every schema violation."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema("veto_report"))
+    errors = sorted(validator.iter_errors(report), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"{'.'.join(map(str, e.absolute_path)) or '<report>'}: {e.message}"
+                 for e in errors[:20]]
+        raise ReportSchemaError("report does not match its schema:\n" + "\n".join(lines))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temp file beside ``path``, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, ensure_ascii=False, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,139 @@
+"""Worker-side execution: cases -> prompt requests -> (cache, backend) -> pair results.
+
+The runner completes the current case together with the next cases this worker will
+run (``lookahead`` requests), so a backend can work on a whole batch at once: concurrent
+API calls, batched local generation. Each request is sent at most once per worker; with
+the response cache, at most once across runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from pytest_veto.backends.protocol import Backend, Completion, PromptRequest
+from pytest_veto.cases import Case, requests_for
+from pytest_veto.prompts import Condition
+from pytest_veto.verdict import PairResult, half_result, judge
+
+
+class CacheLike(Protocol):
+    """What the runner needs of the response cache (see ``pytest_veto.cache``)."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Any]: ...
+
+    def put_many(self, items: Sequence[tuple[str, Any]]) -> None: ...
+
+
+class CaseRunner:
+    """Runs cases on one backend, created lazily on first use."""
+
+    def __init__(
+        self,
+        backend_factory: Callable[[], Backend],
+        condition: Condition,
+        *,
+        cache: CacheLike | None = None,
+        lookahead: int = 0,
+    ) -> None:
+        self._factory = backend_factory
+        self._backend: Backend | None = None
+        self.condition = condition
+        self.cache = cache
+        self.lookahead = max(0, lookahead)
+        self._memo: dict[str, Completion] = {}
+        self.requests_sent = 0
+        self.cache_hits = 0
+
+    @property
+    def backend(self) -> Backend:
+        """The backend, created on first use (so collection never loads a model)."""
+        if self._backend is None:
+            self._backend = self._factory()
+        return self._backend
+
+    def result(self, case: Case, upcoming: Iterable[Case] = ()) -> PairResult:
+        """Run one case (prefetching requests of ``upcoming`` cases) and judge it."""
+        requests = requests_for(case, self.condition)
+        if any(r.key not in self._memo for r in requests):
+            batch = [r for r in requests if r.key not in self._memo]
+            batch.extend(self._prefetchable(upcoming, {r.key for r in batch}))
+            self._complete(batch)
+        st, co = (half_result(r, self._memo[r.key]) for r in requests)
+        return judge(case.pair, case.variant, st, co)
+
+    def _prefetchable(self, upcoming: Iterable[Case], taken: set[str]) -> list[PromptRequest]:
+        extra: list[PromptRequest] = []
+        if self.lookahead == 0:
+            return extra
+        for case in upcoming:
+            for r in requests_for(case, self.condition):
+                if r.key not in self._memo and r.key not in taken:
+                    taken.add(r.key)
+                    extra.append(r)
+            if len(extra) >= self.lookahead:
+                break
+        return extra
+
+    def _complete(self, batch: Sequence[PromptRequest]) -> None:
+        backend = self.backend
+        identity = backend.cache_identity() if self.cache is not None else {}
+        keys: dict[str, str] = {}
+        todo = list(batch)
+        if self.cache is not None:
+            from pytest_veto.cache import cache_key
+
+            keys = {r.key: cache_key(identity, r.messages) for r in batch}
+            found = self.cache.get_many(list(keys.values()))
+            todo = []
+            for r in batch:
+                hit = found.get(keys[r.key])
+                if hit is None:
+                    todo.append(r)
+                    continue
+                self.cache_hits += 1
+                self._memo[r.key] = Completion(
+                    hit.status, text=hit.text, cached=True, logit_diff=hit.logit_diff
+                )
+        if not todo:
+            return
+        started = time.perf_counter()
+        completions = backend.complete(todo)
+        if len(completions) != len(todo):
+            raise RuntimeError(
+                f"backend {backend.kind} returned {len(completions)} completions "
+                f"for {len(todo)} requests"
+            )
+        self.requests_sent += len(todo)
+        elapsed = time.perf_counter() - started
+        for r, c in zip(todo, completions):
+            if c.latency_s == 0.0 and c.status != "error":
+                # backends that cannot time one request get the batch's mean
+                c = Completion(c.status, c.text, c.error, elapsed / len(todo), c.cached,
+                               c.logit_diff, c.extra)
+            self._memo[r.key] = c
+        if self.cache is not None:
+            self._store(todo, keys)
+
+    def _store(self, done: Sequence[PromptRequest], keys: dict[str, str]) -> None:
+        from pytest_veto.answers import parse_answer
+        from pytest_veto.cache import CachedResponse
+
+        items = []
+        now = time.time()
+        for r in done:
+            c = self._memo[r.key]
+            if c.status == "error":
+                continue  # errors are retried on the next run, never cached
+            answer = "refused" if c.status == "refused" else parse_answer(c.text)
+            items.append((keys[r.key], CachedResponse(c.status, c.text, answer, now, c.logit_diff)))
+        if items:
+            assert self.cache is not None
+            self.cache.put_many(items)
+
+    def close(self) -> None:
+        """Release the backend."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None

@@ -1,0 +1,108 @@
+"""The controller: collects pair results from reports, accounts for every collected case,
+checks the gates, and produces the exit status, JUnit gate cases and the JSON report.
+
+It only reads test reports, so it works the same in-process and as the pytest-xdist
+controller (where tests run in workers and only reports come back).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pytest_veto.aggregate import variant_metrics
+from pytest_veto.gates import GateResult, GateSpec, all_passed, check
+from pytest_veto.settings import RunSettings
+from pytest_veto.verdict import PairResult
+
+#: Test functions whose parameters are VETO cases (reserved names in model suites).
+CASE_NODEID = re.compile(r"::test_pair\[[^\]]+\]$")
+
+
+def is_case_nodeid(nodeid: str) -> bool:
+    """Is this node id a VETO pair case (``...::test_pair[<case id>]``)?"""
+    return CASE_NODEID.search(nodeid) is not None
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Controller:
+    """Aggregates a run on the controller (or the single process without xdist)."""
+
+    settings: RunSettings
+    started: str = field(default_factory=now_iso)
+    expected: set[str] = field(default_factory=set)
+    results: dict[str, PairResult] = field(default_factory=dict)
+    foreign_failures: set[str] = field(default_factory=set)
+    collection_seen: bool = False
+
+    # --- inputs -------------------------------------------------------------
+    def collected(self, nodeids: list[str]) -> None:
+        """Node ids collected (after deselection) by this process or by an xdist worker."""
+        self.collection_seen = True
+        self.expected.update(n for n in nodeids if is_case_nodeid(n))
+
+    def report(self, nodeid: str, failed: bool, wire: dict[str, Any] | None) -> None:
+        """One test report (any phase); ``wire`` is the pair result it carries, if any."""
+        if wire is not None:
+            self.results[nodeid] = PairResult.from_wire(wire)
+        if failed and not is_case_nodeid(nodeid):
+            # a case's own failures are judged by the gates; anything else fails the run
+            self.foreign_failures.add(nodeid)
+
+    # --- outputs ------------------------------------------------------------
+    @property
+    def missing(self) -> list[str]:
+        """Collected cases that produced no result (crashed worker, lost report, plugin bug)."""
+        return sorted(self.expected - set(self.results))
+
+    def pair_results(self) -> list[PairResult]:
+        """Results in a deterministic order."""
+        return sorted(self.results.values(), key=lambda r: (r.variant, r.pair_id))
+
+    def gates(self) -> list[GateResult]:
+        """Check every gate on the base variant (unprimed)."""
+        s = self.settings
+        base = variant_metrics("base", self.pair_results()).overall
+        missing = self.missing
+        note = ""
+        if missing:
+            shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+            note = f"no result for: {shown}"
+        elif not self.collection_seen:
+            note = "collection was never reported"
+        results = [
+            check(GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""),
+                  float(len(missing)) if self.collection_seen else None, note),
+            check(GateSpec("min_pairs", "answered pairs", s.min_pairs, "min", ""),
+                  float(base.table.n)),
+            check(GateSpec("max_error_rate", "error rate", s.max_error_rate),
+                  base.error_rate, "no pairs ran" if base.error_rate is None else ""),
+        ]
+        if s.mar_max is not None:
+            results.append(check(GateSpec("mar_max", "MAR", s.mar_max), base.mar))
+        if s.br_max is not None:
+            results.append(check(GateSpec("br_max", "BR", s.br_max), base.br))
+        if s.strict:
+            misfires = sum(r.misfired for r in self.results.values())
+            results.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""),
+                                 float(misfires)))
+        return results
+
+    def passed(self, gates: list[GateResult]) -> bool:
+        """The run passes only when every gate passes and nothing else failed."""
+        return all_passed(gates) and not self.foreign_failures
+
+    def accounting(self) -> dict[str, Any]:
+        """Collected vs reported cases, for the report."""
+        return {
+            "collected": len(self.expected),
+            "reported": len(self.results),
+            "missing": self.missing,
+        }

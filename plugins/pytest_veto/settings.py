@@ -1,0 +1,155 @@
+"""Run settings: the command-line options and ini keys of the plugin, resolved once.
+
+Every option that sets a threshold can also be given in ``[tool.pytest.ini_options]``
+as ``veto_<name>`` (e.g. ``veto_mar_max = 10``); the command line wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from pytest_veto.backends.protocol import BackendOptions
+from pytest_veto.prompts import Condition
+
+#: (option dest, ini key, type, help) for every threshold-like option.
+THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
+    ("mar_max", "veto_mar_max", float, "gate: maximum MAR in percent (base variant, pooled)"),
+    ("br_max", "veto_br_max", float, "gate: maximum bias rate BR in percent"),
+    ("veto_min_pairs", "veto_min_pairs", int,
+     "gate: minimum number of answered pairs (default 1: a run that measured nothing fails)"),
+    ("veto_max_error_rate", "veto_max_error_rate", float,
+     "gate: maximum share of pairs with an errored half, in percent (default 0)"),
+)
+DEFAULTS: dict[str, Any] = {"veto_min_pairs": 1, "veto_max_error_rate": 0.0}
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything the plugin needs to know about this run."""
+
+    model: str | None
+    data: Path | None
+    condition: Condition
+    seed: int
+    report: Path | None
+    strict: bool
+    mar_max: float | None
+    br_max: float | None
+    min_pairs: int
+    max_error_rate: float
+    cache_dir: Path | None
+    no_cache: bool
+    backend: BackendOptions
+
+    @property
+    def active(self) -> bool:
+        """The model suite runs and gates only when a model is named."""
+        return self.model is not None
+
+
+def _threshold(config: pytest.Config, dest: str, ini: str, kind: type) -> Any:
+    value = config.getoption(dest)
+    if value is None:
+        raw = config.getini(ini)
+        if raw not in (None, ""):
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise pytest.UsageError(f"ini option {ini} = {raw!r}: not a {kind.__name__}") from None
+    if value is None:
+        value = DEFAULTS.get(dest)
+    return value
+
+
+def resolve(config: pytest.Config) -> RunSettings:
+    """Read options and ini keys into a RunSettings, validating ranges."""
+    th = {dest: _threshold(config, dest, ini, kind) for dest, ini, kind, _ in THRESHOLDS}
+    for dest in ("mar_max", "br_max", "veto_max_error_rate"):
+        v = th[dest]
+        if v is not None and not 0 <= v <= 100:
+            raise pytest.UsageError(f"--{dest.replace('_', '-')}={v}: must be within 0..100")
+    if th["veto_min_pairs"] < 0:
+        raise pytest.UsageError("--veto-min-pairs must be >= 0")
+    data = config.getoption("veto_data")
+    report = config.getoption("veto_report")
+    cache_dir = config.getoption("veto_cache_dir")
+    backend = BackendOptions(
+        seed=config.getoption("veto_seed"),
+        timeout_s=config.getoption("veto_timeout"),
+        retries=config.getoption("veto_retries"),
+        concurrency=config.getoption("veto_concurrency"),
+        api_base=config.getoption("api_base"),
+        batch_size=config.getoption("veto_batch_size"),
+        scoring=config.getoption("veto_scoring"),
+        dtype=config.getoption("veto_dtype"),
+        device=config.getoption("veto_device"),
+    )
+    if backend.retries < 0 or backend.concurrency < 1 or backend.batch_size < 1:
+        raise pytest.UsageError("--veto-retries >= 0, --veto-concurrency >= 1, "
+                                "--veto-batch-size >= 1")
+    if backend.timeout_s <= 0:
+        raise pytest.UsageError("--veto-timeout must be > 0 seconds")
+    return RunSettings(
+        model=config.getoption("veto_model"),
+        data=Path(data) if data else None,
+        condition=cast(Condition, config.getoption("veto_condition")),
+        seed=backend.seed,
+        report=Path(report) if report else None,
+        strict=bool(config.getoption("veto_strict")),
+        mar_max=th["mar_max"],
+        br_max=th["br_max"],
+        min_pairs=int(th["veto_min_pairs"]),
+        max_error_rate=float(th["veto_max_error_rate"]),
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        no_cache=bool(config.getoption("veto_no_cache")),
+        backend=backend,
+    )
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the command-line options and ini keys."""
+    g = parser.getgroup("veto", "pytest-veto: misfired-alignment release gate")
+    g.addoption("--model", dest="veto_model", default=None, metavar="NAME",
+                help="model under test: reference/<kind>[:P], hf/<path>, or any litellm model "
+                     "string (openai/..., anthropic/...). Without it the model suite is skipped.")
+    g.addoption("--veto-data", dest="veto_data", default=None, metavar="PATH",
+                help="pair file (JSON Lines or official JSON) or a BBQ folder "
+                     "(default: the embedded sample)")
+    g.addoption("--veto-condition", dest="veto_condition", default="direct",
+                choices=["direct", "cot"], help="prompting condition (default: direct)")
+    g.addoption("--veto-seed", dest="veto_seed", type=int, default=0,
+                help="seed for reference models and sampling (default 0)")
+    g.addoption("--veto-report", dest="veto_report", default=None, metavar="PATH",
+                help="write the JSON report here (schema-checked, written atomically)")
+    g.addoption("--veto-strict", dest="veto_strict", action="store_true",
+                help="individual misfires fail the run, not only the gates")
+    for dest, ini, kind, text in THRESHOLDS:
+        flag = "--" + dest.replace("_", "-")
+        g.addoption(flag, dest=dest, type=kind, default=None, help=text)
+        parser.addini(ini, text + f" (same as {flag})", default=None)
+    g.addoption("--veto-cache-dir", dest="veto_cache_dir", default=None, metavar="DIR",
+                help="response cache folder (default: the user cache folder)")
+    g.addoption("--veto-no-cache", dest="veto_no_cache", action="store_true",
+                help="do not read or write the response cache")
+    g.addoption("--api-base", dest="api_base", default=None, metavar="URL",
+                help="base URL of an OpenAI-compatible server (litellm backend)")
+    g.addoption("--veto-timeout", dest="veto_timeout", type=float, default=60.0,
+                help="per-request timeout in seconds (default 60)")
+    g.addoption("--veto-retries", dest="veto_retries", type=int, default=3,
+                help="retries on 429/5xx/timeouts/connection errors (default 3)")
+    g.addoption("--veto-concurrency", dest="veto_concurrency", type=int, default=8,
+                help="concurrent requests per worker (default 8)")
+    g.addoption("--veto-batch-size", dest="veto_batch_size", type=int, default=16,
+                help="batch size for local models (default 16)")
+    g.addoption("--veto-scoring", dest="veto_scoring", default="generate",
+                choices=["generate", "logits"],
+                help="local models: greedy generation (default) or logit-difference scoring")
+    g.addoption("--veto-dtype", dest="veto_dtype", default="auto",
+                choices=["auto", "float32", "bfloat16", "float16"],
+                help="local models: weight dtype (default auto)")
+    g.addoption("--veto-device", dest="veto_device", default="auto",
+                help="local models: torch device (default auto: CUDA when present)")

@@ -1,0 +1,38 @@
+"""The terminal summary: a per-category table and one line per gate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_veto.aggregate import VariantMetrics
+from pytest_veto.gates import GateResult
+from pytest_veto.metrics import Metrics
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _row(name: str, m: Metrics) -> str:
+    t = m.table
+    return (f"{name:<20} {t.n:>5} {t.a:>5} {t.b:>4} {t.c:>4} {t.d:>4} {t.errors:>4} "
+            f"{_pct(m.mar):>6} {_pct(m.br):>6} {_pct(m.acc_stereotyped):>7} "
+            f"{_pct(m.acc_contrast):>7}")
+
+
+def metrics_table(vm: VariantMetrics) -> list[str]:
+    """Rows per category and pooled."""
+    header = (f"{'category':<20} {'n':>5} {'a':>5} {'b':>4} {'c':>4} {'d':>4} {'err':>4} "
+              f"{'MAR':>6} {'BR':>6} {'acc_st':>7} {'acc_co':>7}")
+    lines = [header, "-" * len(header)]
+    lines += [_row(cat, m) for cat, m in sorted(vm.by_category.items())]
+    lines.append(_row("overall", vm.overall))
+    swap = vm.swap_only
+    if swap.table.total and swap.table.total != vm.overall.table.total:
+        lines.append(_row("overall (swap only)", swap))
+    return lines
+
+
+def gate_lines(gates: Sequence[GateResult]) -> list[str]:
+    """One line per gate: name, value, threshold, verdict."""
+    return [f"{'PASS' if g.passed else 'FAIL'}  veto_gate[{g.name}]: {g.message}" for g in gates]
