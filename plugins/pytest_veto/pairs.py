@@ -226,7 +226,8 @@ def _records(path: Path, data: bytes) -> tuple[list[tuple[str, Any]], list[DataI
         return [(f"index {i}", rec) for i, rec in enumerate(loaded)], []
     items: list[tuple[str, Any]] = []
     issues: list[DataIssue] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: str.splitlines() would also split inside records at U+2028 etc.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
