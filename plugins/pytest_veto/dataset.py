@@ -22,15 +22,6 @@ class Dataset:
     built_from: Path | None = None
 
 
-def default_cache_dir() -> Path:
-    """``$PYTEST_VETO_CACHE_DIR``, else ``$XDG_CACHE_HOME/pytest-veto``, else ~/.cache/..."""
-    env = os.environ.get("PYTEST_VETO_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pytest-veto"
-
-
 def sha256_file(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     h = hashlib.sha256()
@@ -43,7 +34,14 @@ def sha256_file(path: Path) -> str:
 def _bbq_digest(folder: Path) -> str:
     from pytest_veto.bbq import category_files
 
-    h = hashlib.sha256(b"veto-pairs-v1\n")
+    import pytest_veto.bbq as bbq
+    import pytest_veto.evidence as evidence
+    import pytest_veto.questions as questions
+
+    h = hashlib.sha256(b"veto-pairs\n")
+    # the builder's own code is part of the key: a changed rule never reuses stale pairs
+    for module in (bbq, questions, evidence):
+        h.update(Path(str(module.__file__)).read_bytes())
     for path in category_files(folder):
         h.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\n")
     return h.hexdigest()
@@ -75,6 +73,8 @@ def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
         path = sample_pairs_path()
         return Dataset(path, sha256_file(path), tuple(load_pairs(path)))
     if data.is_dir():
+        from pytest_veto.cache import default_cache_dir
+
         path = _built_pairs(data, cache_dir or default_cache_dir())
         return Dataset(path, sha256_file(path), tuple(load_pairs(path)), built_from=data)
     pairs = load_pairs(data)

@@ -82,9 +82,9 @@ class CaseRunner:
         keys: dict[str, str] = {}
         todo = list(batch)
         if self.cache is not None:
-            from pytest_veto.cache import cache_key
+            from pytest_veto.cache import request_key
 
-            keys = {r.key: cache_key(identity, r.messages) for r in batch}
+            keys = {r.key: request_key(identity, r) for r in batch}
             found = self.cache.get_many(list(keys.values()))
             todo = []
             for r in batch:
@@ -93,9 +93,7 @@ class CaseRunner:
                     todo.append(r)
                     continue
                 self.cache_hits += 1
-                self._memo[r.key] = Completion(
-                    hit.status, text=hit.text, cached=True, logit_diff=hit.logit_diff
-                )
+                self._memo[r.key] = hit.to_completion()
         if not todo:
             return
         started = time.perf_counter()
@@ -121,13 +119,12 @@ class CaseRunner:
         from pytest_veto.cache import CachedResponse
 
         items = []
-        now = time.time()
         for r in done:
             c = self._memo[r.key]
             if c.status == "error":
                 continue  # errors are retried on the next run, never cached
             answer = "refused" if c.status == "refused" else parse_answer(c.text)
-            items.append((keys[r.key], CachedResponse(c.status, c.text, answer, now, c.logit_diff)))
+            items.append((keys[r.key], CachedResponse.from_completion(c, answer)))
         if items:
             assert self.cache is not None
             self.cache.put_many(items)

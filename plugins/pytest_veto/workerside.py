@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 from pytest_veto.backends import backend_kind, create_backend
 from pytest_veto.runner import CacheLike, CaseRunner
 from pytest_veto.settings import RunSettings
@@ -15,6 +13,7 @@ def make_runner(settings: RunSettings) -> CaseRunner:
     model = settings.model
     kind = backend_kind(model)
     cache: CacheLike | None = None
+    # reference answers depend on fields outside the cache key and cost nothing: never cached
     if kind != "reference" and not settings.no_cache:
         cache = _open_cache(settings)
     if kind == "litellm":
@@ -31,11 +30,8 @@ def make_runner(settings: RunSettings) -> CaseRunner:
     )
 
 
-def _open_cache(settings: RunSettings) -> CacheLike | None:
-    from pytest_veto.cache import open_cache
-    from pytest_veto.dataset import default_cache_dir
+def _open_cache(settings: RunSettings) -> CacheLike:
+    from pytest_veto.cache import ResponseCache
 
-    folder = settings.cache_dir or default_cache_dir()
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        return open_cache(folder)
+    # never raises: a corrupt or locked cache degrades to no cache with one warning
+    return ResponseCache.open(settings.cache_dir)

@@ -1,0 +1,110 @@
+"""The worker-side runner: batching with lookahead, memo, response cache, resumption."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
+from pytest_veto.cache import ResponseCache
+from pytest_veto.cases import Case
+from pytest_veto.pairs import Pair, load_pairs
+from pytest_veto.resources import sample_pairs_path
+from pytest_veto.runner import CaseRunner
+
+
+class CountingBackend:
+    """Answers "yes", except "no" for stereotyped halves of chosen pairs; fails chosen keys."""
+
+    kind = "counting"
+    model = "counting/1"
+    capabilities: frozenset[Capability] = frozenset()
+
+    def __init__(self, misfire: set[str] = set(), fail: set[str] = set()) -> None:
+        self.misfire, self.fail = misfire, fail
+        self.batches: list[list[str]] = []
+
+    def complete(self, requests: Sequence[PromptRequest]) -> list[Completion]:
+        self.batches.append([r.key for r in requests])
+        out = []
+        for r in requests:
+            if r.key in self.fail:
+                out.append(Completion("error", error="boom"))
+            elif r.pair_id in self.misfire and r.half == "stereotyped":
+                out.append(Completion("ok", '{"answer": "no"}'))
+            else:
+                out.append(Completion("ok", '{"answer": "yes"}', latency_s=0.01))
+        return out
+
+    def cache_identity(self) -> dict[str, object]:
+        return {"backend": "counting", "model": self.model}
+
+    def close(self) -> None:
+        pass
+
+
+def sample(n: int = 6) -> list[Pair]:
+    return load_pairs(sample_pairs_path())[:n]
+
+
+def test_lookahead_batches_upcoming_cases_and_sends_each_request_once() -> None:
+    backend = CountingBackend(misfire={sample()[1].id})
+    runner = CaseRunner(lambda: backend, "direct", lookahead=4)
+    cases = [Case(p) for p in sample()]
+    results = [runner.result(c, cases[i + 1:]) for i, c in enumerate(cases)]
+    assert [r.outcome for r in results] == ["a", "c", "a", "a", "a", "a"]
+    assert [len(b) for b in backend.batches] == [6, 6]  # 2 own + 4 ahead, twice
+    sent = [k for b in backend.batches for k in b]
+    assert len(sent) == len(set(sent)) == 12 == runner.requests_sent
+
+
+def test_without_lookahead_one_case_per_batch() -> None:
+    backend = CountingBackend()
+    runner = CaseRunner(lambda: backend, "direct")
+    cases = [Case(p) for p in sample(3)]
+    for c in cases:
+        runner.result(c, cases)
+    assert [len(b) for b in backend.batches] == [2, 2, 2]
+
+
+def test_backend_created_lazily() -> None:
+    made: list[int] = []
+
+    def factory() -> CountingBackend:
+        made.append(1)
+        return CountingBackend()
+
+    runner = CaseRunner(factory, "direct")
+    assert made == []
+    runner.result(Case(sample(1)[0]))
+    runner.result(Case(sample(2)[1]))
+    assert made == [1]
+
+
+def test_cached_rerun_sends_nothing_and_errors_are_not_cached(tmp_path: Path) -> None:
+    pairs = sample(4)
+    failing = f"{pairs[2].id}/contrast/base"
+    first = CountingBackend(fail={failing})
+    with ResponseCache.open(tmp_path) as cache:
+        runner = CaseRunner(lambda: first, "direct", cache=cache)
+        outcomes = [runner.result(Case(p)).outcome for p in pairs]
+    assert outcomes == ["a", "a", "error", "a"]
+    assert runner.requests_sent == 8
+
+    second = CountingBackend()
+    with ResponseCache.open(tmp_path) as cache:
+        rerun = CaseRunner(lambda: second, "direct", cache=cache)
+        results = [rerun.result(Case(p)) for p in pairs]
+    # only the errored request is sent again: an interrupted run resumes
+    assert [k for b in second.batches for k in b] == [failing]
+    assert [r.outcome for r in results] == ["a"] * 4
+    assert results[0].stereotyped.cached and not results[2].contrast.cached
+
+
+def test_cache_key_depends_on_condition(tmp_path: Path) -> None:
+    pair = sample(1)[0]
+    backend = CountingBackend()
+    with ResponseCache.open(tmp_path) as cache:
+        CaseRunner(lambda: backend, "direct", cache=cache).result(Case(pair))
+        CaseRunner(lambda: backend, "cot", cache=cache).result(Case(pair))
+    assert len(backend.batches) == 2  # different prompts: no false hit
