@@ -81,6 +81,7 @@ def resolve(config: pytest.Config) -> RunSettings:
         seed=config.getoption("veto_seed"),
         timeout_s=config.getoption("veto_timeout"),
         retries=config.getoption("veto_retries"),
+        backoff_base_s=config.getoption("veto_backoff"),
         concurrency=config.getoption("veto_concurrency"),
         api_base=config.getoption("api_base"),
         batch_size=config.getoption("veto_batch_size"),
@@ -91,6 +92,8 @@ def resolve(config: pytest.Config) -> RunSettings:
     if backend.retries < 0 or backend.concurrency < 1 or backend.batch_size < 1:
         raise pytest.UsageError("--veto-retries >= 0, --veto-concurrency >= 1, "
                                 "--veto-batch-size >= 1")
+    if backend.backoff_base_s < 0:
+        raise pytest.UsageError("--veto-backoff must be >= 0 seconds")
     if backend.timeout_s <= 0:
         raise pytest.UsageError("--veto-timeout must be > 0 seconds")
     return RunSettings(
@@ -141,6 +144,9 @@ def add_options(parser: pytest.Parser) -> None:
                 help="per-request timeout in seconds (default 60)")
     g.addoption("--veto-retries", dest="veto_retries", type=int, default=3,
                 help="retries on 429/5xx/timeouts/connection errors (default 3)")
+    g.addoption("--veto-backoff", dest="veto_backoff", type=float, default=0.5,
+                help="first retry delay in seconds, doubled per retry with jitter; a server's "
+                     "Retry-After is honoured as a minimum (default 0.5)")
     g.addoption("--veto-concurrency", dest="veto_concurrency", type=int, default=8,
                 help="concurrent requests per worker (default 8)")
     g.addoption("--veto-batch-size", dest="veto_batch_size", type=int, default=16,

@@ -62,6 +62,7 @@ class BackendOptions:
     seed: int = 0
     timeout_s: float = 60.0
     retries: int = 3
+    backoff_base_s: float = 0.5
     concurrency: int = 8
     api_base: str | None = None
     batch_size: int = 16

@@ -1,0 +1,355 @@
+"""The litellm backend: any ``--model`` that is neither ``reference/`` nor ``hf/``.
+
+``openai/...``, ``anthropic/...``, ``openrouter/...``, ``ollama/...``, ``hosted_vllm/...``
+or any other litellm model string; ``--api-base`` points it at an OpenAI-compatible server.
+API keys come only from the provider's usual environment variables (``OPENAI_API_KEY``...)
+and are scrubbed from every message this module returns or logs.
+
+litellm is imported on first construction, never at module import, after forcing its
+bundled price list (``LITELLM_LOCAL_MODEL_COST_MAP``) so the import makes no network call.
+Its retries and callbacks are switched off: retries happen here, so they are bounded,
+honour ``Retry-After`` and are counted in ``requests_sent``.
+
+Retry decisions (see ``classify``): 429, 408/409/425, 5xx, timeouts and connection errors
+are retried; other HTTP errors (400, 401, 403, 404, 422...) fail at once. Malformed
+responses (a body that is not JSON, empty ``choices``, a message without content) are
+retried too, since a truncated body is usually a transient proxy fault; when they persist
+they end as ``error``, never as an answer. A content-filter block or a provider refusal is
+``refused`` at once (not retried: at temperature 0 it is the model's answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pytest_veto.backends.protocol import (
+    BackendError,
+    BackendOptions,
+    Capability,
+    Completion,
+    PromptRequest,
+)
+
+__all__ = ["LiteLLMBackend", "RetryPolicy", "backoff_delay", "classify", "scrub_secrets"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Decision = Literal["retry", "fail", "refused"]
+
+#: Environment variables whose values are secrets (by name suffix).
+SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_KEY", "_SECRET")
+#: Shorter values are not credentials, and replacing them would garble messages.
+MIN_SECRET_LEN = 6
+_SECRET_PATTERNS = (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), re.compile(r"(?i)(bearer\s+)\S+"))
+_RETRY_STATUSES = frozenset({408, 409, 425, 429})
+#: Failures litellm reports as 500 although no retry can help (no key in the environment).
+_FATAL_MARKERS = ("missing credentials", "api_key client option must be set")
+_NOISE = re.compile(r"^(litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+")
+
+
+def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """``text`` with every secret-looking environment value (and ``sk-``/Bearer keys) as ``***``."""
+    env = os.environ if environ is None else environ
+    values = {
+        value
+        for name, value in env.items()
+        if name.upper().endswith(SECRET_SUFFIXES) and len(value) >= MIN_SECRET_LEN
+    }
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, "***")
+    text = _SECRET_PATTERNS[0].sub("***", text)
+    return _SECRET_PATTERNS[1].sub(r"\1***", text)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff parameters: delay ``base * 2**attempt`` with jitter, capped; Retry-After wins."""
+
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    retry_after_cap_s: float = 60.0
+
+
+def backoff_delay(
+    attempt: int, policy: RetryPolicy, retry_after: float | None, rng: random.Random
+) -> float:
+    """Seconds to wait before retry number ``attempt + 1`` (``attempt`` counts from 0).
+
+    Exponential with "equal jitter" (between half and all of the step). A server's
+    Retry-After is a floor (capped at ``retry_after_cap_s``), plus a little jitter so
+    concurrent requests do not return in lock-step.
+    """
+    step = min(policy.max_delay_s, policy.base_delay_s * 2.0**attempt)
+    delay = step * (0.5 + rng.random() / 2)
+    if retry_after is not None:
+        floor = min(max(retry_after, 0.0), policy.retry_after_cap_s)
+        delay = max(delay, floor + rng.random() * policy.base_delay_s)
+    return delay
+
+
+def retry_after_s(exc: BaseException, now: float | None = None) -> float | None:
+    """The Retry-After (or ``retry-after-ms``) of an error's response, in seconds, if any."""
+    sources = (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+    )
+    for headers in sources:
+        if not headers:
+            continue
+        lowered = {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        try:
+            if "retry-after-ms" in lowered:
+                return float(lowered["retry-after-ms"]) / 1000
+            if "retry-after" in lowered:
+                value = lowered["retry-after"]
+                try:
+                    return float(value)
+                except ValueError:
+                    when = email.utils.parsedate_to_datetime(value).timestamp()
+                    return max(0.0, when - (time.time() if now is None else now))
+        except (TypeError, ValueError):
+            continue  # an unparsable header is no instruction
+    return None
+
+
+def classify(exc: BaseException) -> tuple[Decision, int | None]:
+    """Whether a failed call is retried, fails at once or is a refusal, and its HTTP status."""
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    name = type(exc).__name__
+    text = str(exc).lower()
+    if name == "ContentPolicyViolationError" or (
+        status == 400 and ("content_policy_violation" in text or "content_filter" in text)
+    ):
+        return "refused", status
+    if any(marker in text for marker in _FATAL_MARKERS):
+        return "fail", None
+    if name in ("Timeout", "APITimeoutError", "APIConnectionError") or isinstance(
+        exc, (TimeoutError, ConnectionError)
+    ):
+        return "retry", status
+    if status is not None and (status in _RETRY_STATUSES or status >= 500):
+        return "retry", status
+    if status is None and type(exc).__module__.split(".")[0] in ("httpx", "aiohttp"):
+        return "retry", None  # transport errors that escaped litellm's mapping
+    return "fail", status
+
+
+class MalformedResponse(Exception):
+    """A 200 response without a usable answer (empty ``choices``, no content)."""
+
+
+def interpret(response: Any) -> tuple[Literal["ok", "refused"], str]:
+    """The status and text of a litellm ``ModelResponse``; raises ``MalformedResponse``.
+
+    ``finish_reason == "content_filter"`` or an OpenAI-style ``refusal`` is a refusal. A
+    missing content is malformed unless the token budget ran out (``length``): then the
+    model simply gave no answer, which is an empty text (parsed as ``unknown``).
+    """
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise MalformedResponse("malformed response: empty choices")
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    finish = getattr(choice, "finish_reason", None)
+    content = getattr(message, "content", None)
+    extra = getattr(message, "provider_specific_fields", None) or {}
+    refusal = getattr(message, "refusal", None) or extra.get("refusal")
+    if finish == "content_filter":
+        return "refused", content if isinstance(content, str) else ""
+    if isinstance(refusal, str) and refusal:
+        return "refused", refusal
+    if content is None and finish == "length":
+        return "ok", ""
+    if not isinstance(content, str):
+        raise MalformedResponse("malformed response: message has no content")
+    return "ok", content
+
+
+def describe(exc: BaseException, status: int | None) -> str:
+    """A short, scrubbed reason: ``HTTP 500 InternalServerError: <message>``."""
+    message = _NOISE.sub("", " ".join(str(exc).split()))[:160]
+    prefix = f"HTTP {status} " if status is not None else ""
+    return scrub_secrets(f"{prefix}{type(exc).__name__}: {message}".rstrip(": "))
+
+
+class _LoopThread:
+    """One event loop on a daemon thread, shared by all litellm backends of the process.
+
+    litellm caches its HTTP clients per event loop; one long-lived loop keeps connections
+    alive across batches and works whether or not the caller is inside a running loop.
+    """
+
+    _instance: _LoopThread | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+        thread = threading.Thread(target=self.loop.run_forever, name="veto-litellm", daemon=True)
+        thread.start()
+
+    @classmethod
+    def shared(cls) -> _LoopThread:
+        """The process-wide loop, started on first use."""
+        with cls._lock:
+            if cls._instance is None or cls._instance.pid != os.getpid():
+                cls._instance = cls()  # (again after a fork: the thread did not survive it)
+            return cls._instance
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the loop and wait; an interrupt cancels it."""
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
+
+
+def _import_litellm() -> Any:
+    """Import litellm offline and quiet: local price list, no retries, no callbacks."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.num_retries = None
+    litellm.disable_hf_tokenizer_download = True
+    litellm.telemetry = False  # absent in recent releases; harmless there
+    for name in (
+        "callbacks",
+        "success_callback",
+        "failure_callback",
+        "input_callback",
+        "service_callback",
+        "_async_success_callback",
+        "_async_failure_callback",
+    ):
+        if isinstance(getattr(litellm, name, None), list):
+            setattr(litellm, name, [])
+    return litellm
+
+
+def _safe_url(url: str | None) -> str | None:
+    """``url`` without user info, query or fragment (where tokens sometimes hide)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return scrub_secrets(urlunsplit((parts.scheme, netloc, parts.path, "", "")))
+
+
+class LiteLLMBackend:
+    """A model served through litellm (see the module docstring)."""
+
+    kind = "litellm"
+    capabilities: frozenset[Capability] = frozenset()
+
+    def __init__(
+        self,
+        model: str,
+        options: BackendOptions | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.model = model
+        self.options = options or BackendOptions()
+        self.policy = policy or RetryPolicy(base_delay_s=self.options.backoff_base_s)
+        self.requests_sent = 0
+        self._rng = rng or random.Random()
+        self._litellm = _import_litellm()
+        self._closed = False
+
+    def cache_identity(self) -> dict[str, object]:
+        """Model, server and decoding parameters; ``max_tokens`` is each request's own."""
+        return {
+            "backend": "litellm",
+            "model": self.model,
+            "api_base": _safe_url(self.options.api_base),
+            "temperature": 0,
+            "max_tokens": "request.max_new_tokens",
+        }
+
+    def complete(self, requests: Sequence[PromptRequest]) -> list[Completion]:
+        """Complete the batch concurrently (``options.concurrency`` at once), in order."""
+        if self._closed:
+            raise BackendError("the litellm backend is closed")
+        if not requests:
+            return []
+        return _LoopThread.shared().run(self._complete_all(requests))
+
+    def close(self) -> None:
+        """Refuse further work. The shared loop and litellm's cached clients live on."""
+        self._closed = True
+
+    async def _complete_all(self, requests: Sequence[PromptRequest]) -> list[Completion]:
+        gate = asyncio.Semaphore(max(1, self.options.concurrency))
+        return list(await asyncio.gather(*(self._complete_one(r, gate) for r in requests)))
+
+    async def _complete_one(self, request: PromptRequest, gate: asyncio.Semaphore) -> Completion:
+        """One request with bounded retries; never raises (but for cancellation)."""
+        attempts = max(0, self.options.retries) + 1
+        reason = "no attempt made"
+        for attempt in range(attempts):
+            wait: float | None = None
+            async with gate:  # the slot is held for the call only, not the backoff
+                started = time.perf_counter()
+                try:
+                    response = await self._call(request)
+                    status, text = interpret(response)
+                    return Completion(status, text=text, latency_s=time.perf_counter() - started)
+                except asyncio.CancelledError:
+                    raise
+                except MalformedResponse as exc:
+                    reason = str(exc)
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a Completion
+                    decision, code = classify(exc)
+                    reason = describe(exc, code)
+                    if decision == "refused":
+                        return Completion(
+                            "refused", text=reason, latency_s=time.perf_counter() - started
+                        )
+                    if decision == "fail":
+                        return Completion("error", error=f"{reason} (not retried)")
+                    wait = retry_after_s(exc)
+            if attempt + 1 < attempts:
+                delay = backoff_delay(attempt, self.policy, wait, self._rng)
+                log.debug(
+                    "%s: attempt %d failed (%s); retrying in %.2fs",
+                    request.key,
+                    attempt + 1,
+                    reason,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        return Completion("error", error=f"{reason} (after {attempts} attempts)")
+
+    async def _call(self, request: PromptRequest) -> Any:
+        """One HTTP call, with litellm's own retries off and a hard guard over its timeout."""
+        timeout = self.options.timeout_s
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.as_dict() for m in request.messages],
+            "temperature": 0,
+            "max_tokens": request.max_new_tokens,
+            "timeout": timeout,
+            "num_retries": 0,
+            "max_retries": 0,
+        }
+        if self.options.api_base:
+            kwargs["api_base"] = self.options.api_base
+        self.requests_sent += 1
+        # litellm enforces ``timeout``; the guard only bounds a hang inside litellm itself.
+        return await asyncio.wait_for(self._litellm.acompletion(**kwargs), timeout + 5.0)

@@ -1,0 +1,476 @@
+"""The litellm backend against the loopback OpenAI stub (never the network)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_veto.backends import (
+    Backend,
+    BackendError,
+    BackendOptions,
+    PromptRequest,
+    create_backend,
+)
+from pytest_veto.backends.litellm_backend import (
+    LiteLLMBackend,
+    RetryPolicy,
+    backoff_delay,
+    retry_after_s,
+    scrub_secrets,
+)
+from pytest_veto.prompts import build_messages
+from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "sk-test-dummy"
+FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05, retry_after_cap_s=5.0)
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+@pytest.fixture
+def stub() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as server:
+        yield server
+
+
+def make_backend(stub: OpenAIStub, policy: RetryPolicy = FAST, **options: Any) -> LiteLLMBackend:
+    """A backend on the stub with fast backoff; ``options`` override ``BackendOptions``."""
+    options.setdefault("timeout_s", 5.0)
+    return LiteLLMBackend(
+        "openai/stub", BackendOptions(api_base=stub.base_url, **options), policy=policy
+    )
+
+
+def req(name: str, text: str | None = None, max_new_tokens: int = 32) -> PromptRequest:
+    """A request whose user text contains ``name`` (the stub's rules match on it)."""
+    return PromptRequest(
+        name,
+        "contrast",
+        "base",
+        build_messages(text or f"Question {name}?"),
+        max_new_tokens=max_new_tokens,
+    )
+
+
+def always(kind: str, marker: str = "", **fields: Any) -> Any:
+    """A stub rule: fault ``kind`` on every request whose user text contains ``marker``."""
+
+    def rule(request: StubRequest) -> Fault | None:
+        return Fault(kind, **fields) if marker in request.user_text else None  # type: ignore[arg-type]
+
+    return rule
+
+
+# --- success, order, concurrency -------------------------------------------------------------
+
+
+def test_batch_succeeds_in_request_order_with_spec_decoding() -> None:
+    def slow_first(messages: Sequence[Any]) -> str:
+        text = str(messages[-1]["content"])
+        index = int(text.split("#")[1].split("?")[0])
+        time.sleep(0.02 * (8 - index))  # earlier requests answer later
+        return f'{{"answer": "yes", "echo": {index}}}'
+
+    with OpenAIStub(answer=slow_first) as stub:
+        backend = make_backend(stub, concurrency=8)
+        batch = [req(f"p{i}", f"Question #{i}?", max_new_tokens=16 + i) for i in range(8)]
+        out = backend.complete(batch)
+    assert [json.loads(c.text)["echo"] for c in out] == list(range(8))
+    assert {c.status for c in out} == {"ok"} and all(c.error is None for c in out)
+    assert all(c.latency_s > 0 for c in out)
+    assert backend.requests_sent == stub.requests_received == 8
+    bodies = sorted((e.request.body for e in stub.log), key=lambda b: b["max_tokens"])
+    assert [b["max_tokens"] for b in bodies] == [16 + i for i in range(8)]
+    assert all(b["temperature"] == 0 and b["model"] == "stub" for b in bodies)
+    assert bodies[0]["messages"] == [m.as_dict() for m in batch[0].messages]
+    assert stub.log[0].request.authorization == f"Bearer {KEY}"
+
+
+def test_default_answer_follows_the_marker(stub: OpenAIStub) -> None:
+    out = make_backend(stub).complete([req("a"), req("b", "Is it? ANSWER_NO")])
+    assert [c.text for c in out] == ['{"answer": "yes"}', '{"answer": "no"}']
+
+
+def test_requests_really_run_concurrently_up_to_the_limit() -> None:
+    with OpenAIStub(latency_s=0.2) as stub:
+        out = make_backend(stub, concurrency=8).complete([req(f"p{i}") for i in range(16)])
+    assert {c.status for c in out} == {"ok"}
+    assert 4 <= stub.max_in_flight <= 8  # 8 when the machine is idle; never above the limit
+
+
+def test_concurrency_one_is_sequential() -> None:
+    with OpenAIStub(latency_s=0.02) as stub:
+        make_backend(stub, concurrency=1).complete([req(f"p{i}") for i in range(5)])
+    assert stub.max_in_flight == 1 and stub.requests_received == 5
+
+
+def test_empty_batch_sends_nothing(stub: OpenAIStub) -> None:
+    backend = make_backend(stub)
+    assert backend.complete([]) == [] and backend.requests_sent == 0
+
+
+# --- retries ------------------------------------------------------------------------------
+
+
+def test_429_waits_for_retry_after_then_succeeds() -> None:
+    with OpenAIStub(faults=[Fault("rate_limit", retry_after=1)]) as stub:
+        backend = make_backend(stub)
+        [done] = backend.complete([req("p0")])
+    assert done.status == "ok" and backend.requests_sent == 2
+    first, second = (e.request.arrived for e in stub.log)
+    assert second - first >= 1.0
+    assert [e.fault for e in stub.log] == ["rate_limit", None]
+
+
+def test_retry_after_is_capped() -> None:
+    with OpenAIStub(faults=[Fault("rate_limit", retry_after=3600)]) as stub:
+        policy = RetryPolicy(base_delay_s=0.01, retry_after_cap_s=0.2)
+        started = time.monotonic()
+        [done] = make_backend(stub, policy=policy).complete([req("p0")])
+    assert done.status == "ok" and time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_5xx_then_success(status: int) -> None:
+    with OpenAIStub(faults=[Fault("server_error", status=status)]) as stub:
+        backend = make_backend(stub)
+        [done] = backend.complete([req("p0")])
+    assert done.status == "ok" and backend.requests_sent == stub.requests_received == 2
+
+
+@pytest.mark.parametrize("retries", [0, 1, 3])
+def test_persistent_500_is_an_error_after_exactly_retries_plus_one(retries: int) -> None:
+    with OpenAIStub(rule=always("server_error")) as stub:
+        backend = make_backend(stub, retries=retries)
+        [done] = backend.complete([req("p0")])
+    assert done.status == "error" and done.text == ""
+    assert done.error is not None and "500" in done.error and f"after {retries + 1}" in done.error
+    assert backend.requests_sent == stub.requests_received == retries + 1
+
+
+def test_a_hang_is_an_error_bounded_by_the_timeout() -> None:
+    stub = OpenAIStub(rule=always("hang", hang_s=30)).start()
+    try:
+        backend = make_backend(stub, timeout_s=0.5, retries=1)
+        started = time.monotonic()
+        [done] = backend.complete([req("p0")])
+        elapsed = time.monotonic() - started
+    finally:
+        stopping = time.monotonic()
+        stub.stop()
+    assert done.status == "error" and done.error is not None and "timeout" in done.error.lower()
+    assert stub.requests_received == 2 and 1.0 <= elapsed < 4.0
+    assert time.monotonic() - stopping < 2.0  # hanging handlers do not hold the server up
+
+
+def test_a_hang_then_success() -> None:
+    with OpenAIStub(faults=[Fault("hang", hang_s=30)]) as stub:
+        [done] = make_backend(stub, timeout_s=0.5).complete([req("p0")])
+    assert done.status == "ok" and stub.requests_received == 2
+
+
+def test_a_dropped_connection_is_retried() -> None:
+    with OpenAIStub(faults=[Fault("disconnect")]) as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "ok" and stub.requests_received == 2
+
+
+# --- malformed responses: retried, and an error when they persist -----------------------
+
+
+@pytest.mark.parametrize("kind", ["malformed", "empty_choices", "no_content"])
+def test_transient_malformed_response_is_retried(kind: str) -> None:
+    with OpenAIStub(faults=[Fault(kind)]) as stub:  # type: ignore[arg-type]
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "ok" and done.text == '{"answer": "yes"}'
+    assert stub.requests_received == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("malformed", "500"), ("empty_choices", "empty choices"), ("no_content", "no content")],
+)
+def test_persistent_malformed_response_is_an_error(kind: str, reason: str) -> None:
+    with OpenAIStub(rule=always(kind)) as stub:
+        backend = make_backend(stub, retries=2)
+        [done] = backend.complete([req("p0")])
+    assert done.status == "error" and done.text == ""
+    assert done.error is not None and reason in done.error
+    assert stub.requests_received == 3
+
+
+# --- refusals and non-retryable errors ------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["content_filter", "refusal", "policy_400"])
+def test_content_filter_and_refusal_are_refused_at_once(kind: str) -> None:
+    with OpenAIStub(faults=[Fault(kind)]) as stub:  # type: ignore[arg-type]
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "refused" and done.error is None
+    assert stub.requests_received == 1
+    if kind == "refusal":
+        assert "can't help" in done.text
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_client_errors_fail_at_once(status: int) -> None:
+    with OpenAIStub(rule=always("status", status=status)) as stub:
+        backend = make_backend(stub)
+        [done] = backend.complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert str(status) in done.error and "not retried" in done.error
+    assert backend.requests_sent == stub.requests_received == 1
+
+
+def test_a_missing_key_fails_at_once_without_a_request(
+    stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert "OPENAI_API_KEY" in done.error and "not retried" in done.error
+    assert stub.requests_received == 0
+
+
+def test_one_bad_request_does_not_spoil_the_batch() -> None:
+    def rule(request: StubRequest) -> Fault | None:
+        if "BROKEN" in request.user_text:
+            return Fault("server_error")
+        return Fault("content_filter") if "BLOCKED" in request.user_text else None
+
+    with OpenAIStub(rule=rule) as stub:
+        batch = [req("a"), req("b", "BROKEN?"), req("c", "BLOCKED?"), req("d", "x ANSWER_NO")]
+        out = make_backend(stub, retries=1).complete(batch)
+    assert [c.status for c in out] == ["ok", "error", "refused", "ok"]
+    assert out[3].text == '{"answer": "no"}'
+
+
+def test_an_unexpected_exception_becomes_an_error(stub: OpenAIStub) -> None:
+    backend = make_backend(stub)
+
+    async def explode(**kwargs: Any) -> Any:
+        raise ValueError(f"boom with {KEY}")
+
+    backend._litellm = SimpleNamespace(acompletion=explode)
+    [done] = backend.complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert "ValueError" in done.error and KEY not in done.error and backend.requests_sent == 1
+
+
+# --- secrets ------------------------------------------------------------------------------
+
+
+def test_the_key_never_leaks_into_errors_or_the_cache_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "ant-secret-value-123")
+    # The stub's 401 echoes the presented key, as real providers do.
+    with OpenAIStub(require_key="another-key") as stub:
+        backend = make_backend(stub)
+        [done] = backend.complete([req("p0")])
+    assert done.status == "error" and done.error is not None and "401" in done.error
+    assert KEY not in done.error and "***" in done.error
+    identity = json.dumps(
+        LiteLLMBackend(
+            "openai/stub", BackendOptions(api_base="http://user:ant-secret-value-123@h:1/v1?t=x")
+        ).cache_identity()
+    )
+    assert KEY not in identity and "ant-secret-value-123" not in identity and "t=x" not in identity
+
+
+def test_cache_identity(stub: OpenAIStub) -> None:
+    assert make_backend(stub).cache_identity() == {
+        "backend": "litellm",
+        "model": "openai/stub",
+        "api_base": stub.base_url,
+        "temperature": 0,
+        "max_tokens": "request.max_new_tokens",
+    }
+
+
+def test_scrub_secrets() -> None:
+    env = {
+        "HF_TOKEN": "hf_abcdefgh",
+        "X_API_KEY": "xyz123456",
+        "DISABLE_TOKEN": "1",
+        "PATH": "/bin",
+    }
+    text = "hf_abcdefgh xyz123456 1 /bin sk-abc123456 Bearer tok"
+    assert scrub_secrets(text, env) == "*** *** 1 /bin *** Bearer ***"
+
+
+# --- the protocol, lazy import, no network ---------------------------------------------------
+
+
+def test_create_backend_returns_a_protocol_conforming_backend(stub: OpenAIStub) -> None:
+    backend = create_backend("openai/stub", BackendOptions(api_base=stub.base_url))
+    assert isinstance(backend, LiteLLMBackend) and isinstance(backend, Backend)
+    assert backend.kind == "litellm" and backend.model == "openai/stub"
+    assert backend.capabilities == frozenset()
+    backend.close()
+    with pytest.raises(BackendError):
+        backend.complete([req("p0")])
+
+
+def _run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_importing_the_module_does_not_import_litellm() -> None:
+    done = _run_python("""
+        import sys
+        import pytest_veto.backends
+        import pytest_veto.backends.litellm_backend
+        print(sorted(m for m in sys.modules if m.split(".")[0] in ("litellm", "openai")))
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_no_connection_but_to_the_api_base() -> None:
+    done = _run_python("""
+        import os, socket
+        seen = []
+        real_connect, real_gai = socket.socket.connect, socket.getaddrinfo
+        def connect(sock, address):
+            seen.append(address[0])
+            return real_connect(sock, address)
+        def getaddrinfo(host, *args, **kwargs):
+            seen.append(host)
+            return real_gai(host, *args, **kwargs)
+        socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
+        os.environ["OPENAI_API_KEY"] = "sk-test-dummy"
+        os.environ.pop("LITELLM_LOCAL_MODEL_COST_MAP", None)
+        from pytest_veto.backends import BackendOptions, PromptRequest
+        from pytest_veto.backends.litellm_backend import LiteLLMBackend
+        from pytest_veto.prompts import build_messages
+        from tests.support.openai_stub import OpenAIStub
+        with OpenAIStub() as stub:
+            backend = LiteLLMBackend("openai/stub", BackendOptions(api_base=stub.base_url))
+            request = PromptRequest("p", "contrast", "base", build_messages("Q?"))
+            print(backend.complete([request])[0].status)
+        print(sorted(set(seen)))
+    """)
+    assert done.returncode == 0, done.stderr
+    status, hosts = done.stdout.strip().splitlines()[-2:]
+    assert status == "ok"
+    assert hosts == "['127.0.0.1']"  # the patch saw the stub call, and nothing else
+
+
+# --- backoff, Retry-After parsing ------------------------------------------------------------
+
+
+@given(
+    attempt=st.integers(0, 30),
+    retry_after=st.none() | st.floats(0, 1e6),
+    seed=st.integers(0, 2**32),
+)
+def test_backoff_is_bounded_and_honours_retry_after(
+    attempt: int, retry_after: float | None, seed: int
+) -> None:
+    policy = RetryPolicy(base_delay_s=0.5, max_delay_s=30, retry_after_cap_s=60)
+    delay = backoff_delay(attempt, policy, retry_after, random.Random(seed))
+    assert 0 < delay <= 60 + 0.5
+    assert delay >= min(0.25 * 2**attempt, 15)
+    if retry_after is not None:
+        assert delay >= min(retry_after, 60)
+
+
+def test_retry_after_parsing() -> None:
+    def exc(headers: dict[str, str]) -> Exception:
+        error = Exception("rate limited")
+        error.litellm_response_headers = headers  # type: ignore[attr-defined]
+        return error
+
+    assert retry_after_s(exc({"Retry-After": "7"})) == 7.0
+    assert retry_after_s(exc({"retry-after-ms": "250"})) == 0.25
+    date = "Wed, 21 Oct 2015 07:28:30 GMT"
+    assert retry_after_s(exc({"retry-after": date}), now=1445412500.0) == 10.0
+    assert retry_after_s(exc({"retry-after": "soon"})) is None
+    assert retry_after_s(Exception("no headers")) is None
+
+
+# --- the stub as a script (benchmarks and pytester runs start it this way) -------------------
+
+
+def test_stub_runs_as_a_script() -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.openai_stub",
+            "--port",
+            "0",
+            "--latency",
+            "0.01",
+            "--fault",
+            "server_error",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready, base_url = proc.stdout.readline().split()
+        assert ready == "READY" and base_url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{base_url}/models", timeout=5) as response:
+            assert json.load(response)["data"][0]["id"] == "stub-model"
+        body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "Q?"}]})
+        post = urllib.request.Request(
+            f"{base_url}/chat/completions",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError, match="500"):
+            urllib.request.urlopen(post, timeout=5)
+        with urllib.request.urlopen(post, timeout=5) as response:
+            answer = json.load(response)["choices"][0]["message"]["content"]
+        assert answer == '{"answer": "yes"}'
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=5)
+    assert proc.returncode == 0 and "requests=2" in err
+
+
+def test_stopping_the_stub_closes_kept_alive_connections() -> None:
+    stub = OpenAIStub().start()
+    port = int(stub.base_url.rsplit(":", 1)[1].split("/")[0])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/v1/models")
+        assert connection.getresponse().read()
+        stub.stop()
+        with pytest.raises((OSError, http.client.HTTPException)):
+            connection.request("GET", "/v1/models")
+            connection.getresponse().read()
+    finally:
+        connection.close()
+        stub.stop()
