@@ -15,15 +15,14 @@ field and reason; all issues of all files are collected before giving up.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
+from pytest_veto.atomic import write_bytes_atomic
 from pytest_veto.evidence import evidence_match
 from pytest_veto.pairs import (
     CATEGORIES,
@@ -381,20 +380,6 @@ def summary(pairs: Sequence[Pair]) -> str:
     return "\n".join(lines)
 
 
-def write_atomically(out: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``out``, then rename it over ``out``."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _print_issues(issues: Sequence[DataIssue], limit: int = 100) -> None:
     """Print the first ``limit`` issues to stderr (a wrong folder can have thousands)."""
     for issue in issues[:limit]:
@@ -421,7 +406,7 @@ def build_command(bbq_dir: Path, out: Path) -> int:
         print("build-pairs: the built pairs are invalid; nothing written", file=sys.stderr)
         return EXIT_INVALID
     try:
-        write_atomically(out, data)
+        write_bytes_atomic(out, data)
     except OSError as exc:
         print(f"{out}: <file>: cannot write: {exc.strerror}", file=sys.stderr)
         return EXIT_INVALID

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_veto.atomic import write_bytes_atomic
 from pytest_veto.pairs import Pair, dump_pairs, load_pairs
 from pytest_veto.resources import sample_pairs_path
 
@@ -32,11 +31,8 @@ def sha256_file(path: Path) -> str:
 
 
 def _bbq_digest(folder: Path) -> str:
+    from pytest_veto import bbq, evidence, questions
     from pytest_veto.bbq import category_files
-
-    import pytest_veto.bbq as bbq
-    import pytest_veto.evidence as evidence
-    import pytest_veto.questions as questions
 
     h = hashlib.sha256(b"veto-pairs\n")
     # the builder's own code is part of the key: a changed rule never reuses stale pairs
@@ -54,16 +50,8 @@ def _built_pairs(folder: Path, cache_dir: Path) -> Path:
     target = cache_dir / "pairs" / f"veto-{_bbq_digest(folder)[:16]}.jsonl"
     if target.exists():
         return target
-    text = dump_pairs(build_pairs(folder))
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".pairs-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)  # atomic: concurrent workers write identical bytes
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, dump_pairs(build_pairs(folder)).encode("utf-8"))
     return target
 
 

@@ -40,7 +40,8 @@ class Gatekeeper:
     # --- results ------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         wire = getattr(report, WIRE_KEY, None)
-        self.controller.report(report.nodeid, report.failed, wire if isinstance(wire, dict) else None)
+        self.controller.report(report.nodeid, report.failed,
+                               wire if isinstance(wire, dict) else None, report.when)
 
     # --- the verdict ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -84,7 +85,11 @@ class Gatekeeper:
         from pytest_veto.report import Manifest, build_report, validate_report, write_json_atomic
 
         assert self.settings.report is not None and self.settings.model is not None
-        dataset = _dataset(self.config)
+        try:
+            dataset = _dataset(self.config)
+        except (ValueError, OSError) as exc:  # bad data: already a collection error
+            self.report_error = f"JSON report not written to {self.settings.report}: {exc}"
+            return
         c = self.controller
         manifest = Manifest(
             model=self.settings.model,

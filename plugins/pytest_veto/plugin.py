@@ -44,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     settings = resolve(config)
     config.stash[SETTINGS] = settings
-    if settings.active and not _is_worker(config):
+    if settings.active and not _is_worker(config) and not config.option.collectonly:
         from pytest_veto.gatekeeper import Gatekeeper
 
         config.pluginmanager.register(Gatekeeper(config, settings), "veto-gatekeeper")
@@ -89,7 +89,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # __dict__), not in user_properties, which junitxml would copy into every test case.
     report = yield
     wire = item.stash.get(RESULT, None)
-    if wire is not None:
+    # only the report of the phase that produced the verdict carries it (the call, or the
+    # setup when it failed): once per item over xdist's channel, not three times
+    if wire is not None and (call.when == "call" or (call.when == "setup" and report.failed)):
         setattr(report, WIRE_KEY, wire)
     return report
 

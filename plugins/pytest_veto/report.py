@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 from pytest_veto import __version__
 from pytest_veto.aggregate import variant_metrics, variants_of
+from pytest_veto.atomic import write_bytes_atomic
 from pytest_veto.gates import GateResult
 from pytest_veto.resources import load_schema
 from pytest_veto.verdict import PairResult
@@ -43,23 +42,20 @@ class Manifest:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of python, pytest-veto and of the heavy libraries, where already loaded."""
-    versions = {"python": platform.python_version(), "pytest-veto": __version__}
+    """Versions of python, pytest-veto and pytest, and of torch, transformers and litellm
+    where this process loaded them (the report never imports a heavy library itself)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     import pytest
 
-    versions["pytest"] = pytest.__version__
+    versions = {"python": platform.python_version(), "pytest-veto": __version__,
+                "pytest": pytest.__version__}
     for name in ("torch", "transformers", "litellm"):
-        module = sys.modules.get(name)
-        version = getattr(module, "__version__", None) if module else None
-        if module is not None and version is None and name == "litellm":
+        if name in sys.modules:
             try:
-                from importlib.metadata import version as dist_version
-
-                version = dist_version("litellm")
-            except Exception:  # pragma: no cover - metadata missing
-                version = None
-        if version:
-            versions[name] = str(version)
+                versions[name] = version(name)
+            except PackageNotFoundError:
+                versions[name] = str(getattr(sys.modules[name], "__version__", "unknown"))
     return versions
 
 
@@ -147,16 +143,7 @@ def validate_report(report: dict[str, Any]) -> None:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file beside ``path``, fsync, then rename over it."""
+    """Write JSON atomically (never a half-written report after a crash)."""
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, ensure_ascii=False, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, text.encode("utf-8"))

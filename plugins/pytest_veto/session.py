@@ -31,6 +31,12 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _is_verdict(when: str, wire: dict[str, Any] | None) -> bool:
+    """Is this failure the case's own verdict (a misfire's call, an errored pair's setup)?"""
+    outcome = wire.get("outcome") if wire is not None else None
+    return (when == "call" and outcome == "c") or (when == "setup" and outcome == "error")
+
+
 @dataclass
 class Controller:
     """Aggregates a run on the controller (or the single process without xdist)."""
@@ -40,6 +46,7 @@ class Controller:
     expected: set[str] = field(default_factory=set)
     results: dict[str, PairResult] = field(default_factory=dict)
     foreign_failures: set[str] = field(default_factory=set)
+    broken: set[str] = field(default_factory=set)
     collection_seen: bool = False
 
     # --- inputs -------------------------------------------------------------
@@ -48,13 +55,20 @@ class Controller:
         self.collection_seen = True
         self.expected.update(n for n in nodeids if is_case_nodeid(n))
 
-    def report(self, nodeid: str, failed: bool, wire: dict[str, Any] | None) -> None:
+    def report(self, nodeid: str, failed: bool, wire: dict[str, Any] | None,
+               when: str = "call") -> None:
         """One test report (any phase); ``wire`` is the pair result it carries, if any."""
-        if wire is not None:
-            self.results[nodeid] = PairResult.from_wire(wire)
-        if failed and not is_case_nodeid(nodeid):
+        if failed and is_case_nodeid(nodeid):
+            if not _is_verdict(when, wire):
+                # a crash, a lost verdict, an error outside the verdict: the result cannot
+                # be trusted, so the case counts as unaccounted
+                self.broken.add(nodeid)
+                self.results.pop(nodeid, None)
+        elif failed:
             # a case's own failures are judged by the gates; anything else fails the run
             self.foreign_failures.add(nodeid)
+        if wire is not None and nodeid not in self.broken:
+            self.results[nodeid] = PairResult.from_wire(wire)
 
     # --- outputs ------------------------------------------------------------
     @property

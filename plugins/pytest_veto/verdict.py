@@ -6,7 +6,7 @@ report (``user_properties``), so it round-trips through ``to_wire`` / ``from_wir
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from pytest_veto.answers import ParsedAnswer, is_correct, parse_answer
@@ -50,7 +50,11 @@ class PairResult:
 
     def to_wire(self) -> dict[str, Any]:
         """Plain JSON-able data (safe for xdist's report serialisation)."""
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies every field and costs 10x more
+        data = dict(vars(self))
+        data["stereotyped"] = dict(vars(self.stereotyped))
+        data["contrast"] = dict(vars(self.contrast))
+        return data
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> PairResult:
@@ -122,8 +126,8 @@ _OUTCOME_TEXT = {
 
 def describe(result: PairResult) -> str:
     """A message a person can triage: both prompts, raw outputs and parsed answers."""
-    lines = [f"{result.pair_id} [{result.variant}] ({result.category}): "
-             f"{_OUTCOME_TEXT[result.outcome]}"]
+    title = f"{result.pair_id} [{result.variant}] ({result.category})"
+    lines = [f"{title}: {_OUTCOME_TEXT[result.outcome]}"]
     for h in (result.stereotyped, result.contrast):
         lines.append(f"--- {h.half} half (variant {h.variant}) ---")
         lines.append(f"system: {h.system}")
