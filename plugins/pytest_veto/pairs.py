@@ -210,8 +210,7 @@ def _records(path: Path, data: bytes) -> tuple[list[tuple[str, Any]], list[DataI
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return [], [DataIssue(name, f"line {line}", "", f"not UTF-8 text ({exc.reason})")]
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         return [], [DataIssue(name, "", "", "file is empty: no pairs")]
     if text.lstrip().startswith("["):
@@ -259,7 +258,13 @@ def check_pair_data(path: Path, data: bytes) -> tuple[list[Pair], list[DataIssue
         else:
             seen[pair.id] = location
         pairs.append(pair)
+    issues.sort(key=_issue_order)  # parse errors and field errors, in file order
     return pairs, issues
+
+
+def _issue_order(issue: DataIssue) -> int:
+    number = issue.location.rpartition(" ")[2]
+    return int(number) if number.isdigit() else -1
 
 
 def _semantic_issues(pair: Pair, path: str, location: str) -> Iterator[DataIssue]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ def sample_pairs_path() -> Path:
     return fixtures_dir() / "veto_sample.jsonl"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """Load ``fixtures/schemas/<name>.schema.json``."""
     path = fixtures_dir() / "schemas" / f"{name}.schema.json"
