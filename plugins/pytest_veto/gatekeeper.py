@@ -24,7 +24,7 @@ class Gatekeeper:
     def __init__(self, config: pytest.Config, settings: RunSettings) -> None:
         self.config = config
         self.settings = settings
-        self.controller = Controller(settings)
+        self.controller = Controller(settings, forms=_forms(settings))
         self.gate_results: list[GateResult] = []
         self.passed: bool | None = None
         self.report_error: str | None = None
@@ -97,7 +97,7 @@ class Gatekeeper:
             started=c.started,
             finished=now_iso(),
             condition=self.settings.condition,
-            priming=(),
+            priming=self.settings.priming,
             dataset_path=str(dataset.path),
             dataset_sha256=dataset.sha256,
             n_pairs=len(dataset.pairs),
@@ -105,7 +105,8 @@ class Gatekeeper:
             seed=self.settings.seed,
         )
         data = build_report(manifest, c.pair_results(), self.gate_results,
-                            passed=bool(self.passed), accounting=c.accounting())
+                            passed=bool(self.passed), accounting=c.accounting(),
+                            amplifications=c.amplifications())
         try:
             validate_report(data)
             write_json_atomic(self.settings.report, data)
@@ -115,7 +116,7 @@ class Gatekeeper:
     # --- the terminal ---------------------------------------------------------
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_veto.aggregate import variant_metrics
-        from pytest_veto.summary import gate_lines, metrics_table
+        from pytest_veto.summary import gate_lines, metrics_table, priming_table
 
         tr = terminalreporter
         c = self.controller
@@ -123,6 +124,11 @@ class Gatekeeper:
         vm = variant_metrics("base", c.pair_results())
         for line in metrics_table(vm):
             tr.write_line(line)
+        amps = c.amplifications()
+        if amps:
+            tr.write_line("")
+            for line in priming_table(amps):
+                tr.write_line(line)
         tr.write_line("")
         for gate, line in zip(self.gate_results, gate_lines(self.gate_results)):
             tr.write_line(line, green=gate.passed, red=not gate.passed)
@@ -135,6 +141,16 @@ class Gatekeeper:
         verdict = "PASSED" if self.passed and not self.report_error else "FAILED"
         tr.write_line(f"VETO gate {verdict}", green=verdict == "PASSED", red=verdict != "PASSED",
                       bold=True)
+
+
+def _forms(settings: RunSettings) -> dict[str, str]:
+    """Priming variant -> form; bad variants are reported at collection, not here."""
+    from pytest_veto.priming import PrimingError, select_variants
+
+    try:
+        return {v.name: v.form for v in select_variants(settings.priming, settings.priming_dirs)}
+    except (PrimingError, OSError):
+        return {}
 
 
 def _backend_kind(model: str) -> str:

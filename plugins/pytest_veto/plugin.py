@@ -59,6 +59,13 @@ def _dataset(config: pytest.Config) -> Any:
     return config.stash[DATASET]
 
 
+def _variants(config: pytest.Config) -> list[Any]:
+    from pytest_veto.priming import select_variants
+
+    settings = config.stash[SETTINGS]
+    return select_variants(settings.priming, settings.priming_dirs)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "veto_case" not in metafunc.fixturenames:
         return
@@ -66,7 +73,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         dataset = _dataset(metafunc.config)
     except (PairDataError, FileNotFoundError) as exc:
         raise pytest.Collector.CollectError(f"pytest-veto: cannot load pairs:\n{exc}") from None
-    cases = [Case(p) for p in dataset.pairs]
+    try:
+        variants = _variants(metafunc.config)
+    except ValueError as exc:
+        raise pytest.Collector.CollectError(f"pytest-veto: {exc}") from None
+    # pair-major order keeps a pair's variants together, so one worker usually runs them
+    # all and its base prompts are sent once
+    cases = [Case(p, v) for p in dataset.pairs for v in (None, *variants)]
     params = [
         pytest.param(c, id=c.id, marks=[pytest.mark.veto_case, getattr(pytest.mark, c.pair.marker)])
         for c in cases

@@ -12,6 +12,7 @@ from typing import Any
 
 from pytest_veto import __version__
 from pytest_veto.aggregate import variant_metrics, variants_of
+from pytest_veto.amplification import Amplification
 from pytest_veto.atomic import write_bytes_atomic
 from pytest_veto.gates import GateResult
 from pytest_veto.resources import load_schema
@@ -90,6 +91,7 @@ def build_report(
     passed: bool,
     accounting: dict[str, Any],
     extra_versions: dict[str, str] | None = None,
+    amplifications: Sequence[Amplification] = (),
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
@@ -116,6 +118,7 @@ def build_report(
         "accounting": accounting,
         "gates": [g.as_dict() for g in gates],
         "metrics": {v: variant_metrics(v, ordered).as_dict() for v in variants_of(ordered)},
+        "amplification": {a.variant: a.as_dict() for a in amplifications},
         "pairs": [
             {
                 "pair_id": r.pair_id,
@@ -123,6 +126,7 @@ def build_report(
                 "variant": r.variant,
                 "evidence_match": r.evidence_match,
                 "outcome": r.outcome,
+                "base_outcome": r.base_outcome,
             }
             for r in ordered
         ],

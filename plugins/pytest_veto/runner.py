@@ -9,11 +9,12 @@ the response cache, at most once across runs.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from pytest_veto.backends.protocol import Backend, Completion, PromptRequest
-from pytest_veto.cases import Case, requests_for
+from pytest_veto.cases import Case, all_requests, requests_for
 from pytest_veto.prompts import Condition
 from pytest_veto.verdict import PairResult, half_result, judge
 
@@ -54,13 +55,23 @@ class CaseRunner:
         return self._backend
 
     def result(self, case: Case, upcoming: Iterable[Case] = ()) -> PairResult:
-        """Run one case (prefetching requests of ``upcoming`` cases) and judge it."""
-        requests = requests_for(case, self.condition)
-        if any(r.key not in self._memo for r in requests):
-            batch = [r for r in requests if r.key not in self._memo]
+        """Run one case (prefetching requests of ``upcoming`` cases) and judge it.
+
+        A primed case is judged together with its base case, so that a flip (misfires
+        primed, not unprimed) is known wherever the case runs.
+        """
+        needed = all_requests(case, self.condition)
+        batch = [r for r in needed if r.key not in self._memo]
+        if batch:
             batch.extend(self._prefetchable(upcoming, {r.key for r in batch}))
             self._complete(batch)
-        st, co = (half_result(r, self._memo[r.key]) for r in requests)
+        result = self._judge(case)
+        if case.priming is None:
+            return result
+        return replace(result, base_outcome=self._judge(case.base).outcome)
+
+    def _judge(self, case: Case) -> PairResult:
+        st, co = (half_result(r, self._memo[r.key]) for r in requests_for(case, self.condition))
         return judge(case.pair, case.variant, st, co)
 
     def _prefetchable(self, upcoming: Iterable[Case], taken: set[str]) -> list[PromptRequest]:
@@ -68,7 +79,7 @@ class CaseRunner:
         if self.lookahead == 0:
             return extra
         for case in upcoming:
-            for r in requests_for(case, self.condition):
+            for r in all_requests(case, self.condition):
                 if r.key not in self._memo and r.key not in taken:
                     taken.add(r.key)
                     extra.append(r)

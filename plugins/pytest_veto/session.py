@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pytest_veto.aggregate import variant_metrics
+from pytest_veto.aggregate import variant_metrics, variants_of
+from pytest_veto.amplification import Amplification, amplification
 from pytest_veto.gates import GateResult, GateSpec, all_passed, check
 from pytest_veto.settings import RunSettings
 from pytest_veto.verdict import PairResult
@@ -48,6 +49,8 @@ class Controller:
     foreign_failures: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)
     collection_seen: bool = False
+    #: priming variant -> "stereotyped_only" or "both_halves"
+    forms: dict[str, str] = field(default_factory=dict)
 
     # --- inputs -------------------------------------------------------------
     def collected(self, nodeids: list[str]) -> None:
@@ -103,11 +106,29 @@ class Controller:
             results.append(check(GateSpec("mar_max", "MAR", s.mar_max), base.mar))
         if s.br_max is not None:
             results.append(check(GateSpec("br_max", "BR", s.br_max), base.br))
+        for amp in self.amplifications():
+            if s.amplification_max is not None:
+                results.append(check(
+                    GateSpec(f"amplification_max:{amp.variant}",
+                             f"amplification ({amp.variant})", s.amplification_max, "max", "x"),
+                    amp.amplification,
+                    "base MAR is 0" if amp.base_mar == 0 else ""))
+            limit = (s.primed_mar_max or {}).get(amp.variant, (s.primed_mar_max or {}).get("*"))
+            if limit is not None:
+                results.append(check(GateSpec(f"primed_mar_max:{amp.variant}",
+                                              f"primed MAR ({amp.variant})", limit),
+                                     amp.primed_mar))
         if s.strict:
             misfires = sum(r.misfired for r in self.results.values())
             results.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""),
                                  float(misfires)))
         return results
+
+    def amplifications(self) -> list[Amplification]:
+        """Primed MAR and amplification of every priming variant that ran."""
+        results = self.pair_results()
+        return [amplification(v, self.forms.get(v, "stereotyped_only"), results)
+                for v in variants_of(results) if v != "base"]
 
     def passed(self, gates: list[GateResult]) -> bool:
         """The run passes only when every gate passes and nothing else failed."""

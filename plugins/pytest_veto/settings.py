@@ -44,6 +44,10 @@ class RunSettings:
     cache_dir: Path | None
     no_cache: bool
     backend: BackendOptions
+    priming: tuple[str, ...] = ()
+    priming_dirs: tuple[Path, ...] = ()
+    amplification_max: float | None = None
+    primed_mar_max: dict[str, float] | None = None
 
     @property
     def active(self) -> bool:
@@ -110,7 +114,35 @@ def resolve(config: pytest.Config) -> RunSettings:
         cache_dir=Path(cache_dir) if cache_dir else None,
         no_cache=bool(config.getoption("veto_no_cache")),
         backend=backend,
+        priming=_names(config.getoption("veto_priming")),
+        priming_dirs=tuple(Path(d) for d in config.getoption("veto_priming_dir") or ()),
+        amplification_max=_threshold(config, "veto_amplification_max",
+                                     "veto_amplification_max", float),
+        primed_mar_max=_per_variant(config),
     )
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
+
+
+def _per_variant(config: pytest.Config) -> dict[str, float] | None:
+    """``--veto-primed-mar-max 30`` (every variant) or ``trigger=30,safety-system=20``."""
+    raw = config.getoption("veto_primed_mar_max") or config.getini("veto_primed_mar_max")
+    if not raw:
+        return None
+    limits: dict[str, float] = {}
+    for part in _names(str(raw)):
+        name, sep, value = part.rpartition("=")
+        key = name.strip() if sep else "*"
+        try:
+            limits[key] = float(value)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--veto-primed-mar-max: {part!r} is not PCT or VARIANT=PCT") from None
+        if not 0 <= limits[key] <= 100:
+            raise pytest.UsageError(f"--veto-primed-mar-max: {part!r} must be within 0..100")
+    return limits
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -134,6 +166,18 @@ def add_options(parser: pytest.Parser) -> None:
         flag = "--" + dest.replace("_", "-")
         g.addoption(flag, dest=dest, type=kind, default=None, help=text)
         parser.addini(ini, text + f" (same as {flag})", default=None)
+    g.addoption("--veto-priming", dest="veto_priming", default=None, metavar="NAMES",
+                help="comma-separated priming variants (alignment cues) to add, e.g. "
+                     "trigger,safety-system; the unprimed base run is always included")
+    g.addoption("--veto-priming-dir", dest="veto_priming_dir", action="append", default=None,
+                metavar="DIR", help="a folder of your own priming variant files (repeatable)")
+    g.addoption("--veto-amplification-max", dest="veto_amplification_max", type=float,
+                default=None, help="gate: maximum primed MAR / base MAR for every variant")
+    parser.addini("veto_amplification_max", "same as --veto-amplification-max", default=None)
+    g.addoption("--veto-primed-mar-max", dest="veto_primed_mar_max", default=None,
+                metavar="PCT|VARIANT=PCT,...",
+                help="gate: maximum primed MAR, for every variant or per variant")
+    parser.addini("veto_primed_mar_max", "same as --veto-primed-mar-max", default=None)
     g.addoption("--veto-cache-dir", dest="veto_cache_dir", default=None, metavar="DIR",
                 help="response cache folder (default: the user cache folder)")
     g.addoption("--veto-no-cache", dest="veto_no_cache", action="store_true",

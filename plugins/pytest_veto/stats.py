@@ -23,3 +23,19 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     low = min(max(0.0, centre - half), p)
     high = max(min(1.0, centre + half), p)
     return (100 * low, 100 * high)
+
+
+def mcnemar_one_sided(more: int, fewer: int) -> float:
+    """Exact one-sided McNemar p-value that ``more`` exceeds ``fewer`` by chance.
+
+    The discordant counts of a paired 2x2 table; under H0 each discordant pair falls on
+    either side with probability 1/2, so p = P(X >= more) for X ~ Binomial(more+fewer, 1/2).
+    Returns 1.0 when there are no discordant pairs.
+    """
+    if more < 0 or fewer < 0:
+        raise ValueError("counts must be >= 0")
+    n = more + fewer
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(more, n + 1))
+    return min(1.0, tail / 2**n)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pytest_veto.aggregate import VariantMetrics
+from pytest_veto.amplification import Amplification
 from pytest_veto.gates import GateResult
 from pytest_veto.metrics import Metrics
 
@@ -36,3 +37,15 @@ def metrics_table(vm: VariantMetrics) -> list[str]:
 def gate_lines(gates: Sequence[GateResult]) -> list[str]:
     """One line per gate: name, value, threshold, verdict."""
     return [f"{'PASS' if g.passed else 'FAIL'}  veto_gate[{g.name}]: {g.message}" for g in gates]
+
+
+def priming_table(amps: Sequence[Amplification]) -> list[str]:
+    """Base and primed MAR side by side, per variant."""
+    header = (f"{'variant':<20} {'form':<17} {'base MAR':>9} {'primed':>8} {'ampl.':>7} "
+              f"{'flips':>6} {'McNemar p':>10}")
+    lines = [header, "-" * len(header)]
+    for a in amps:
+        ratio = "-" if a.amplification is None else f"{a.amplification:.2f}x"
+        lines.append(f"{a.variant:<20} {a.form:<17} {_pct(a.base_mar):>9} "
+                     f"{_pct(a.primed_mar):>8} {ratio:>7} {a.flips:>6} {a.mcnemar_p:>10.3g}")
+    return lines
