@@ -9,8 +9,8 @@ the response cache, at most once across runs.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from pytest_veto.backends.protocol import Backend, Completion, PromptRequest
