@@ -44,10 +44,37 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     settings = resolve(config)
     config.stash[SETTINGS] = settings
+    if settings.active and not _is_worker(config):
+        _warn_local_model_per_worker(config, settings)
     if settings.active and not _is_worker(config) and not config.option.collectonly:
         from pytest_veto.gatekeeper import Gatekeeper
 
         config.pluginmanager.register(Gatekeeper(config, settings), "veto-gatekeeper")
+
+
+class PytestVetoWarning(UserWarning):
+    """A configuration pytest-veto can run but that the user should reconsider."""
+
+
+def _warn_local_model_per_worker(config: pytest.Config, settings: RunSettings) -> None:
+    """Under ``-n N`` every worker loads its own copy of a local model: say what it costs."""
+    workers = getattr(config.option, "numprocesses", None)
+    model = settings.model or ""
+    if not model.startswith("hf/") or not isinstance(workers, int) or workers < 2:
+        return
+    from pathlib import Path
+
+    from pytest_veto.backends.hf_models import weights_size
+
+    cache = settings.backend.cache_dir
+    size = weights_size(model.removeprefix("hf/"), Path(cache) / "models" if cache else None)
+    each = f"{size / 2**30:.2f} GiB" if size else "its full size"
+    total = f" = {size * workers / 2**30:.2f} GiB" if size else ""
+    config.issue_config_time_warning(PytestVetoWarning(
+        f"--model={model} with -n {workers}: each xdist worker loads its own copy of the "
+        f"model ({each} x {workers}{total} of memory) and they share the CPU cores. "
+        "Run local models with -n 0, or serve the model behind an OpenAI-compatible server "
+        "and use --model=openai/<name> --api-base=URL with -n."), stacklevel=2)
 
 
 def _dataset(config: pytest.Config) -> Any:

@@ -92,6 +92,7 @@ def resolve(config: pytest.Config) -> RunSettings:
         scoring=config.getoption("veto_scoring"),
         dtype=config.getoption("veto_dtype"),
         device=config.getoption("veto_device"),
+        cache_dir=cache_dir,
     )
     if backend.retries < 0 or backend.concurrency < 1 or backend.batch_size < 1:
         raise pytest.UsageError("--veto-retries >= 0, --veto-concurrency >= 1, "

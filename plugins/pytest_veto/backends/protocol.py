@@ -69,6 +69,9 @@ class BackendOptions:
     scoring: Literal["generate", "logits"] = "generate"
     dtype: str = "auto"
     device: str = "auto"
+    #: the response-cache root (``--veto-cache-dir``); local backends keep converted models
+    #: under ``<cache_dir>/models``
+    cache_dir: str | None = None
 
 
 @runtime_checkable

@@ -1,0 +1,417 @@
+"""The local transformers backend: ``--model=hf/<folder | hub name | alias>``.
+
+Two scorings (``BackendOptions.scoring``):
+
+- ``generate`` (default): the chat-templated prompt, greedy decoding of at most
+  ``request.max_new_tokens`` new tokens, decoded without special tokens. Requests are
+  grouped by budget, sorted by length and run in left-padded batches of
+  ``options.batch_size``; results come back in request order.
+- ``logits``: one forward pass over the templated prompt followed by the answer's JSON
+  prefix ``{"answer": "``. LD = max logit over the single-token spellings of yes minus
+  max over those of no (veto-spec section 6); the text is ``{"answer": "yes"}`` when
+  LD > 0, else ``{"answer": "no"}``, so it goes through the normal parser, and
+  ``Completion.logit_diff`` holds LD.
+
+The loaded ``hf_model`` and ``tokenizer`` and :meth:`HFBackend.chat_prompt` are public
+for the logit-lens and head-ablation tools. ``model`` is the name (the Protocol's field).
+Importing this module is free: torch and transformers load when a backend is created.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import math
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pytest_veto.backends.hf_models import (
+    LoadInfo,
+    ModelLocation,
+    load,
+    locate,
+    resolve_device,
+    resolve_dtype,
+)
+from pytest_veto.backends.protocol import (
+    BackendError,
+    BackendOptions,
+    Capability,
+    Completion,
+    PromptRequest,
+)
+from pytest_veto.prompts import Message
+
+if TYPE_CHECKING:
+    import torch
+
+#: What logits scoring appends after the generation prompt: the answer's JSON up to the word.
+ANSWER_PREFIX = '{"answer": "'
+YES_SPELLINGS = ("yes", "Yes", "YES", " yes", " Yes")
+NO_SPELLINGS = ("no", "No", "NO", " no", " No")
+#: How the system prompt reaches the model: the template's system role, merged into the
+#: first user message (templates that reject a system role), or a plain-text rendering
+#: (tokenizers without a chat template, e.g. base models).
+TemplateMode = Literal["native", "merged", "plain"]
+
+
+@dataclass(frozen=True)
+class AnswerTokens:
+    """Token ids of the single-token spellings of yes and no (multi-token ones dropped)."""
+
+    yes: dict[str, int]
+    no: dict[str, int]
+
+    def as_json(self) -> dict[str, dict[str, int]]:
+        """For cache identities and reports."""
+        return {"yes": dict(self.yes), "no": dict(self.no)}
+
+
+def single_token_ids(tokenizer: Any, spellings: Sequence[str], context: str = "") -> dict[str, int]:
+    """The id of each spelling that is exactly one token when it follows ``context``.
+
+    Encoding ``context + spelling`` and taking what follows ``context``'s own ids keeps
+    SentencePiece tokenizers (which mark a leading space in the token) honest; when the
+    spelling merges with the context, the spelling encoded alone is the fallback. A
+    spelling is kept only if its token decodes back to exactly the spelling's text.
+    """
+    found: dict[str, int] = {}
+    base = tokenizer.encode(context, add_special_tokens=False) if context else []
+    for spelling in spellings:
+        ids = tokenizer.encode(context + spelling, add_special_tokens=False)
+        if not (len(ids) == len(base) + 1 and ids[: len(base)] == base):
+            ids = base + tokenizer.encode(spelling, add_special_tokens=False)
+            if len(ids) != len(base) + 1:
+                continue
+        token = ids[-1]
+        if tokenizer.decode(ids, skip_special_tokens=False).endswith(spelling):
+            found[spelling] = int(token)
+    return found
+
+
+def resolve_answer_tokens(tokenizer: Any, context: str = ANSWER_PREFIX) -> AnswerTokens:
+    """The yes and no spellings of veto-spec section 6 that are single tokens after ``context``."""
+    return AnswerTokens(
+        yes=single_token_ids(tokenizer, YES_SPELLINGS, context),
+        no=single_token_ids(tokenizer, NO_SPELLINGS, context),
+    )
+
+
+class HFBackend:
+    """A causal language model loaded with transformers (see the module docstring)."""
+
+    kind = "hf"
+
+    def __init__(
+        self,
+        model: str,
+        options: BackendOptions | None = None,
+        *,
+        cache_dir: str | PathLike[str] | None = None,
+    ) -> None:
+        """Load ``hf/<path>``. ``cache_dir`` holds converted GGUF models (default
+        ``<pytest-veto cache>/models``, see :func:`hf_models.default_models_dir`)."""
+        self.model = model
+        self.options = options or BackendOptions()
+        spec = model.removeprefix("hf/")
+        if not spec:
+            raise BackendError("hf/ needs a model: hf/<folder>, hf/<owner/name> or an alias")
+        if self.options.batch_size < 1:
+            raise BackendError(f"batch size must be at least 1, not {self.options.batch_size}")
+        if cache_dir is None and self.options.cache_dir is not None:
+            cache_dir = Path(self.options.cache_dir) / "models"
+        self.location: ModelLocation = locate(spec, Path(cache_dir) if cache_dir else None)
+        self.device = resolve_device(self.options.device)
+        self.dtype = resolve_dtype(self.options.dtype, self.device)
+        self.hf_model: Any
+        self.tokenizer: Any
+        self.load_info: LoadInfo
+        self.hf_model, self.tokenizer, self.load_info = load(self.location, self.device, self.dtype)
+        self._prepare_tokenizer_and_decoding()
+        self.template_mode: TemplateMode = self._probe_template()
+        self.answer_tokens = resolve_answer_tokens(self.tokenizer)
+        if self.options.scoring == "logits" and not (
+            self.answer_tokens.yes and self.answer_tokens.no
+        ):
+            raise BackendError(
+                f"{model}: logits scoring needs single-token spellings of both yes and no; "
+                f"found {self.answer_tokens.as_json()}"
+            )
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Open weights: logits, hidden states and head ablation are all available."""
+        return frozenset({"logits", "hidden_states", "head_ablation"})
+
+    # -- prompts ------------------------------------------------------------------------
+
+    def _prepare_tokenizer_and_decoding(self) -> None:
+        from transformers import GenerationConfig
+
+        tok = self.tokenizer
+        tok.padding_side = "left"
+        if tok.pad_token_id is None:  # padding is masked out; any existing token will do
+            tok.pad_token = tok.eos_token if tok.eos_token is not None else tok.unk_token
+        if tok.pad_token_id is None:
+            raise BackendError(f"{self.model}: the tokenizer has no pad, eos or unk token")
+        eos: list[int] = []
+        for source in (self.hf_model.generation_config.eos_token_id, tok.eos_token_id):
+            for token in source if isinstance(source, list) else [source]:
+                if token is not None and int(token) not in eos:
+                    eos.append(int(token))
+        self.eos_token_ids: tuple[int, ...] = tuple(eos)
+        # Our own decoding settings only: a shipped generation_config.json may ask for
+        # sampling or a repetition penalty, which the protocol's greedy decoding excludes.
+        self.hf_model.generation_config = GenerationConfig(  # type: ignore[no-untyped-call]
+            do_sample=False,
+            num_beams=1,
+            eos_token_id=eos or None,
+            pad_token_id=tok.pad_token_id,
+            bos_token_id=self.hf_model.generation_config.bos_token_id,
+        )
+
+    def _probe_template(self) -> TemplateMode:
+        if not getattr(self.tokenizer, "chat_template", None):
+            return "plain"
+        marker = "pytest-veto system probe 7f3a"
+        try:
+            text = self._render(
+                [{"role": "system", "content": marker}, {"role": "user", "content": "q"}]
+            )
+        except Exception:  # noqa: BLE001 - jinja's "System role not supported" and the like
+            return "merged"
+        return "native" if text.count(marker) == 1 else "merged"
+
+    def _render(self, messages: list[dict[str, str]]) -> str:
+        text = self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+        return str(text)
+
+    def chat_prompt(self, messages: Sequence[Message | Mapping[str, str]]) -> str:
+        """The templated prompt text for ``messages``, ending with the generation prompt.
+
+        The request's system prompt is always passed on (so a template's own default
+        system prompt never appears); templates without a system role get it merged into
+        the first user message.
+        """
+        plain = [
+            m.as_dict() if isinstance(m, Message) else {"role": m["role"], "content": m["content"]}
+            for m in messages
+        ]
+        if self.template_mode == "plain":
+            lines = [f"{m['role'].capitalize()}: {m['content']}" for m in plain]
+            return "\n\n".join(lines) + "\n\nAssistant:"
+        if self.template_mode == "merged" and plain and plain[0]["role"] == "system":
+            system, rest = plain[0]["content"], plain[1:]
+            if rest and rest[0]["role"] == "user":
+                rest[0] = {"role": "user", "content": f"{system}\n\n{rest[0]['content']}"}
+            else:
+                rest.insert(0, {"role": "user", "content": system})
+            plain = rest
+        return self._render(plain)
+
+    def encode_prompt(self, request: PromptRequest) -> list[int]:
+        """Token ids of the request's prompt (with the answer prefix under logits scoring).
+
+        The templated text carries its own special tokens, so none are added again.
+        """
+        text = self.chat_prompt(request.messages)
+        if self.options.scoring == "logits":
+            text += ANSWER_PREFIX
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    # -- completion ---------------------------------------------------------------------
+
+    def complete(self, requests: Sequence[PromptRequest]) -> list[Completion]:
+        """Complete every request, in order; a failure becomes that request's error."""
+        import torch
+
+        results: list[Completion | None] = [None] * len(requests)
+        if getattr(self, "hf_model", None) is None:
+            return [Completion("error", error=f"{self.model}: backend is closed") for _ in requests]
+        encoded: dict[int, list[int]] = {}
+        for index, request in enumerate(requests):
+            try:
+                encoded[index] = self.encode_prompt(request)
+            except Exception as exc:  # noqa: BLE001 - a bad prompt fails its request only
+                results[index] = _error("cannot build the prompt", exc)
+        with torch.inference_mode():
+            for batch in self._batches(requests, encoded):
+                for index, completion in zip(batch, self._run(batch, requests, encoded)):
+                    results[index] = completion
+        return [r if r is not None else Completion("error", error="not run") for r in results]
+
+    def _batches(
+        self, requests: Sequence[PromptRequest], encoded: Mapping[int, list[int]]
+    ) -> Iterator[list[int]]:
+        """Indices grouped by generation budget, longest first, in batches (less padding)."""
+        budget = (
+            (lambda i: 0)
+            if self.options.scoring == "logits"
+            else (lambda i: requests[i].max_new_tokens)
+        )
+        order = sorted(encoded, key=lambda i: (budget(i), -len(encoded[i]), i))
+        batch: list[int] = []
+        for index in order:
+            if batch and (
+                len(batch) == self.options.batch_size or budget(batch[0]) != budget(index)
+            ):
+                yield batch
+                batch = []
+            batch.append(index)
+        if batch:
+            yield batch
+
+    def _run(
+        self, batch: list[int], requests: Sequence[PromptRequest], encoded: Mapping[int, list[int]]
+    ) -> list[Completion]:
+        """One batch; when it fails (e.g. out of memory), each request alone, then errors."""
+        step = self._score if self.options.scoring == "logits" else self._generate
+        try:
+            return step([encoded[i] for i in batch], requests[batch[0]].max_new_tokens)
+        except Exception as exc:  # noqa: BLE001 - out of memory and the like: retry alone
+            _free_accelerator_memory()
+            if len(batch) == 1:
+                return [_error(f"{self.options.scoring} failed", exc)]
+        return [completion for i in batch for completion in self._run([i], requests, encoded)]
+
+    def _padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Left-padded ``input_ids`` and ``attention_mask`` on the model's device."""
+        import torch
+
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), int(self.tokenizer.pad_token_id), dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, tokens in enumerate(rows):
+            if tokens:
+                ids[row, width - len(tokens) :] = torch.tensor(tokens, dtype=torch.long)
+                mask[row, width - len(tokens) :] = 1
+        device = self.hf_model.device
+        return ids.to(device), mask.to(device)
+
+    def _generate(self, rows: list[list[int]], max_new_tokens: int) -> list[Completion]:
+        start = time.perf_counter()
+        ids, mask = self._padded(rows)
+        # generate() derives position ids from the attention mask (cumsum), so
+        # left padding does not shift the rotary positions of the real tokens.
+        out = self.hf_model.generate(
+            input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens
+        )
+        new = out[:, ids.shape[1] :].tolist()
+        texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
+        elapsed = time.perf_counter() - start
+        eos = set(self.eos_token_ids)
+        return [
+            Completion(
+                "ok",
+                text=text,
+                latency_s=elapsed / len(rows),
+                extra={
+                    "batch_size": float(len(rows)),
+                    "batch_latency_s": elapsed,
+                    "prompt_tokens": float(len(row)),
+                    "new_tokens": float(_generated_length(tokens, eos)),
+                },
+            )
+            for row, tokens, text in zip(rows, new, texts)
+        ]
+
+    def _score(self, rows: list[list[int]], max_new_tokens: int) -> list[Completion]:
+        del max_new_tokens  # one forward pass; no tokens are generated
+        start = time.perf_counter()
+        ids, mask = self._padded(rows)
+        # forward() would number positions 0..width-1 regardless of padding: give the
+        # real tokens the positions they have unpadded, as generate() does.
+        positions = (mask.cumsum(-1) - 1).clamp_min(0)
+        logits = (
+            self.hf_model(
+                input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1
+            )
+            .logits[:, -1, :]
+            .float()
+        )
+        yes_ids = list(self.answer_tokens.yes.values())
+        no_ids = list(self.answer_tokens.no.values())
+        yes = logits[:, yes_ids].max(dim=-1).values.tolist()
+        no = logits[:, no_ids].max(dim=-1).values.tolist()
+        elapsed = time.perf_counter() - start
+        completions = []
+        for row, y, n in zip(rows, yes, no):
+            diff = y - n
+            if not math.isfinite(diff):
+                completions.append(Completion("error", error=f"non-finite logit difference {diff}"))
+                continue
+            answer = "yes" if diff > 0 else "no"
+            completions.append(
+                Completion(
+                    "ok",
+                    text=f'{{"answer": "{answer}"}}',
+                    latency_s=elapsed / len(rows),
+                    logit_diff=diff,
+                    extra={
+                        "yes_logit": y,
+                        "no_logit": n,
+                        "batch_size": float(len(rows)),
+                        "batch_latency_s": elapsed,
+                        "prompt_tokens": float(len(row)),
+                    },
+                )
+            )
+        return completions
+
+    # -- identity and lifecycle ---------------------------------------------------------
+
+    def cache_identity(self) -> dict[str, object]:
+        """What besides the messages fixes an answer: model, weights, scoring, precision."""
+        import transformers
+
+        location = self.location
+        template = str(getattr(self.tokenizer, "chat_template", None) or "")
+        identity: dict[str, object] = {
+            "backend": "hf",
+            "model": self.model,
+            "path": str(location.gguf_path) if location.gguf_path else location.load_path,
+            "weights": location.weights_id or self.load_info.revision,
+            "scoring": self.options.scoring,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "chat_template": hashlib.sha256(template.encode("utf-8")).hexdigest()[:16],
+            "template_mode": self.template_mode,
+            "transformers": transformers.__version__,
+        }
+        if self.options.scoring == "logits":
+            identity["answer_prefix"] = ANSWER_PREFIX
+            identity["answer_tokens"] = self.answer_tokens.as_json()
+        else:
+            identity["decoding"] = "greedy"
+            identity["max_new_tokens_policy"] = "per-request"
+        return identity
+
+    def close(self) -> None:
+        """Drop the model and tokenizer and return their memory."""
+        self.hf_model = None
+        self.tokenizer = None
+        gc.collect()
+        _free_accelerator_memory()
+
+
+def _generated_length(tokens: list[int], eos: set[int]) -> int:
+    for position, token in enumerate(tokens):
+        if token in eos:
+            return position + 1
+    return len(tokens)
+
+
+def _error(what: str, exc: BaseException) -> Completion:
+    return Completion("error", error=f"{what}: {type(exc).__name__}: {exc}")
+
+
+def _free_accelerator_memory() -> None:
+    torch = sys.modules.get("torch")  # never import it just to free memory
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
