@@ -269,7 +269,7 @@ class LiteLLMBackend:
         self.policy = policy or RetryPolicy(base_delay_s=self.options.backoff_base_s)
         self.requests_sent = 0
         self._rng = rng or random.Random()
-        self._litellm = _import_litellm()
+        self._litellm: Any = None  # imported on the first call: a fully cached run never pays
         self._closed = False
 
     def cache_identity(self) -> dict[str, object]:
@@ -288,6 +288,8 @@ class LiteLLMBackend:
             raise BackendError("the litellm backend is closed")
         if not requests:
             return []
+        if self._litellm is None:
+            self._litellm = _import_litellm()
         return _LoopThread.shared().run(self._complete_all(requests))
 
     def close(self) -> None:
