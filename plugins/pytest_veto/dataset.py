@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_veto.atomic import write_bytes_atomic
-from pytest_veto.pairs import Pair, dump_pairs, load_pairs
+from pytest_veto.pairs import (
+    DataIssue,
+    Pair,
+    PairDataError,
+    check_pair_data,
+    dump_pairs,
+    parse_trusted,
+)
 from pytest_veto.resources import sample_pairs_path
 
 
@@ -55,15 +62,53 @@ def _built_pairs(folder: Path, cache_dir: Path) -> Path:
     return target
 
 
+def _validation_stamp(digest: str, cache_dir: Path) -> Path:
+    """A file whose existence says: these exact bytes passed this exact validation."""
+    import pytest_veto.pairs as pairs_module
+    from pytest_veto.resources import fixtures_dir
+
+    h = hashlib.sha256(digest.encode())
+    h.update((fixtures_dir() / "schemas" / "veto_pair.schema.json").read_bytes())
+    h.update(Path(str(pairs_module.__file__)).read_bytes())
+    return cache_dir / "validated" / h.hexdigest()[:32]
+
+
+def _load_file(path: Path, cache_dir: Path) -> tuple[list[Pair], str]:
+    """Load a pair file; JSON Schema validation runs once per distinct content (every xdist
+    worker loads the data, and validating 2,032 records costs about a second each time)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PairDataError([DataIssue(str(path), "", "", f"cannot read file: {exc.strerror}")]) \
+            from None
+    digest = hashlib.sha256(data).hexdigest()
+    stamp = _validation_stamp(digest, cache_dir)
+    if stamp.exists():
+        trusted = parse_trusted(path, data)
+        if trusted is not None:
+            return trusted, digest
+    pairs, issues = check_pair_data(path, data)
+    if issues:
+        raise PairDataError(issues)
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    except OSError:
+        pass  # no stamp: the next run validates again, nothing else changes
+    return pairs, digest
+
+
 def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
     """Load ``--veto-data``: None -> embedded sample; a folder -> built from BBQ; else a file."""
+    from pytest_veto.cache import default_cache_dir
+
+    cache = cache_dir or default_cache_dir()
+    built_from = None
     if data is None:
         path = sample_pairs_path()
-        return Dataset(path, sha256_file(path), tuple(load_pairs(path)))
-    if data.is_dir():
-        from pytest_veto.cache import default_cache_dir
-
-        path = _built_pairs(data, cache_dir or default_cache_dir())
-        return Dataset(path, sha256_file(path), tuple(load_pairs(path)), built_from=data)
-    pairs = load_pairs(data)
-    return Dataset(data, sha256_file(data), tuple(pairs))
+    elif data.is_dir():
+        path, built_from = _built_pairs(data, cache), data
+    else:
+        path = data
+    pairs, digest = _load_file(path, cache)
+    return Dataset(path, digest, tuple(pairs), built_from=built_from)
