@@ -15,6 +15,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide reports from CI readers
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -24,7 +24,8 @@ class Gatekeeper:
     def __init__(self, config: pytest.Config, settings: RunSettings) -> None:
         self.config = config
         self.settings = settings
-        self.controller = Controller(settings, forms=_forms(settings))
+        self.controller = Controller(settings, forms=_forms(settings),
+                                     baseline=_load_baseline(settings))
         self.gate_results: list[GateResult] = []
         self.passed: bool | None = None
         self.report_error: str | None = None
@@ -47,6 +48,13 @@ class Gatekeeper:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         controller = self.controller
+        if controller.baseline is not None:
+            from pytest_veto.plugin import _dataset
+
+            try:
+                controller.dataset_sha256 = _dataset(self.config).sha256
+            except (ValueError, OSError):
+                pass  # bad data is a collection error already
         self.gate_results = controller.gates()
         self.passed = controller.passed(self.gate_results)
         self._junit_gate_cases()
@@ -104,9 +112,15 @@ class Gatekeeper:
             argv=tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args),
             seed=self.settings.seed,
         )
+        comparison = None
+        try:
+            comparison = c.comparison()
+        except ValueError:
+            pass  # the baseline gate already says why
         data = build_report(manifest, c.pair_results(), self.gate_results,
                             passed=bool(self.passed), accounting=c.accounting(),
-                            amplifications=c.amplifications())
+                            amplifications=c.amplifications(),
+                            baseline=comparison.as_dict() if comparison else None)
         try:
             validate_report(data)
             write_json_atomic(self.settings.report, data)
@@ -141,6 +155,29 @@ class Gatekeeper:
         verdict = "PASSED" if self.passed and not self.report_error else "FAILED"
         tr.write_line(f"VETO gate {verdict}", green=verdict == "PASSED", red=verdict != "PASSED",
                       bold=True)
+
+
+def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
+    """Read and schema-check ``--veto-baseline`` at start: a bad file is a usage error
+    before any model is asked anything."""
+    if settings.baseline is None:
+        return None
+    import json
+
+    from pytest_veto.report import ReportSchemaError, validate_report
+
+    path = settings.baseline
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        validate_report(data)
+    except OSError as exc:
+        raise pytest.UsageError(f"--veto-baseline {path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise pytest.UsageError(f"--veto-baseline {path}:{exc.lineno}: invalid JSON: "
+                                f"{exc.msg}") from None
+    except ReportSchemaError as exc:
+        raise pytest.UsageError(f"--veto-baseline {path}: {exc}") from None
+    return dict(data)
 
 
 def _forms(settings: RunSettings) -> dict[str, str]:

@@ -16,6 +16,7 @@ from pytest_veto.amplification import Amplification
 from pytest_veto.atomic import write_bytes_atomic
 from pytest_veto.gates import GateResult
 from pytest_veto.resources import load_schema
+from pytest_veto.stats import run_statistics
 from pytest_veto.verdict import PairResult
 
 SCHEMA_VERSION = 1
@@ -92,6 +93,8 @@ def build_report(
     accounting: dict[str, Any],
     extra_versions: dict[str, str] | None = None,
     amplifications: Sequence[Amplification] = (),
+    statistics: dict[str, Any] | None = None,
+    baseline: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
@@ -119,19 +122,27 @@ def build_report(
         "gates": [g.as_dict() for g in gates],
         "metrics": {v: variant_metrics(v, ordered).as_dict() for v in variants_of(ordered)},
         "amplification": {a.variant: a.as_dict() for a in amplifications},
-        "pairs": [
-            {
-                "pair_id": r.pair_id,
-                "category": r.category,
-                "variant": r.variant,
-                "evidence_match": r.evidence_match,
-                "outcome": r.outcome,
-                "base_outcome": r.base_outcome,
-            }
-            for r in ordered
-        ],
+        "pairs": pair_rows(ordered),
         "prompts": _prompt_rows(ordered),
+        "statistics": statistics if statistics is not None
+        else run_statistics(ordered, seed=manifest.seed),
+        "baseline": baseline,
     }
+
+
+def pair_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+    """The report's ``pairs`` list (also what a baseline comparison reads)."""
+    return [
+        {
+            "pair_id": r.pair_id,
+            "category": r.category,
+            "variant": r.variant,
+            "evidence_match": r.evidence_match,
+            "outcome": r.outcome,
+            "base_outcome": r.base_outcome,
+        }
+        for r in results
+    ]
 
 
 def validate_report(report: dict[str, Any]) -> None:

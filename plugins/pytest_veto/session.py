@@ -14,6 +14,8 @@ from typing import Any
 
 from pytest_veto.aggregate import variant_metrics, variants_of
 from pytest_veto.amplification import Amplification, amplification
+from pytest_veto.compare import Comparison, ComparisonError, compare_reports
+from pytest_veto.stats import wilson_interval
 from pytest_veto.gates import GateResult, GateSpec, all_passed, check
 from pytest_veto.settings import RunSettings
 from pytest_veto.verdict import PairResult
@@ -25,6 +27,11 @@ CASE_NODEID = re.compile(r"::test_pair\[[^\]]+\]$")
 def is_case_nodeid(nodeid: str) -> bool:
     """Is this node id a VETO pair case (``...::test_pair[<case id>]``)?"""
     return CASE_NODEID.search(nodeid) is not None
+
+
+def _upper(successes: int, n: int) -> float | None:
+    interval = wilson_interval(successes, n)
+    return None if interval is None else interval[1]
 
 
 def now_iso() -> str:
@@ -51,6 +58,10 @@ class Controller:
     collection_seen: bool = False
     #: priming variant -> "stereotyped_only" or "both_halves"
     forms: dict[str, str] = field(default_factory=dict)
+    #: the ``--veto-baseline`` report, loaded and schema-checked at start
+    baseline: dict[str, Any] | None = None
+    #: the data's hash, for the baseline comparison's notes (set by the gatekeeper)
+    dataset_sha256: str = ""
 
     # --- inputs -------------------------------------------------------------
     def collected(self, nodeids: list[str]) -> None:
@@ -102,10 +113,18 @@ class Controller:
             check(GateSpec("max_error_rate", "error rate", s.max_error_rate),
                   base.error_rate, "no pairs ran" if base.error_rate is None else ""),
         ]
+        upper = s.gate_on == "upper"
+        t = base.table
         if s.mar_max is not None:
-            results.append(check(GateSpec("mar_max", "MAR", s.mar_max), base.mar))
+            value = _upper(t.c, t.a + t.c) if upper else base.mar
+            metric = "MAR (upper 95% bound)" if upper else "MAR"
+            results.append(check(GateSpec("mar_max", metric, s.mar_max), value))
         if s.br_max is not None:
-            results.append(check(GateSpec("br_max", "BR", s.br_max), base.br))
+            value = _upper(t.b, t.a + t.b) if upper else base.br
+            metric = "BR (upper 95% bound)" if upper else "BR"
+            results.append(check(GateSpec("br_max", metric, s.br_max), value))
+        if self.baseline is not None:
+            results.append(self._baseline_gate())
         for amp in self.amplifications():
             if s.amplification_max is not None:
                 results.append(check(
@@ -123,6 +142,42 @@ class Controller:
             results.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""),
                                  float(misfires)))
         return results
+
+    def comparison(self) -> Comparison | None:
+        """This run against ``--veto-baseline`` (None without one)."""
+        if self.baseline is None:
+            return None
+        from pytest_veto.report import SCHEMA_VERSION, pair_rows
+
+        run = {"model": self.settings.model, "condition": self.settings.condition,
+               "dataset": {"sha256": self.dataset_sha256}}
+        current = {"schema_version": SCHEMA_VERSION, "run": run,
+                   "pairs": pair_rows(self.pair_results())}
+        return compare_reports(current, self.baseline,
+                               max_regression_points=self.settings.max_regression)
+
+    def _baseline_gate(self) -> GateResult:
+        """Fails when MAR rose by more than the allowance *and* the rise is significant."""
+        spec = GateSpec("baseline_regression", "MAR rise over the baseline",
+                        self.settings.max_regression, "max", " points")
+        try:
+            comparison = self.comparison()
+        except ComparisonError as exc:
+            return check(spec, None, str(exc))
+        assert comparison is not None
+        parts = []
+        for v in comparison.variants:
+            rise = "-" if v.difference is None else f"{v.difference:+.2f} points"
+            parts.append(f"{v.variant}: {rise}, {v.newly_misfiring} newly misfiring, "
+                         f"p={v.mcnemar_p:.3g}{' REGRESSED' if v.regressed else ''}")
+        base = comparison.variant("base")
+        value = base.difference if base is not None else None
+        verdict = "FAIL" if comparison.regressed else "pass"
+        message = (f"MAR rise over the baseline ({comparison.baseline_model}), allowed "
+                   f"{spec.threshold:g} points unless not significant: {verdict}; "
+                   + "; ".join(parts))
+        return GateResult(spec.name, spec.metric, spec.threshold, value,
+                          not comparison.regressed, message)
 
     def amplifications(self) -> list[Amplification]:
         """Primed MAR and amplification of every priming variant that ran."""

@@ -48,6 +48,9 @@ class RunSettings:
     priming_dirs: tuple[Path, ...] = ()
     amplification_max: float | None = None
     primed_mar_max: dict[str, float] | None = None
+    gate_on: str = "point"
+    baseline: Path | None = None
+    max_regression: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -120,6 +123,10 @@ def resolve(config: pytest.Config) -> RunSettings:
         amplification_max=_threshold(config, "veto_amplification_max",
                                      "veto_amplification_max", float),
         primed_mar_max=_per_variant(config),
+        gate_on=config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point",
+        baseline=Path(b) if (b := config.getoption("veto_baseline")) else None,
+        max_regression=float(_threshold(config, "veto_max_regression", "veto_max_regression",
+                                        float) or 0.0),
     )
 
 
@@ -179,6 +186,16 @@ def add_options(parser: pytest.Parser) -> None:
                 metavar="PCT|VARIANT=PCT,...",
                 help="gate: maximum primed MAR, for every variant or per variant")
     parser.addini("veto_primed_mar_max", "same as --veto-primed-mar-max", default=None)
+    g.addoption("--veto-gate-on", dest="veto_gate_on", default=None, choices=["point", "upper"],
+                help="gate MAR and BR on the point estimate (default) or on the upper bound of "
+                     "the 95%% Wilson interval, so a pass is a pass with confidence")
+    parser.addini("veto_gate_on", "same as --veto-gate-on", default=None)
+    g.addoption("--veto-baseline", dest="veto_baseline", default=None, metavar="REPORT.json",
+                help="an earlier run's JSON report: fail when MAR rose significantly")
+    g.addoption("--veto-max-regression", dest="veto_max_regression", type=float, default=None,
+                metavar="POINTS", help="allowed MAR rise over the baseline in percentage "
+                "points before a significant rise fails the run (default 0)")
+    parser.addini("veto_max_regression", "same as --veto-max-regression", default=None)
     g.addoption("--veto-cache-dir", dest="veto_cache_dir", default=None, metavar="DIR",
                 help="response cache folder (default: the user cache folder)")
     g.addoption("--veto-no-cache", dest="veto_no_cache", action="store_true",

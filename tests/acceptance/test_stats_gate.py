@@ -1,0 +1,88 @@
+"""Gating with confidence and against a baseline, through the real suite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_veto.backends.reference import uniform
+from pytest_veto.pairs import load_pairs
+from pytest_veto.resources import sample_pairs_path
+from pytest_veto.stats import wilson_interval
+
+VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
+IDS = [p.id for p in load_pairs(sample_pairs_path())]
+
+
+def misfires(rate: float) -> set[str]:
+    return {i for i in IDS if uniform(0, i) < rate}
+
+
+def run(pytester: pytest.Pytester, name: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    pytester.makeini("[pytest]\n")
+    report = pytester.path / f"{name}.json"
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
+                                           f"--veto-report={report}", *args)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return result.ret, data, result.stdout.str()
+
+
+def test_upper_bound_gating_needs_confidence(pytester: pytest.Pytester) -> None:
+    c = len(misfires(0.1))
+    low, high = wilson_interval(c, len(IDS))  # type: ignore[misc]
+    threshold = (100 * c / len(IDS) + high) / 2  # above the point, below the upper bound
+    args = ("--model=reference/misfire:0.1", f"--mar-max={threshold}")
+    ret_point, _, _ = run(pytester, "point", *args)
+    ret_upper, report, out = run(pytester, "upper", *args, "--veto-gate-on=upper", "-n", "2")
+    assert ret_point == 0 and ret_upper == 1
+    gate = {g["name"]: g for g in report["gates"]}["mar_max"]
+    assert gate["value"] == pytest.approx(high) and not gate["passed"]
+    assert "MAR (upper 95% bound)" in out
+
+
+def test_baseline_regression_of_a_known_size(pytester: pytest.Pytester) -> None:
+    old_c, new_c = len(misfires(0.05)), len(misfires(0.3))
+    ret, old, _ = run(pytester, "old", "--model=reference/misfire:0.05")
+    assert ret == 0
+    baseline = str(pytester.path / "old.json")
+    ret, new, out = run(pytester, "new", "--model=reference/misfire:0.3", "-n", "2",
+                        f"--veto-baseline={baseline}", "--veto-max-regression=5")
+    assert ret == 1
+    [base] = new["baseline"]["variants"]
+    assert base["difference"] == pytest.approx(100 * (new_c - old_c) / len(IDS))
+    assert base["newly_misfiring"] == new_c - old_c and base["regressed"]
+    listed = {m["pair_id"] for m in new["baseline"]["new_misfires"]}
+    assert listed == misfires(0.3) - misfires(0.05)
+    assert "veto_gate[baseline_regression]" in out
+    # the other way round MAR fell: no regression
+    ret, _, _ = run(pytester, "back", "--model=reference/misfire:0.05",
+                    f"--veto-baseline={pytester.path / 'new.json'}")
+    assert ret == 0
+    # a rise within the allowance passes
+    ret, _, _ = run(pytester, "allowed", "--model=reference/misfire:0.3",
+                    f"--veto-baseline={baseline}", "--veto-max-regression=40")
+    assert ret == 0
+
+
+def test_a_bad_baseline_is_a_usage_error_before_anything_runs(pytester: pytest.Pytester) -> None:
+    bad = pytester.path / "bad.json"
+    bad.write_text('{"schema_version": 1}')
+    ret, _, _ = run(pytester, "x", "--model=reference/evidence-reader", f"--veto-baseline={bad}")
+    assert ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_statistics_block_is_in_the_report(pytester: pytest.Pytester) -> None:
+    ret, report, _ = run(pytester, "s", "--model=reference/misfire:0.2")
+    overall = report["statistics"]["variants"]["base"]["overall"]
+    c = len(misfires(0.2))
+    assert (overall["c"], overall["b"]) == (c, 0)
+    assert overall["mcnemar_p"] == pytest.approx(0.5 ** c)
+    low, high = overall["bootstrap"]["mar"]
+    assert low <= 100 * c / len(IDS) <= high
+    cats = report["statistics"]["variants"]["base"]["by_category"]
+    assert set(cats) == {p.category for p in load_pairs(sample_pairs_path())}
+    assert all(0 <= b["bh_adjusted_p"] <= 1 for b in cats.values())
