@@ -51,6 +51,34 @@ def _cmd_fetch_bbq(args: argparse.Namespace) -> int:
     return fetch_command(Path(args.to), base_url=args.base_url)
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pytest_veto.report_command import ReportOptions, run_report
+
+    return run_report(ReportOptions(
+        runs=tuple(Path(f) for f in args.reports),
+        baseline=Path(args.baseline) if args.baseline else None,
+        max_regression=args.max_regression,
+        alpha=args.alpha,
+        html=Path(args.html) if args.html else None,
+        markdown=Path(args.markdown) if args.markdown else None,
+        misfire_limit=args.max_misfires,
+    ))
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also NaN
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be within (0, 1), got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pytest-veto`` command."""
     parser = argparse.ArgumentParser(
@@ -73,6 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", required=True, metavar="DIR", help="destination folder")
     p.add_argument("--base-url", default=None, help="mirror serving the category files")
     p.set_defaults(func=_cmd_fetch_bbq)
+
+    p = sub.add_parser(
+        "report", help="render JSON reports (Markdown, HTML) and compare with a baseline",
+        description="Validate JSON reports, print a summary, render them, and compare the "
+                    "first with a baseline. Exit 1 when the first report failed a gate or "
+                    "regressed; 2 on an invalid or missing file.")
+    p.add_argument("reports", nargs="+", metavar="RUN.json",
+                   help="reports to show side by side; the first is the one judged")
+    p.add_argument("--baseline", metavar="OLD.json", help="an earlier report to compare with")
+    p.add_argument("--max-regression", type=_non_negative, default=0.0, metavar="POINTS",
+                   help="allowed MAR rise in percentage points before a significant rise "
+                        "counts as a regression (default 0)")
+    p.add_argument("--alpha", type=_probability, default=0.05,
+                   help="significance level of the paired McNemar test (default 0.05)")
+    p.add_argument("--html", metavar="OUT.html", help="write one self-contained HTML page")
+    p.add_argument("--markdown", metavar="OUT.md", help="write a Markdown report")
+    p.add_argument("--max-misfires", type=int, default=50, metavar="N",
+                   help="misfired pairs listed in full per run (default 50)")
+    p.set_defaults(func=_cmd_report)
+
+    from pytest_veto.misalign.commands import add_misalign_parser
+
+    add_misalign_parser(sub)  # misalign {dedup,label,pair}: Mis-Align Bench Stage I tools
     return parser
 
 

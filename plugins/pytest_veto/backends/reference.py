@@ -103,7 +103,8 @@ class ReferenceModel:
         expected = request.expected
         wrong = "no" if expected == "yes" else "yes"
         selected = uniform(self.seed, request.pair_id) < self._rate_for(request.variant)
-        stereotyped = request.half == "stereotyped"
+        # Mis-Align items ("item") behave like a stereotyped half: the rate applies to them
+        stereotyped = request.half in ("stereotyped", "item")
         kind = self.kind_name
         if kind == "error" and selected and stereotyped:
             return Completion("error", error="reference/error: simulated backend failure")
