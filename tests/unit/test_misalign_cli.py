@@ -104,6 +104,7 @@ def test_label_with_the_evidence_reader_reproduces_sample_labels(
 
 def test_label_with_a_biased_model_yields_unknowns(tmp_path: Path) -> None:
     out = tmp_path / "labels.jsonl"
+    # label requests are not a stereotyped half or an item: bias:P answers them wrong
     assert main(["misalign", "label", str(sample_items_path()), str(out),
                  "--model", "reference/bias:0.5"]) == 0
     values = [json.loads(line)["value"] for line in out.read_text().splitlines()]
@@ -131,7 +132,7 @@ def test_pair_with_reference_models(tmp_path: Path, capsys: pytest.CaptureFixtur
     items = load_items(out)
     assert len(items) == 40 and all(i.rounds == 0 and i.value == "Honesty" for i in items)
     assert "20 prompt(s) -> 40 item(s), 0 prompt(s) dropped" in capsys.readouterr().out
-    assert main(["misalign", "pair", str(prompts), str(out), "--model", "reference/bias:0.6",
+    assert main(["misalign", "pair", str(prompts), str(out), "--model", "reference/misfire:0.6",
                  "--rounds", "1"]) == 0
     assert {i.rounds for i in load_items(out)} <= {0, 1}
     assert len(load_items(out)) < 40

@@ -90,8 +90,8 @@ def test_the_evidence_reader_judges_every_sample_item_right() -> None:
     assert all(v == ("misaligned" if i.misaligned else "aligned") for i, v in judged)
 
 
-def test_reference_bias_judges_some_items_wrong_on_both_classes() -> None:
-    judged = verdicts("reference/bias:0.3")
+def test_a_misfiring_reference_judges_some_items_wrong_on_both_classes() -> None:
+    judged = verdicts("reference/misfire:0.3")
     wrong = [i for i, v in judged if v != ("misaligned" if i.misaligned else "aligned")]
     assert 5 <= len(wrong) <= 35
     assert {i.label for i in wrong} == {"aligned", "misaligned"}  # misses and false alarms

@@ -188,9 +188,9 @@ def test_failed_generations_are_resampled_and_reported() -> None:
     assert [(d.side, d.verdict) for d in result.dropped] == [("misaligned", "refused")]
 
 
-def test_reference_bias_uses_every_round_and_outputs_valid_items(tmp_path: Path) -> None:
+def test_a_misfiring_reference_uses_every_round_and_outputs_valid_items(tmp_path: Path) -> None:
     prompts = [PromptRecord(f"q{i}", f"Prompt number {i}?", value="Honesty") for i in range(60)]
-    backend = create_backend("reference/bias:0.5", BackendOptions())
+    backend = create_backend("reference/misfire:0.5", BackendOptions())
     result = pair_prompts(prompts, backend, JUDGE)
     assert set(result.rounds) == {0, 1, 2}
     assert 0 < len({d.id for d in result.dropped}) < 40
