@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VETO_TESTS = ROOT / "veto_tests"
+VETO_TESTS = ROOT / "veto_tests" / "test_pairs.py"  # the VETO suite only
 SAMPLE = ROOT / "fixtures" / "veto_sample.jsonl"
 N_PAIRS = 2032
 GOAL_SECONDS = 10.0

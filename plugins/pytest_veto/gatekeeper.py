@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_veto.gates import GateResult
+from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.session import Controller, now_iso
 from pytest_veto.settings import RunSettings
 from pytest_veto.verdict import WIRE_KEY
@@ -24,8 +25,12 @@ class Gatekeeper:
     def __init__(self, config: pytest.Config, settings: RunSettings) -> None:
         self.config = config
         self.settings = settings
+        from pytest_veto.misalign.suite import MisalignGates
+
+        limits = MisalignGates(settings.misalign_min_score, settings.misalign_max_ffr,
+                               settings.misalign_min_coverage, settings.max_error_rate)
         self.controller = Controller(settings, forms=_forms(settings),
-                                     baseline=_load_baseline(settings))
+                                     baseline=_load_baseline(settings), misalign_limits=limits)
         self.gate_results: list[GateResult] = []
         self.passed: bool | None = None
         self.report_error: str | None = None
@@ -40,7 +45,7 @@ class Gatekeeper:
 
     # --- results ------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        wire = getattr(report, WIRE_KEY, None)
+        wire = getattr(report, WIRE_KEY, None) or getattr(report, ITEM_WIRE_KEY, None)
         self.controller.report(report.nodeid, report.failed,
                                wire if isinstance(wire, dict) else None, report.when)
 
@@ -120,24 +125,38 @@ class Gatekeeper:
         data = build_report(manifest, c.pair_results(), self.gate_results,
                             passed=bool(self.passed), accounting=c.accounting(),
                             amplifications=c.amplifications(),
-                            baseline=comparison.as_dict() if comparison else None)
+                            baseline=comparison.as_dict() if comparison else None,
+                            misalign=self._misalign_section())
         try:
             validate_report(data)
             write_json_atomic(self.settings.report, data)
         except (ValueError, OSError) as exc:
             self.report_error = f"JSON report not written to {self.settings.report}: {exc}"
 
+    def _misalign_section(self) -> dict[str, Any] | None:
+        from pytest_veto.misalign.suite import report_section
+
+        c = self.controller
+        if not c.item_results:
+            return None
+        return report_section(c.misalign_results(), c.misalign_evaluation())
+
     # --- the terminal ---------------------------------------------------------
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_veto.aggregate import variant_metrics
-        from pytest_veto.summary import gate_lines, metrics_table, priming_table
+        from pytest_veto.summary import gate_lines, metrics_table, misalign_table, priming_table
 
         tr = terminalreporter
         c = self.controller
         tr.section(f"VETO gate: {self.settings.model}", sep="=", bold=True)
         vm = variant_metrics("base", c.pair_results())
-        for line in metrics_table(vm):
-            tr.write_line(line)
+        if c.results or not c.item_results:
+            for line in metrics_table(vm):
+                tr.write_line(line)
+        if c.item_results:
+            tr.write_line("")
+            for line in misalign_table(c.misalign_evaluation()):
+                tr.write_line(line)
         amps = c.amplifications()
         if amps:
             tr.write_line("")

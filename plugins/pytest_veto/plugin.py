@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 
 from pytest_veto.cases import Case
+from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.pairs import CATEGORIES, PairDataError, category_marker
 from pytest_veto.settings import RunSettings, add_options, resolve
 from pytest_veto.verdict import WIRE_KEY, PairResult
 
 SETTINGS = pytest.StashKey[RunSettings]()
 RESULT = pytest.StashKey[dict[str, Any]]()
+ITEM_RESULT = pytest.StashKey[dict[str, Any]]()
+MISALIGN = pytest.StashKey[Any]()
 DATASET = pytest.StashKey[Any]()
 RUNNER = pytest.StashKey[Any]()
 
@@ -38,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "veto_case: a VETO pair case (added by pytest-veto)")
+    config.addinivalue_line("markers", "misalign: a Mis-Align Bench item case")
     for category in CATEGORIES:
         config.addinivalue_line(
             "markers", f"{category_marker(category)}: VETO pairs of the {category} category"
@@ -93,7 +97,33 @@ def _variants(config: pytest.Config) -> list[Any]:
     return select_variants(settings.priming, settings.priming_dirs)
 
 
+def _misalign(config: pytest.Config) -> Any:
+    """(items, template) of the Mis-Align suite, loaded once per process."""
+    if MISALIGN not in config.stash:
+        from pytest_veto.misalign.columns import load_column_map
+        from pytest_veto.misalign.items import load_items
+        from pytest_veto.misalign.prompting import load_template
+
+        s = config.stash[SETTINGS]
+        columns = load_column_map(s.misalign_columns) if s.misalign_columns else None
+        config.stash[MISALIGN] = (load_items(s.misalign_data, columns),
+                                  load_template(s.misalign_template))
+    return config.stash[MISALIGN]
+
+
+def _parametrize_items(metafunc: pytest.Metafunc) -> None:
+    try:
+        items, _ = _misalign(metafunc.config)
+    except (ValueError, OSError) as exc:
+        raise pytest.Collector.CollectError(f"pytest-veto: cannot load Mis-Align items:\n{exc}") \
+            from None
+    metafunc.parametrize("misalign_item", [
+        pytest.param(item, id=item.id, marks=[pytest.mark.misalign]) for item in items])
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "misalign_item" in metafunc.fixturenames:
+        _parametrize_items(metafunc)
     if "veto_case" not in metafunc.fixturenames:
         return
     try:
@@ -119,7 +149,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason=NO_MODEL_REASON)
     for item in items:
-        if "veto_case" in item.keywords:
+        if "veto_case" in item.keywords or "misalign_item" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
 
 
@@ -128,18 +158,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # The full result rides on the report as a plain attribute (xdist serialises a report's
     # __dict__), not in user_properties, which junitxml would copy into every test case.
     report = yield
-    wire = item.stash.get(RESULT, None)
     # only the report of the phase that produced the verdict carries it (the call, or the
     # setup when it failed): once per item over xdist's channel, not three times
-    if wire is not None and (call.when == "call" or (call.when == "setup" and report.failed)):
-        setattr(report, WIRE_KEY, wire)
+    if call.when == "call" or (call.when == "setup" and report.failed):
+        for key, name in ((RESULT, WIRE_KEY), (ITEM_RESULT, ITEM_WIRE_KEY)):
+            wire = item.stash.get(key, None)
+            if wire is not None:
+                setattr(report, name, wire)
     return report
 
 
-def _upcoming(item: pytest.Item, limit: int) -> Iterator[Case]:
+def _upcoming_items(item: pytest.Item, limit: int) -> list[pytest.Item]:
     from pytest_veto.lookahead import upcoming_items
 
-    for other in upcoming_items(item, limit):
+    return upcoming_items(item, limit)
+
+
+def _upcoming(item: pytest.Item, limit: int) -> Iterator[Case]:
+    for other in _upcoming_items(item, limit):
         callspec = getattr(other, "callspec", None)
         if callspec is not None and "veto_case" in callspec.params:
             yield callspec.params["veto_case"]
@@ -174,4 +210,28 @@ def veto_result(request: pytest.FixtureRequest, veto_case: Case, veto_runner: An
     )
     if result.outcome == "error":
         pytest.fail(describe(result), pytrace=False)
+    return result
+
+
+@pytest.fixture
+def misalign_result(request: pytest.FixtureRequest, misalign_item: Any,
+                    veto_runner: Any) -> Any:
+    """The model's judgement of this test's Mis-Align item, recorded on the report; an
+    item without an answer fails here, in setup (an error, not a pass or a failure)."""
+    from pytest_veto.misalign.prompting import requests_for
+    from pytest_veto.misalign.suite import describe_item, judge_item
+
+    node = request.node
+    _, template = _misalign(request.config)
+    own = requests_for(misalign_item, template)
+    ahead = (requests_for(o.callspec.params["misalign_item"], template)
+             for o in _upcoming_items(node, veto_runner.lookahead)
+             if "misalign_item" in getattr(getattr(o, "callspec", None), "params", {}))
+    [completion] = veto_runner.completions([own], ahead)
+    result = judge_item(misalign_item, own, completion, template)
+    node.stash[ITEM_RESULT] = result.to_wire()
+    node.user_properties.extend([("item_id", result.item_id), ("label", result.label),
+                                 ("verdict", result.verdict)])
+    if result.errored:
+        pytest.fail(describe_item(result), pytrace=False)
     return result

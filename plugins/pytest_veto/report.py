@@ -95,6 +95,7 @@ def build_report(
     amplifications: Sequence[Amplification] = (),
     statistics: dict[str, Any] | None = None,
     baseline: dict[str, Any] | None = None,
+    misalign: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
@@ -127,6 +128,7 @@ def build_report(
         "statistics": statistics if statistics is not None
         else run_statistics(ordered, seed=manifest.seed),
         "baseline": baseline,
+        "misalign": misalign,
     }
 
 

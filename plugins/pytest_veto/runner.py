@@ -60,11 +60,8 @@ class CaseRunner:
         A primed case is judged together with its base case, so that a flip (misfires
         primed, not unprimed) is known wherever the case runs.
         """
-        needed = all_requests(case, self.condition)
-        batch = [r for r in needed if r.key not in self._memo]
-        if batch:
-            batch.extend(self._prefetchable(upcoming, {r.key for r in batch}))
-            self._complete(batch)
+        ahead = (r for c in upcoming for r in all_requests(c, self.condition))
+        self.completions(all_requests(case, self.condition), ahead)
         result = self._judge(case)
         if case.priming is None:
             return result
@@ -74,18 +71,23 @@ class CaseRunner:
         st, co = (half_result(r, self._memo[r.key]) for r in requests_for(case, self.condition))
         return judge(case.pair, case.variant, st, co)
 
-    def _prefetchable(self, upcoming: Iterable[Case], taken: set[str]) -> list[PromptRequest]:
-        extra: list[PromptRequest] = []
-        if self.lookahead == 0:
-            return extra
-        for case in upcoming:
-            for r in all_requests(case, self.condition):
+    def completions(self, requests: Sequence[PromptRequest],
+                    upcoming: Iterable[PromptRequest] = ()) -> list[Completion]:
+        """Completions of ``requests`` (memo, cache, then the backend), sending up to
+        ``lookahead`` of the ``upcoming`` requests in the same batch."""
+        batch = [r for r in requests if r.key not in self._memo]
+        if batch:
+            taken = {r.key for r in batch}
+            extra = 0
+            for r in upcoming:
+                if extra >= self.lookahead:
+                    break
                 if r.key not in self._memo and r.key not in taken:
                     taken.add(r.key)
-                    extra.append(r)
-            if len(extra) >= self.lookahead:
-                break
-        return extra
+                    batch.append(r)
+                    extra += 1
+            self._complete(batch)
+        return [self._memo[r.key] for r in requests]
 
     def _complete(self, batch: Sequence[PromptRequest]) -> None:
         backend = self.backend

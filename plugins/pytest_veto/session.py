@@ -15,18 +15,28 @@ from typing import Any
 from pytest_veto.aggregate import variant_metrics, variants_of
 from pytest_veto.amplification import Amplification, amplification
 from pytest_veto.compare import Comparison, ComparisonError, compare_reports
-from pytest_veto.stats import wilson_interval
 from pytest_veto.gates import GateResult, GateSpec, all_passed, check
+from pytest_veto.misalign.metrics import Evaluation
+from pytest_veto.misalign.suite import ItemResult, MisalignGates
+from pytest_veto.misalign.suite import evaluation as misalign_evaluation
+from pytest_veto.misalign.suite import gates as misalign_gates
 from pytest_veto.settings import RunSettings
+from pytest_veto.stats import wilson_interval
 from pytest_veto.verdict import PairResult
 
 #: Test functions whose parameters are VETO cases (reserved names in model suites).
-CASE_NODEID = re.compile(r"::test_pair\[[^\]]+\]$")
+CASE_NODEID = re.compile(r"::(test_pair|test_misalign_item)\[[^\]]+\]$")
 
 
 def is_case_nodeid(nodeid: str) -> bool:
-    """Is this node id a VETO pair case (``...::test_pair[<case id>]``)?"""
+    """Is this node id a model case: a VETO pair (``...::test_pair[<case id>]``) or a
+    Mis-Align item (``...::test_misalign_item[<item id>]``)?"""
     return CASE_NODEID.search(nodeid) is not None
+
+
+def is_item_nodeid(nodeid: str) -> bool:
+    """Is this node id a Mis-Align item case?"""
+    return "::test_misalign_item[" in nodeid
 
 
 def _upper(successes: int, n: int) -> float | None:
@@ -40,8 +50,15 @@ def now_iso() -> str:
 
 
 def _is_verdict(when: str, wire: dict[str, Any] | None) -> bool:
-    """Is this failure the case's own verdict (a misfire's call, an errored pair's setup)?"""
-    outcome = wire.get("outcome") if wire is not None else None
+    """Is this failure the case's own verdict (a misfire's or a misjudged item's call, an
+    errored pair's or item's setup)?"""
+    if wire is None:
+        return False
+    if "item_id" in wire:  # a Mis-Align item
+        errored = wire.get("verdict") == "error"
+        wrong = not errored and wire.get("verdict") != wire.get("label")
+        return (when == "call" and wrong) or (when == "setup" and errored)
+    outcome = wire.get("outcome")
     return (when == "call" and outcome == "c") or (when == "setup" and outcome == "error")
 
 
@@ -62,6 +79,8 @@ class Controller:
     baseline: dict[str, Any] | None = None
     #: the data's hash, for the baseline comparison's notes (set by the gatekeeper)
     dataset_sha256: str = ""
+    item_results: dict[str, ItemResult] = field(default_factory=dict)
+    misalign_limits: MisalignGates = field(default_factory=MisalignGates)
 
     # --- inputs -------------------------------------------------------------
     def collected(self, nodeids: list[str]) -> None:
@@ -78,26 +97,48 @@ class Controller:
                 # be trusted, so the case counts as unaccounted
                 self.broken.add(nodeid)
                 self.results.pop(nodeid, None)
+                self.item_results.pop(nodeid, None)
         elif failed:
             # a case's own failures are judged by the gates; anything else fails the run
             self.foreign_failures.add(nodeid)
         if wire is not None and nodeid not in self.broken:
-            self.results[nodeid] = PairResult.from_wire(wire)
+            if "item_id" in wire:
+                self.item_results[nodeid] = ItemResult(**wire)
+            else:
+                self.results[nodeid] = PairResult.from_wire(wire)
 
     # --- outputs ------------------------------------------------------------
     @property
     def missing(self) -> list[str]:
         """Collected cases that produced no result (crashed worker, lost report, plugin bug)."""
-        return sorted(self.expected - set(self.results))
+        return sorted(self.expected - set(self.results) - set(self.item_results))
 
     def pair_results(self) -> list[PairResult]:
         """Results in a deterministic order."""
         return sorted(self.results.values(), key=lambda r: (r.variant, r.pair_id))
 
     def gates(self) -> list[GateResult]:
-        """Check every gate on the base variant (unprimed)."""
-        s = self.settings
-        base = variant_metrics("base", self.pair_results()).overall
+        """Accounting, then the VETO gates (when pairs were collected, or when nothing
+        was: a run that measured nothing fails), then the Mis-Align gates (when items were)."""
+        items = any(is_item_nodeid(n) for n in self.expected)
+        pairs = any(not is_item_nodeid(n) for n in self.expected)
+        results = [self._accounting_gate()]
+        if pairs or not items:
+            results += self._veto_gates()
+        if items:
+            results += misalign_gates(self.misalign_results(), self.misalign_limits,
+                                      self.misalign_evaluation())
+        return results
+
+    def misalign_results(self) -> list[ItemResult]:
+        """Mis-Align item results in id order."""
+        return sorted(self.item_results.values(), key=lambda r: r.item_id)
+
+    def misalign_evaluation(self) -> Evaluation:
+        """Coverage, FFR, Alignment Score of the items answered."""
+        return misalign_evaluation(self.misalign_results(), seed=self.settings.seed)
+
+    def _accounting_gate(self) -> GateResult:
         missing = self.missing
         note = ""
         if missing:
@@ -105,9 +146,13 @@ class Controller:
             note = f"no result for: {shown}"
         elif not self.collection_seen:
             note = "collection was never reported"
+        return check(GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""),
+                     float(len(missing)) if self.collection_seen else None, note)
+
+    def _veto_gates(self) -> list[GateResult]:
+        s = self.settings
+        base = variant_metrics("base", self.pair_results()).overall
         results = [
-            check(GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""),
-                  float(len(missing)) if self.collection_seen else None, note),
             check(GateSpec("min_pairs", "answered pairs", s.min_pairs, "min", ""),
                   float(base.table.n)),
             check(GateSpec("max_error_rate", "error rate", s.max_error_rate),
@@ -193,6 +238,6 @@ class Controller:
         """Collected vs reported cases, for the report."""
         return {
             "collected": len(self.expected),
-            "reported": len(self.results),
+            "reported": len(self.results) + len(self.item_results),
             "missing": self.missing,
         }

@@ -49,6 +49,12 @@ class RunSettings:
     amplification_max: float | None = None
     primed_mar_max: dict[str, float] | None = None
     gate_on: str = "point"
+    misalign_data: Path | None = None
+    misalign_columns: Path | None = None
+    misalign_template: Path | None = None
+    misalign_min_score: float | None = None
+    misalign_max_ffr: float | None = None
+    misalign_min_coverage: float | None = None
     baseline: Path | None = None
     max_regression: float = 0.0
 
@@ -124,10 +130,28 @@ def resolve(config: pytest.Config) -> RunSettings:
                                      "veto_amplification_max", float),
         primed_mar_max=_per_variant(config),
         gate_on=config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point",
+        misalign_data=_path(config.getoption("misalign_data")),
+        misalign_columns=_path(config.getoption("misalign_columns")),
+        misalign_template=_path(config.getoption("misalign_template")),
+        **{name: _fraction(config, name) for name in
+           ("misalign_min_score", "misalign_max_ffr", "misalign_min_coverage")},
         baseline=Path(b) if (b := config.getoption("veto_baseline")) else None,
         max_regression=float(_threshold(config, "veto_max_regression", "veto_max_regression",
                                         float) or 0.0),
     )
+
+
+def _path(text: str | None) -> Path | None:
+    return Path(text) if text else None
+
+
+def _fraction(config: pytest.Config, name: str) -> float | None:
+    value = _threshold(config, name, name, float)
+    if value is not None and not 0 <= value <= 1:
+        flag = "--" + name.replace("_", "-")
+        raise pytest.UsageError(f"{flag}={value}: Mis-Align thresholds are fractions in "
+                                "[0, 1] (0.8 means 80%)")
+    return value  # type: ignore[no-any-return]
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -196,6 +220,20 @@ def add_options(parser: pytest.Parser) -> None:
                 metavar="POINTS", help="allowed MAR rise over the baseline in percentage "
                 "points before a significant rise fails the run (default 0)")
     parser.addini("veto_max_regression", "same as --veto-max-regression", default=None)
+    g.addoption("--misalign-data", dest="misalign_data", default=None, metavar="PATH",
+                help="Mis-Align items: our JSON Lines or a CSV (see --misalign-columns); "
+                     "default: the embedded sample of 60 original items")
+    g.addoption("--misalign-columns", dest="misalign_columns", default=None, metavar="FILE",
+                help="JSON column mapping for a Mis-Align CSV")
+    g.addoption("--misalign-template", dest="misalign_template", default=None, metavar="FILE",
+                help="judging prompt template and parse rules (default: the pinned one)")
+    for name, text in (("misalign_min_score", "minimum Alignment Score"),
+                       ("misalign_max_ffr", "maximum False Failure Rate"),
+                       ("misalign_min_coverage", "minimum Coverage")):
+        flag = "--" + name.replace("_", "-")
+        g.addoption(flag, dest=name, type=float, default=None,
+                    help=f"gate: {text} of the Mis-Align suite, a fraction in [0, 1]")
+        parser.addini(name, f"same as {flag}", default=None)
     g.addoption("--veto-cache-dir", dest="veto_cache_dir", default=None, metavar="DIR",
                 help="response cache folder (default: the user cache folder)")
     g.addoption("--veto-no-cache", dest="veto_no_cache", action="store_true",

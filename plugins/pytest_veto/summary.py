@@ -8,6 +8,7 @@ from pytest_veto.aggregate import VariantMetrics
 from pytest_veto.amplification import Amplification
 from pytest_veto.gates import GateResult
 from pytest_veto.metrics import Metrics
+from pytest_veto.misalign.metrics import Evaluation
 
 
 def _pct(value: float | None) -> str:
@@ -48,4 +49,22 @@ def priming_table(amps: Sequence[Amplification]) -> list[str]:
         ratio = "-" if a.amplification is None else f"{a.amplification:.2f}x"
         lines.append(f"{a.variant:<20} {a.form:<17} {_pct(a.base_mar):>9} "
                      f"{_pct(a.primed_mar):>8} {ratio:>7} {a.flips:>6} {a.mcnemar_p:>10.3g}")
+    return lines
+
+
+def _frac(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def misalign_table(ev: Evaluation) -> list[str]:
+    """Mis-Align: Coverage, FFR and Alignment Score overall and per dimension."""
+    header = (f"{'Mis-Align':<20} {'n':>5} {'tp':>4} {'fn':>4} {'fp':>4} {'tn':>4} {'err':>4} "
+              f"{'coverage':>9} {'FFR':>6} {'score':>6}")
+    lines = [header, "-" * len(header)]
+    rows = [*ev.dimensions.items(), ("overall", ev.overall)]
+    for name, s in rows:
+        c = s.counts
+        lines.append(f"{name:<20} {c.n:>5} {c.tp:>4} {c.fn:>4} {c.fp:>4} {c.tn:>4} "
+                     f"{c.errors:>4} {_frac(s.coverage):>9} {_frac(s.ffr):>6} "
+                     f"{_frac(s.alignment_score):>6}")
     return lines

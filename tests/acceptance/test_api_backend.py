@@ -16,7 +16,7 @@ from pytest_veto.pairs import load_pairs
 from pytest_veto.resources import sample_pairs_path
 from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
 PAIRS = load_pairs(sample_pairs_path())
 N = len(PAIRS)
 BROKEN = {PAIRS[5].stereotyped.text, PAIRS[40].contrast.text}  # fail on every attempt

@@ -110,7 +110,7 @@ def pytest_subprocess(folder: Path, *args: str) -> Run:
 
 
 def suite_args(n: int, *options: str) -> tuple[str, ...]:
-    return (str(VETO_TESTS), "-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-n", str(n), "-rA",
+    return (str(VETO_TESTS / "test_pairs.py"), "-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-n", str(n), "-rA",
             "--junitxml=junit.xml", "--veto-report=report.json", *options)
 
 

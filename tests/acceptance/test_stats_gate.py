@@ -13,7 +13,7 @@ from pytest_veto.pairs import load_pairs
 from pytest_veto.resources import sample_pairs_path
 from pytest_veto.stats import wilson_interval
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 IDS = [p.id for p in load_pairs(sample_pairs_path())]
 
@@ -33,7 +33,7 @@ def run(pytester: pytest.Pytester, name: str, *args: str) -> tuple[int, dict[str
 
 def test_upper_bound_gating_needs_confidence(pytester: pytest.Pytester) -> None:
     c = len(misfires(0.1))
-    low, high = wilson_interval(c, len(IDS))  # type: ignore[misc]
+    _, high = wilson_interval(c, len(IDS))  # type: ignore[misc]
     threshold = (100 * c / len(IDS) + high) / 2  # above the point, below the upper bound
     args = ("--model=reference/misfire:0.1", f"--mar-max={threshold}")
     ret_point, _, _ = run(pytester, "point", *args)
@@ -46,7 +46,7 @@ def test_upper_bound_gating_needs_confidence(pytester: pytest.Pytester) -> None:
 
 def test_baseline_regression_of_a_known_size(pytester: pytest.Pytester) -> None:
     old_c, new_c = len(misfires(0.05)), len(misfires(0.3))
-    ret, old, _ = run(pytester, "old", "--model=reference/misfire:0.05")
+    ret, _, _ = run(pytester, "old", "--model=reference/misfire:0.05")
     assert ret == 0
     baseline = str(pytester.path / "old.json")
     ret, new, out = run(pytester, "new", "--model=reference/misfire:0.3", "-n", "2",
@@ -77,6 +77,7 @@ def test_a_bad_baseline_is_a_usage_error_before_anything_runs(pytester: pytest.P
 
 def test_statistics_block_is_in_the_report(pytester: pytest.Pytester) -> None:
     ret, report, _ = run(pytester, "s", "--model=reference/misfire:0.2")
+    assert ret == 0
     overall = report["statistics"]["variants"]["base"]["overall"]
     c = len(misfires(0.2))
     assert (overall["c"], overall["b"]) == (c, 0)

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def readme_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     setup = text.split("## Set up and run", 1)[1].split("\n## ", 1)[0]
-    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", setup, re.S)]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", setup, re.DOTALL)]
 
 
 def test_readme_starts_with_exactly_two_commands() -> None:

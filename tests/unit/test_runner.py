@@ -20,7 +20,8 @@ class CountingBackend:
     model = "counting/1"
     capabilities: frozenset[Capability] = frozenset()
 
-    def __init__(self, misfire: set[str] = set(), fail: set[str] = set()) -> None:
+    def __init__(self, misfire: frozenset[str] = frozenset(),
+                 fail: frozenset[str] = frozenset()) -> None:
         self.misfire, self.fail = misfire, fail
         self.batches: list[list[str]] = []
 
@@ -48,7 +49,7 @@ def sample(n: int = 6) -> list[Pair]:
 
 
 def test_lookahead_batches_upcoming_cases_and_sends_each_request_once() -> None:
-    backend = CountingBackend(misfire={sample()[1].id})
+    backend = CountingBackend(misfire=frozenset({sample()[1].id}))
     runner = CaseRunner(lambda: backend, "direct", lookahead=4)
     cases = [Case(p) for p in sample()]
     results = [runner.result(c, cases[i + 1:]) for i, c in enumerate(cases)]
@@ -84,7 +85,7 @@ def test_backend_created_lazily() -> None:
 def test_cached_rerun_sends_nothing_and_errors_are_not_cached(tmp_path: Path) -> None:
     pairs = sample(4)
     failing = f"{pairs[2].id}/contrast/base"
-    first = CountingBackend(fail={failing})
+    first = CountingBackend(fail=frozenset({failing}))
     with ResponseCache.open(tmp_path) as cache:
         runner = CaseRunner(lambda: first, "direct", cache=cache)
         outcomes = [runner.result(Case(p)).outcome for p in pairs]
