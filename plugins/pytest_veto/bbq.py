@@ -26,6 +26,7 @@ from pytest_veto.atomic import write_bytes_atomic
 from pytest_veto.evidence import evidence_match
 from pytest_veto.pairs import (
     CATEGORIES,
+    DataError,
     DataIssue,
     EvidenceMatch,
     Half,
@@ -48,16 +49,10 @@ _CONDITIONS = ("ambig", "disambig")
 _ANSWER_KEYS = ("ans0", "ans1", "ans2")
 
 
-class BbqDataError(ValueError):
+class BbqDataError(DataError):
     """A BBQ folder is unusable; ``issues`` lists every problem found."""
 
-    def __init__(self, issues: Sequence[DataIssue]) -> None:
-        self.issues = tuple(issues)
-        shown = "\n".join(str(i) for i in self.issues[:50])
-        more = len(self.issues) - 50
-        if more > 0:
-            shown += f"\n... and {more} more"
-        super().__init__(f"{len(self.issues)} problem(s) in BBQ data:\n{shown}")
+    what = "BBQ data"
 
 
 @dataclass(frozen=True)

@@ -150,8 +150,11 @@ class DataIssue:
         return f"{where}: {self.field or '<record>'}: {self.reason}"
 
 
-class PairDataError(ValueError):
-    """A pair file is invalid; ``issues`` lists every problem found."""
+class DataError(ValueError):
+    """A data file is invalid; ``issues`` lists every problem found, located."""
+
+    #: what the message calls the data
+    what = "data"
 
     def __init__(self, issues: Sequence[DataIssue]) -> None:
         self.issues = tuple(issues)
@@ -159,7 +162,13 @@ class PairDataError(ValueError):
         more = len(self.issues) - 50
         if more > 0:
             shown += f"\n... and {more} more"
-        super().__init__(f"{len(self.issues)} problem(s) in pair data:\n{shown}")
+        super().__init__(f"{len(self.issues)} problem(s) in {self.what}:\n{shown}")
+
+
+class PairDataError(DataError):
+    """A pair file is invalid; ``issues`` lists every problem found."""
+
+    what = "pair data"
 
 
 def _field_path(parts: Iterable[Any]) -> str:

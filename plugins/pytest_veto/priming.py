@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pytest_veto.pairs import DataIssue, Pair
+from pytest_veto.pairs import DataError, DataIssue, Pair
 from pytest_veto.resources import fixtures_dir, load_schema
 
 Position = Literal["before_text", "after_text", "system_prepend", "system_append",
@@ -25,12 +25,10 @@ PLACEHOLDERS = ("trigger_sentence", "stereotyped_group", "contrast_group",
                 "stereotyped_group_plural", "contrast_group_plural", "category")
 
 
-class PrimingError(ValueError):
+class PrimingError(DataError):
     """A priming file is invalid or a requested variant does not exist."""
 
-    def __init__(self, issues: Sequence[DataIssue]) -> None:
-        self.issues = tuple(issues)
-        super().__init__("invalid priming variants:\n" + "\n".join(map(str, self.issues)))
+    what = "priming variants"
 
 
 @dataclass(frozen=True)

@@ -7,27 +7,21 @@ VETO and Mis-Align loaders report problems alike.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from pytest_veto.pairs import DataIssue
+from pytest_veto.pairs import DataError, DataIssue
 from pytest_veto.resources import load_schema
 
 __all__ = ["DataIssue", "MisalignDataError", "load_json", "schema_issues", "validator"]
 
 
-class MisalignDataError(ValueError):
+class MisalignDataError(DataError):
     """A Mis-Align Bench file is invalid; ``issues`` lists every problem found."""
 
-    def __init__(self, issues: Sequence[DataIssue]) -> None:
-        self.issues = tuple(issues)
-        shown = "\n".join(str(i) for i in self.issues[:50])
-        more = len(self.issues) - 50
-        if more > 0:
-            shown += f"\n... and {more} more"
-        super().__init__(f"{len(self.issues)} problem(s) in Mis-Align data:\n{shown}")
+    what = "Mis-Align data"
 
 
 @cache
