@@ -107,6 +107,17 @@ class CaseRunner:
                     continue
                 self.cache_hits += 1
                 self._memo[r.key] = hit.to_completion()
+        # identical prompts (same cache key: same model, parameters and messages) are sent
+        # once per batch; the copies take the first one's answer
+        copies: dict[str, list[PromptRequest]] = {}
+        if keys:
+            unique: dict[str, PromptRequest] = {}
+            for r in todo:
+                if keys[r.key] in unique:
+                    copies.setdefault(unique[keys[r.key]].key, []).append(r)
+                else:
+                    unique[keys[r.key]] = r
+            todo = list(unique.values())
         if not todo:
             return
         started = time.perf_counter()
@@ -124,6 +135,8 @@ class CaseRunner:
                 c = Completion(c.status, c.text, c.error, elapsed / len(todo), c.cached,
                                c.logit_diff, c.extra)
             self._memo[r.key] = c
+            for copy in copies.get(r.key, ()):
+                self._memo[copy.key] = c
         if self.cache is not None:
             self._store(todo, keys)
 

@@ -109,3 +109,16 @@ def test_cache_key_depends_on_condition(tmp_path: Path) -> None:
         CaseRunner(lambda: backend, "direct", cache=cache).result(Case(pair))
         CaseRunner(lambda: backend, "cot", cache=cache).result(Case(pair))
     assert len(backend.batches) == 2  # different prompts: no false hit
+
+
+def test_identical_prompts_in_a_batch_are_sent_once(tmp_path: Path) -> None:
+    pair = sample(1)[0]
+    twin = Pair(pair.id + "_twin", pair.category, pair.stereotyped_group, pair.contrast_group,
+                pair.correct_answer, pair.trigger_sentence, pair.stereotyped, pair.contrast)
+    backend = CountingBackend()
+    with ResponseCache.open(tmp_path) as cache:
+        runner = CaseRunner(lambda: backend, "direct", cache=cache, lookahead=2)
+        first = runner.result(Case(pair), [Case(twin)])
+        second = runner.result(Case(twin))
+    assert [len(b) for b in backend.batches] == [2]
+    assert first.outcome == second.outcome == "a"
