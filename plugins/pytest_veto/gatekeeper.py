@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_veto.gates import GateResult
+from pytest_veto.lens.suite import WIRE_KEY as LENS_WIRE_KEY
 from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.session import Controller, now_iso
 from pytest_veto.settings import RunSettings
@@ -45,6 +46,9 @@ class Gatekeeper:
 
     # --- results ------------------------------------------------------------
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        lens = getattr(report, LENS_WIRE_KEY, None)
+        if isinstance(lens, dict) and (self.controller.lens is None or lens.get("ablation")):
+            self.controller.lens = lens
         wire = getattr(report, WIRE_KEY, None) or getattr(report, ITEM_WIRE_KEY, None)
         self.controller.report(report.nodeid, report.failed,
                                wire if isinstance(wire, dict) else None, report.when)
@@ -126,12 +130,28 @@ class Gatekeeper:
                             passed=bool(self.passed), accounting=c.accounting(),
                             amplifications=c.amplifications(),
                             baseline=comparison.as_dict() if comparison else None,
-                            misalign=self._misalign_section())
+                            misalign=self._misalign_section(),
+                            lens=self._lens_section())
         try:
             validate_report(data)
             write_json_atomic(self.settings.report, data)
         except (ValueError, OSError) as exc:
             self.report_error = f"JSON report not written to {self.settings.report}: {exc}"
+
+    def _lens_section(self) -> dict[str, Any] | None:
+        """The lens section, with its plots written beside the report (PNG)."""
+        lens = self.controller.lens
+        if lens is None or self.settings.report is None:
+            return lens
+        from pytest_veto.lens import plots
+
+        lens = dict(lens)
+        if plots.available():
+            folder = self.settings.report.parent / f"{self.settings.report.stem}-plots"
+            ablation = lens.get("ablation") or {}
+            written = plots.write_plots(lens, ablation.get("recovery"), folder)
+            lens["plots"] = [str(p) for p in written]
+        return lens
 
     def _misalign_section(self) -> dict[str, Any] | None:
         from pytest_veto.misalign.suite import report_section

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_veto.cases import Case
+from pytest_veto.lens.suite import WIRE_KEY as LENS_WIRE_KEY
 from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.pairs import CATEGORIES, PairDataError, category_marker
 from pytest_veto.settings import RunSettings, add_options, resolve
@@ -21,6 +22,7 @@ from pytest_veto.verdict import WIRE_KEY, PairResult
 SETTINGS = pytest.StashKey[RunSettings]()
 RESULT = pytest.StashKey[dict[str, Any]]()
 ITEM_RESULT = pytest.StashKey[dict[str, Any]]()
+LENS_RESULT = pytest.StashKey[dict[str, Any]]()
 MISALIGN = pytest.StashKey[Any]()
 DATASET = pytest.StashKey[Any]()
 RUNNER = pytest.StashKey[Any]()
@@ -42,6 +44,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "veto_case: a VETO pair case (added by pytest-veto)")
     config.addinivalue_line("markers", "misalign: a Mis-Align Bench item case")
+    config.addinivalue_line("markers", "logit_lens: logit-lens checks on a local model "
+                            "(run with -m logit_lens --model=hf/<path>)")
+    config.addinivalue_line("markers", "head_ablation: head-ablation checks on a local model "
+                            "(heavier; run with -m head_ablation --model=hf/<path>)")
     for category in CATEGORIES:
         config.addinivalue_line(
             "markers", f"{category_marker(category)}: VETO pairs of the {category} category"
@@ -144,7 +150,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("veto_case", params)
 
 
+def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Lens checks need a local model and are heavy: they run only when selected by -m."""
+    model = config.stash[SETTINGS].model
+    markexpr = config.option.markexpr or ""
+    for item in items:
+        for marker in ("head_ablation", "logit_lens"):  # the more specific first
+            if item.get_closest_marker(marker) is None:
+                continue
+            if model is not None and not model.startswith("hf/"):
+                item.add_marker(pytest.mark.skip(reason=(
+                    f"{marker} checks need a local transformers model (--model=hf/<path>): "
+                    f"{model} gives no hidden states")))
+            elif marker not in markexpr:
+                item.add_marker(pytest.mark.skip(reason=f"heavy: run with -m {marker}"))
+            break
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _skip_lens_checks(config, items)
     if config.stash[SETTINGS].active:
         return
     skip = pytest.mark.skip(reason=NO_MODEL_REASON)
@@ -161,7 +185,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # only the report of the phase that produced the verdict carries it (the call, or the
     # setup when it failed): once per item over xdist's channel, not three times
     if call.when == "call" or (call.when == "setup" and report.failed):
-        for key, name in ((RESULT, WIRE_KEY), (ITEM_RESULT, ITEM_WIRE_KEY)):
+        for key, name in ((RESULT, WIRE_KEY), (ITEM_RESULT, ITEM_WIRE_KEY),
+                          (LENS_RESULT, LENS_WIRE_KEY)):
             wire = item.stash.get(key, None)
             if wire is not None:
                 setattr(report, name, wire)
@@ -235,3 +260,79 @@ def misalign_result(request: pytest.FixtureRequest, misalign_item: Any,
     if result.errored:
         pytest.fail(describe_item(result), pytrace=False)
     return result
+
+
+def _lens_subject(runner: Any, model: str | None) -> Any:
+    if model is None or not model.startswith("hf/"):
+        pytest.skip("the logit lens needs a local transformers model (--model=hf/<path>)")
+    return runner.backend
+
+
+@pytest.fixture(scope="session")
+def veto_lens(request: pytest.FixtureRequest, veto_runner: Any) -> dict[str, Any]:
+    """The logit-lens analysis of this model, once per process: the analysis object and
+    the report section (``analysis``, ``section``, ``subject``, ``pairs``)."""
+    from pytest_veto.backends import create_backend
+    from pytest_veto.lens.analysis import LateLayerCriteria
+    from pytest_veto.lens.pipeline import run_lens_analysis
+    from pytest_veto.lens.suite import (
+        InstructTemplated,
+        lens_section,
+        outcome_variant,
+        outcomes_from_report,
+        outcomes_from_run,
+    )
+
+    config = request.config
+    s = config.stash[SETTINGS]
+    subject = _lens_subject(veto_runner, s.model)
+    pairs = list(_dataset(config).pairs)
+    variant = outcome_variant(_variants(config))
+    name = variant.name if variant is not None else "base"
+    if s.lens_from is not None:
+        outcomes, source = outcomes_from_report(s.lens_from, name), str(s.lens_from)
+    else:
+        outcomes, source = outcomes_from_run(veto_runner, pairs, variant), "this run"
+    base = None
+    if s.base_model is not None:
+        base_backend = create_backend(s.base_model, s.backend)
+        base = InstructTemplated(base_backend.hf_model, subject.tokenizer, subject)  # type: ignore[attr-defined]
+    analysis = run_lens_analysis(
+        subject, pairs, outcomes, n=s.lens_pairs, seed=s.seed, base=base,
+        criteria=LateLayerCriteria(early_gap_threshold=s.lens_early_gap))
+    return {"analysis": analysis, "section": lens_section(analysis, source, name),
+            "subject": subject, "pairs": pairs}
+
+
+@pytest.fixture
+def veto_lens_section(request: pytest.FixtureRequest, veto_lens: dict[str, Any]) -> Any:
+    """The lens analysis, recorded on this test's report for the controller."""
+    request.node.stash[LENS_RESULT] = veto_lens["section"]
+    return veto_lens["analysis"]
+
+
+@pytest.fixture(scope="session")
+def veto_ablation(request: pytest.FixtureRequest, veto_lens: dict[str, Any]) -> Any:
+    """Head ablation on the lens's failure pairs (ranking, top-K recovery), once."""
+    from pytest_veto.lens.pipeline import run_head_ablation
+
+    s = request.config.stash[SETTINGS]
+    failures = [p.pair_id for p in veto_lens["analysis"].pairs if p.role == "failure"]
+    if not failures:
+        pytest.skip("no failure pairs among this model's outcomes: nothing to ablate")
+    return run_head_ablation(veto_lens["subject"], veto_lens["pairs"], failures,
+                             n_rank=s.ablation_rank_pairs, seed=s.seed, mode=s.ablation_mode,
+                             verify_top=s.ablation_verify_top)
+
+
+@pytest.fixture
+def veto_ablation_section(request: pytest.FixtureRequest, veto_lens: dict[str, Any],
+                          veto_ablation: Any) -> Any:
+    """The ablation result, recorded (with the lens section) on this test's report."""
+    from pytest_veto.lens.suite import lens_section
+
+    outcomes = veto_lens["section"]["outcomes"]
+    section = lens_section(veto_lens["analysis"], outcomes["source"], outcomes["variant"],
+                           ablation=veto_ablation)
+    request.node.stash[LENS_RESULT] = section
+    return veto_ablation

@@ -96,6 +96,7 @@ def build_report(
     statistics: dict[str, Any] | None = None,
     baseline: dict[str, Any] | None = None,
     misalign: dict[str, Any] | None = None,
+    lens: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
@@ -129,6 +130,7 @@ def build_report(
         else run_statistics(ordered, seed=manifest.seed),
         "baseline": baseline,
         "misalign": misalign,
+        "lens": lens,
     }
 
 

@@ -80,6 +80,8 @@ class Controller:
     #: the data's hash, for the baseline comparison's notes (set by the gatekeeper)
     dataset_sha256: str = ""
     item_results: dict[str, ItemResult] = field(default_factory=dict)
+    #: the report's ``lens`` section (from the lens checks' reports)
+    lens: dict[str, Any] | None = None
     misalign_limits: MisalignGates = field(default_factory=MisalignGates)
 
     # --- inputs -------------------------------------------------------------
@@ -118,12 +120,13 @@ class Controller:
         return sorted(self.results.values(), key=lambda r: (r.variant, r.pair_id))
 
     def gates(self) -> list[GateResult]:
-        """Accounting, then the VETO gates (when pairs were collected, or when nothing
-        was: a run that measured nothing fails), then the Mis-Align gates (when items were)."""
+        """Accounting, then the VETO gates (when pairs were collected, or when nothing else
+        ran -- no items, no lens checks: a run that measured nothing fails), then the
+        Mis-Align gates (when items were). Lens checks gate as tests of their own."""
         items = any(is_item_nodeid(n) for n in self.expected)
         pairs = any(not is_item_nodeid(n) for n in self.expected)
         results = [self._accounting_gate()]
-        if pairs or not items:
+        if pairs or not (items or self.lens is not None):
             results += self._veto_gates()
         if items:
             results += misalign_gates(self.misalign_results(), self.misalign_limits,

@@ -49,6 +49,14 @@ class RunSettings:
     amplification_max: float | None = None
     primed_mar_max: dict[str, float] | None = None
     gate_on: str = "point"
+    lens_from: Path | None = None
+    lens_pairs: int = 30
+    lens_max_gap: float | None = None
+    lens_early_gap: float = 2.0
+    base_model: str | None = None
+    ablation_rank_pairs: int = 10
+    ablation_mode: str = "zero"
+    ablation_verify_top: int | None = None
     misalign_data: Path | None = None
     misalign_columns: Path | None = None
     misalign_template: Path | None = None
@@ -130,6 +138,14 @@ def resolve(config: pytest.Config) -> RunSettings:
                                      "veto_amplification_max", float),
         primed_mar_max=_per_variant(config),
         gate_on=config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point",
+        lens_from=_path(config.getoption("veto_lens_from")),
+        lens_pairs=config.getoption("veto_lens_pairs"),
+        lens_max_gap=config.getoption("veto_lens_max_gap"),
+        lens_early_gap=config.getoption("veto_lens_early_gap"),
+        base_model=config.getoption("veto_base_model"),
+        ablation_rank_pairs=config.getoption("veto_ablation_pairs"),
+        ablation_mode=config.getoption("veto_ablation_mode"),
+        ablation_verify_top=config.getoption("veto_ablation_verify_top"),
         misalign_data=_path(config.getoption("misalign_data")),
         misalign_columns=_path(config.getoption("misalign_columns")),
         misalign_template=_path(config.getoption("misalign_template")),
@@ -220,6 +236,29 @@ def add_options(parser: pytest.Parser) -> None:
                 metavar="POINTS", help="allowed MAR rise over the baseline in percentage "
                 "points before a significant rise fails the run (default 0)")
     parser.addini("veto_max_regression", "same as --veto-max-regression", default=None)
+    g.addoption("--veto-lens-from", dest="veto_lens_from", default=None, metavar="REPORT",
+                help="logit lens: choose failure/control pairs from an earlier run's report "
+                     "instead of this run's outcomes")
+    g.addoption("--veto-lens-pairs", dest="veto_lens_pairs", type=int, default=30,
+                help="logit lens: failure and control pairs each, stratified (default 30)")
+    g.addoption("--veto-lens-max-gap", dest="veto_lens_max_gap", type=float, default=None,
+                help="logit lens check: maximum failure-minus-control gap at the peak layer "
+                     "(logits)")
+    g.addoption("--veto-lens-early-gap", dest="veto_lens_early_gap", type=float, default=2.0,
+                help="late-layer check: the early-half gap counts as small up to this "
+                     "(logits, default 2.0)")
+    g.addoption("--veto-base-model", dest="veto_base_model", default=None, metavar="hf/PATH",
+                help="logit lens: the base (pretrained) model, read with the instruct "
+                     "tokenizer and chat template; reports the instruct-minus-base gap")
+    g.addoption("--veto-ablation-pairs", dest="veto_ablation_pairs", type=int, default=10,
+                help="head ablation: failure pairs used to rank heads (default 10)")
+    g.addoption("--veto-ablation-mode", dest="veto_ablation_mode", default="zero",
+                choices=["zero", "mean", "dataset_mean"],
+                help="head ablation: zero the head's slice, or replace it by its mean")
+    g.addoption("--veto-ablation-verify-top", dest="veto_ablation_verify_top", type=int,
+                default=None, metavar="M",
+                help="head ablation: rank all heads by the attribution screen and sweep "
+                     "only its top M exactly (default: the exact sweep of every head)")
     g.addoption("--misalign-data", dest="misalign_data", default=None, metavar="PATH",
                 help="Mis-Align items: our JSON Lines or a CSV (see --misalign-columns); "
                      "default: the embedded sample of 60 original items")

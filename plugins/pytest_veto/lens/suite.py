@@ -1,0 +1,74 @@
+"""The lens checks inside the gate (worker side): which outcomes choose the pairs, the
+subject models, and the two analyses, as plain data for the report's ``lens`` section.
+
+Outcomes come from this run's own behavioural results (the runner's memo and the
+response cache make them free when the pair tests already ran; otherwise the pairs are
+run here) or from an earlier report (``--veto-lens-from``). By default the primed
+variant is used when one was run (the spec: it has more failures).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_veto.cases import Case
+from pytest_veto.pairs import Pair
+from pytest_veto.priming import PrimingVariant
+
+#: The report attribute carrying the lens section to the controller.
+WIRE_KEY = "veto_lens_result"
+
+
+@dataclass(frozen=True)
+class InstructTemplated:
+    """A base (pretrained) model read with the instruct model's tokenizer and chat
+    template, as published."""
+
+    hf_model: Any
+    tokenizer: Any
+    instruct: Any
+
+    def chat_prompt(self, messages: Any) -> str:
+        """The instruct model's templated prompt."""
+        return str(self.instruct.chat_prompt(messages))
+
+
+def outcome_variant(variants: Sequence[PrimingVariant]) -> PrimingVariant | None:
+    """The variant whose outcomes choose the pairs: ``trigger`` if run, else the first
+    priming variant, else none (the unprimed run)."""
+    by_name = {v.name: v for v in variants}
+    return by_name.get("trigger") or (variants[0] if variants else None)
+
+
+def outcomes_from_run(runner: Any, pairs: Sequence[Pair],
+                      variant: PrimingVariant | None) -> list[tuple[str, str, str]]:
+    """``(pair_id, category, outcome)`` of every pair under ``variant`` in this run."""
+    cases = [Case(p, variant) for p in pairs]
+    return [(r.pair_id, r.category, r.outcome)
+            for r in (runner.result(c, cases[i + 1:]) for i, c in enumerate(cases))]
+
+
+def outcomes_from_report(path: Path, variant: str) -> list[tuple[str, str, str]]:
+    """``(pair_id, category, outcome)`` from an earlier report (``variant`` if present,
+    else ``base``); a missing or unusable file is a ValueError naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data["pairs"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--veto-lens-from {path}: not a pytest-veto report ({exc})") from None
+    present = {r.get("variant") for r in rows}
+    use = variant if variant in present else "base"
+    return [(r["pair_id"], r["category"], r["outcome"]) for r in rows if r["variant"] == use]
+
+
+def lens_section(analysis: Any, outcome_source: str, variant: str,
+                 ablation: Any | None = None) -> dict[str, Any]:
+    """The report's ``lens`` section."""
+    section = dict(analysis.as_dict())
+    section["outcomes"] = {"source": outcome_source, "variant": variant}
+    section["ablation"] = ablation.as_dict() if ablation is not None else None
+    return section

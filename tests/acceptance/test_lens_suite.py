@@ -1,0 +1,64 @@
+"""The lens checks through the real plugin, on a tiny random Llama built here (CPU, fast):
+they run only when selected and only on local models, and put a schema-valid ``lens``
+section (with plots) into the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.tiny_llama import build_tiny_llama
+
+VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model", num_layers=4)
+
+
+def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Path) -> None:
+    pytester.makeini("[pytest]\n")
+    report = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, "-m", "logit_lens or head_ablation",
+        f"--model=hf/{tiny}", "--veto-scoring=logits", "--veto-lens-pairs=4",
+        "--veto-ablation-pairs=2", f"--veto-report={report}",
+        f"--veto-cache-dir={pytester.path / 'cache'}", "-rA")
+    out = result.stdout.str()
+    data = json.loads(report.read_text())
+    lens = data["lens"]
+    assert lens is not None, out
+    assert lens["summary"]["n_layers"] == 4
+    assert lens["outcomes"] == {"source": "this run", "variant": "base"}
+    roles = {p["role"] for p in lens["pairs"]}
+    assert roles <= {"failure", "control"} and lens["pairs"]
+    for p in lens["pairs"]:
+        assert len(p["ld_by_layer"]["stereotyped"]) == 4
+    if "failure" in roles:  # random weights: the ablation needs failure pairs to run
+        assert lens["ablation"] is not None and lens["ablation"]["recovery"]["points"]
+    for path in lens.get("plots", []):
+        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the lens checks are not pair cases: accounting still matches, and a lens-only run
+    # is gated by its checks, not failed for having no pairs
+    assert data["accounting"]["missing"] == []
+    assert "min_pairs" not in {g["name"] for g in data["gates"]}
+    assert result.ret == (0 if data["passed"] else 1)
+
+
+def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest_subprocess(str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS,
+                                           "-m", "logit_lens", "--model=reference/coin", "-rs")
+    result.stdout.fnmatch_lines(["*logit_lens checks need a local transformers model*",
+                                 "*head_ablation checks need a local*"])
+    # a local model but no -m: skipped as heavy (at collection: nothing is loaded)
+    result = pytester.runpytest_subprocess(str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS,
+                                           "--model=hf/not/loaded", "-rs")
+    result.stdout.fnmatch_lines(["*heavy: run with -m logit_lens*",
+                                 "*heavy: run with -m head_ablation*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # nothing measured: min_pairs fails

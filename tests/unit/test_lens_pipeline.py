@@ -1,0 +1,152 @@
+"""The plugin's entry points end to end on the tiny random Llama behind the hf backend:
+lens analysis (with a base model), head ablation (exact, screen, screen-then-verify,
+dataset means), JSON-able report sections and figures; and that importing the lens
+package loads nothing heavy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_veto.pairs import Pair, load_pairs
+
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
+
+
+def test_importing_the_lens_package_loads_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "import pytest_veto.lens, pytest_veto.lens.plots, pytest_veto.lens.pipeline\n"
+        "import pytest_veto.lens.attribution, pytest_veto.lens.hooks\n"
+        "heavy = [m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from pytest_veto.backends.hf import HFBackend
+from pytest_veto.lens import (
+    LateLayerCriteria,
+    LensError,
+    run_head_ablation,
+    run_lens_analysis,
+    write_plots,
+)
+from pytest_veto.lens.plots import available
+from tests.support.tiny_llama import build_tiny_llama
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[Pair]:
+    return load_pairs(SAMPLE)[:9]
+
+
+@pytest.fixture(scope="module")
+def outcomes(pairs: list[Pair]) -> list[tuple[str, str, str]]:
+    cells = ["c", "c", "a", "c", "a", "b", "c", "a", "error"]
+    return [(p.id, p.category, cell) for p, cell in zip(pairs, cells)]
+
+
+def _backend(path: Path) -> HFBackend:
+    return HFBackend(f"hf/{path}")
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    backend = _backend(build_tiny_llama(tmp_path_factory.mktemp("lens-pipe")))
+    yield backend
+    backend.close()
+
+
+def test_lens_analysis_report_section(backend: HFBackend, pairs: list[Pair],
+                                      outcomes: list[tuple[str, str, str]],
+                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    base = _backend(build_tiny_llama(tmp_path_factory.mktemp("lens-base"), seed=7))
+    try:
+        analysis = run_lens_analysis(backend, pairs, outcomes, n=3, seed=1, batch_size=4,
+                                     base=base, criteria=LateLayerCriteria(min_peak=0.0))
+    finally:
+        base.close()
+    data = json.loads(json.dumps(analysis.as_dict(), allow_nan=False))
+    assert {p["role"] for p in data["pairs"]} == {"failure", "control"}
+    assert len(data["pairs"]) == 6
+    for row in data["pairs"]:
+        assert set(row) == {"pair_id", "category", "role", "ld_by_layer"}
+        assert len(row["ld_by_layer"]["stereotyped"]) == 2  # the tiny Llama's 2 blocks
+        assert len(row["ld_by_layer"]["contrast"]) == 2
+    summary = data["summary"]
+    assert summary["n"] == {"failure": 3, "control": 3}
+    assert summary["n_layers"] == 2
+    assert set(summary["gap_by_layer"]) == {"failure", "control"}
+    assert summary["peak"]["layer"] in (0, 1)
+    assert 0.0 <= summary["handoff_rate"] <= 1.0
+    assert summary["late_layer"]["verdict"] in {"late", "early", "no_gap"}
+    assert set(summary["answer_tokens"]["yes"]) == {"yes", "Yes", "YES", " yes", " Yes"}
+    assert len(summary["base"]["instruct_minus_base"]["failure"]) == 2
+    assert summary["base"]["answer_tokens"] == summary["answer_tokens"]  # same tokenizer
+    failures = {p["pair_id"] for p in data["pairs"] if p["role"] == "failure"}
+    assert failures <= {o[0] for o in outcomes if o[2] == "c"}
+
+
+def test_lens_analysis_rejects_outcomes_for_unknown_pairs(backend: HFBackend,
+                                                          pairs: list[Pair]) -> None:
+    with pytest.raises(LensError, match="not in the data"):
+        run_lens_analysis(backend, pairs, [("nope_q1_p0", "Age", "c")])
+
+
+def test_head_ablation_exact_and_screen(backend: HFBackend, pairs: list[Pair],
+                                        outcomes: list[tuple[str, str, str]]) -> None:
+    failures = [pid for pid, _, cell in outcomes if cell == "c"]
+    report = run_head_ablation(backend, pairs, failures, n_rank=2, ks=(1, 3), max_rows=16)
+    data = json.loads(json.dumps(report.as_dict(), allow_nan=False))
+    assert data["ranked_by"] == "exact"
+    assert data["architecture"]["num_layers"] == 2 and data["architecture"]["num_heads"] == 4
+    assert len(data["ranking_pairs"]) == 2
+    assert len(data["sweep"]["effects"]) == 8 and len(data["screen"]["effects"]) == 8
+    assert data["agreement"]["n_heads"] == 8
+    assert [p["k"] for p in data["recovery"]["points"]] == [1, 3]
+    assert data["recovery"]["n_pairs"] == 4
+    assert len(data["recovery_heldout"]) == 2  # K = 1 and 3 on the 2 pairs not ranked on
+    assert all(p["n_pairs"] == 2 for p in data["recovery_heldout"])
+    top = data["sweep"]["effects"][0]
+    assert data["recovery"]["points"][0]["heads"] == [[top["layer"], top["head"]]]
+
+
+def test_head_ablation_screen_then_verify_and_dataset_means(
+    backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]]
+) -> None:
+    failures = [pid for pid, _, cell in outcomes if cell == "c"]
+    verified = run_head_ablation(backend, pairs, failures, n_rank=2, ks=(2,), verify_top=3)
+    assert verified.ranked_by == "screen+exact"
+    assert verified.sweep is not None and len(verified.sweep.effects()) == 3
+    screen_top = {(e.layer, e.head) for e in verified.screen.effects()[:3]}  # type: ignore[union-attr]
+    assert {(e.layer, e.head) for e in verified.sweep.effects()} == screen_top
+    controls = [p for p in pairs if p.id in {o[0] for o in outcomes if o[2] == "a"}]
+    means = run_head_ablation(backend, pairs, failures, n_rank=1, ks=(1,), exact=False,
+                              mode="dataset_mean", mean_pairs=controls)
+    assert means.ranked_by == "screen" and means.sweep is None
+    assert means.as_dict()["agreement"] is None
+    with pytest.raises(LensError, match="needs the exact sweep, the screen"):
+        run_head_ablation(backend, pairs, failures, exact=False, screen=False)
+    with pytest.raises(LensError, match="no failure pairs"):
+        run_head_ablation(backend, pairs, [])
+
+
+@pytest.mark.skipif(not available(), reason="matplotlib is not installed")
+def test_plots_from_the_report_sections(backend: HFBackend, pairs: list[Pair],
+                                        outcomes: list[tuple[str, str, str]],
+                                        tmp_path: Path) -> None:
+    analysis = run_lens_analysis(backend, pairs, outcomes, n=2)
+    failures = [pid for pid, _, cell in outcomes if cell == "c"]
+    report = run_head_ablation(backend, pairs, failures, n_rank=1, ks=(1, 3), exact=False)
+    written = write_plots(analysis.as_dict(), report.recovery.as_dict(), tmp_path / "figs")
+    assert [p.name for p in written] == ["lens_gap_by_layer.png", "lens_recovery_by_k.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
