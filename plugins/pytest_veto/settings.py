@@ -118,6 +118,13 @@ def resolve(config: pytest.Config) -> RunSettings:
         raise pytest.UsageError("--veto-backoff must be >= 0 seconds")
     if backend.timeout_s <= 0:
         raise pytest.UsageError("--veto-timeout must be > 0 seconds")
+    gate_on = config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point"
+    if gate_on not in ("point", "upper"):  # the ini value is not checked by argparse
+        raise pytest.UsageError(f"veto_gate_on = {gate_on!r}: use 'point' or 'upper'")
+    for flag, value in (("--veto-lens-pairs", config.getoption("veto_lens_pairs")),
+                        ("--veto-ablation-pairs", config.getoption("veto_ablation_pairs"))):
+        if value < 1:
+            raise pytest.UsageError(f"{flag}={value}: must be at least 1")
     return RunSettings(
         model=config.getoption("veto_model"),
         data=Path(data) if data else None,
@@ -137,7 +144,7 @@ def resolve(config: pytest.Config) -> RunSettings:
         amplification_max=_threshold(config, "veto_amplification_max",
                                      "veto_amplification_max", float),
         primed_mar_max=_per_variant(config),
-        gate_on=config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point",
+        gate_on=gate_on,
         lens_from=_path(config.getoption("veto_lens_from")),
         lens_pairs=config.getoption("veto_lens_pairs"),
         lens_max_gap=config.getoption("veto_lens_max_gap"),

@@ -38,7 +38,7 @@ def persistent(req: StubRequest) -> Fault | None:
 
 
 def run_suite(pytester: pytest.Pytester, stub: OpenAIStub, *extra: str) -> tuple[int, dict[str, Any]]:
-    pytester.makeini("[pytest]\n")  # isolate from the project's addopts
+    pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
     result = pytester.runpytest_subprocess(
         str(VETO_TESTS),

@@ -87,3 +87,10 @@ def test_statistics_block_is_in_the_report(pytester: pytest.Pytester) -> None:
     cats = report["statistics"]["variants"]["base"]["by_category"]
     assert set(cats) == {p.category for p in load_pairs(sample_pairs_path())}
     assert all(0 <= b["bh_adjusted_p"] <= 1 for b in cats.values())
+
+
+def test_a_misspelt_gate_mode_in_the_ini_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, "-o",
+                                           "veto_gate_on=uper", "--model=reference/evidence-reader")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*veto_gate_on = 'uper': use 'point' or 'upper'*"])
