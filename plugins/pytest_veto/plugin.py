@@ -16,6 +16,7 @@ from pytest_veto.cases import Case
 from pytest_veto.lens.suite import WIRE_KEY as LENS_WIRE_KEY
 from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.pairs import CATEGORIES, PairDataError, category_marker
+from pytest_veto.progress import TerminalProgress
 from pytest_veto.settings import RunSettings, add_options, resolve
 from pytest_veto.verdict import WIRE_KEY, PairResult
 
@@ -151,9 +152,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Lens checks need a local model and are heavy: they run only when selected by -m."""
+    """Lens checks need a local model and are heavy: they run only when an -m expression
+    naming them selected them (pytest has already deselected the rest). The head
+    ablation checks carry both markers, so ``-m logit_lens`` runs them too and
+    ``-m "logit_lens and not head_ablation"`` leaves them out."""
     model = config.stash[SETTINGS].model
     markexpr = config.option.markexpr or ""
+    named = "logit_lens" in markexpr or "head_ablation" in markexpr
     for item in items:
         for marker in ("head_ablation", "logit_lens"):  # the more specific first
             if item.get_closest_marker(marker) is None:
@@ -162,7 +167,7 @@ def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=(
                     f"{marker} checks need a local transformers model (--model=hf/<path>): "
                     f"{model} gives no hidden states")))
-            elif marker not in markexpr:
+            elif not named:
                 item.add_marker(pytest.mark.skip(reason=f"heavy: run with -m {marker}"))
             break
 
@@ -292,7 +297,8 @@ def veto_lens(request: pytest.FixtureRequest, veto_runner: Any) -> dict[str, Any
     if s.lens_from is not None:
         outcomes, source = outcomes_from_report(s.lens_from, name), str(s.lens_from)
     else:
-        outcomes, source = outcomes_from_run(veto_runner, pairs, variant), "this run"
+        outcomes = outcomes_from_run(veto_runner, pairs, variant, TerminalProgress(config))
+        source = "this run"
     base = None
     if s.base_model is not None:
         base_backend = create_backend(s.base_model, s.backend)
@@ -322,7 +328,8 @@ def veto_ablation(request: pytest.FixtureRequest, veto_lens: dict[str, Any]) -> 
         pytest.skip("no failure pairs among this model's outcomes: nothing to ablate")
     return run_head_ablation(veto_lens["subject"], veto_lens["pairs"], failures,
                              n_rank=s.ablation_rank_pairs, seed=s.seed, mode=s.ablation_mode,
-                             verify_top=s.ablation_verify_top)
+                             verify_top=s.ablation_verify_top,
+                             progress=TerminalProgress(request.config))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
     pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS), *NO_PLUGINS, "-m", "logit_lens or head_ablation",
+        str(VETO_TESTS), *NO_PLUGINS, "-m", "logit_lens",  # the ablation check carries it too
         f"--model=hf/{tiny}", "--veto-scoring=logits", "--veto-lens-pairs=4",
         "--veto-ablation-pairs=2", f"--veto-report={report}",
         f"--veto-cache-dir={pytester.path / 'cache'}", "-rA")
@@ -38,8 +38,11 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
     assert roles <= {"failure", "control"} and lens["pairs"]
     for p in lens["pairs"]:
         assert len(p["ld_by_layer"]["stereotyped"]) == 4
+    # the outcomes were computed here, with progress lines (the last one always shown)
+    assert "pytest-veto lens: behavioural outcomes (base), pairs: " in out, out
     if "failure" in roles:  # random weights: the ablation needs failure pairs to run
         assert lens["ablation"] is not None and lens["ablation"]["recovery"]["points"]
+        assert "pytest-veto head sweep of " in out, out
     for path in lens.get("plots", []):
         assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the lens checks are not pair cases: accounting still matches, and a lens-only run
@@ -62,3 +65,13 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
     result.stdout.fnmatch_lines(["*heavy: run with -m logit_lens*",
                                  "*heavy: run with -m head_ablation*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # nothing measured: min_pairs fails
+
+
+def test_the_light_lens_selection_leaves_the_head_ablation_out(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "--model=hf/not/loaded",
+        "-m", "logit_lens and not head_ablation", "--collect-only", "-q")
+    out = result.stdout.str()
+    assert "test_lens_gap_at_peak" in out and "test_no_late_layer_suppression" in out
+    assert "test_head_ablation_recovery" not in out

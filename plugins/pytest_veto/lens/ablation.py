@@ -59,6 +59,7 @@ from pytest_veto.lens.ranking import (
     head_effects,
     recovery_point,
 )
+from pytest_veto.progress import count_line
 
 if TYPE_CHECKING:
     import torch
@@ -170,7 +171,9 @@ def head_sweep(
     """Ablate each ``(layer, head)`` in ``heads`` (default: every head) alone on every prompt.
 
     ``max_rows`` bounds the rows of one forward pass (prompts x heads of a layer); it
-    trades memory for speed. ``progress`` receives a line per chunk of prompts and layer.
+    trades memory for speed. ``progress`` receives a line after every pass, counting
+    the work in block-rows (a row through one block), so the estimate of the time left
+    holds although passes for early layers cost more than late ones.
     """
     import torch
 
@@ -187,6 +190,8 @@ def head_sweep(
     baseline: dict[PromptKey, float] = {}
     ablated: dict[PromptKey, dict[HeadKey, float]] = {p.key: {} for p in prompts}
     device = model_device(model)
+    work = len(rows) * sum(len(hs) * (arch.num_layers - layer) for layer, hs in by_layer.items())
+    done = 0
     with torch.inference_mode():
         for c in range(0, len(order), per_chunk):
             chunk = order[c:c + per_chunk]
@@ -203,9 +208,11 @@ def head_sweep(
                     for r, i in enumerate(chunk):
                         for j, head in enumerate(part):
                             ablated[prompts[i].key][(layer, head)] = lds[r][j]
-                if progress is not None:
-                    progress(f"sweep: prompts {c + 1}-{c + len(chunk)} of {len(order)}, "
-                             f"layer {layer} done ({time.perf_counter() - start:.1f} s)")
+                    done += len(chunk) * len(part) * (arch.num_layers - layer)
+                    if progress is not None:
+                        progress(count_line(f"head sweep of {len(keys)} heads on {len(rows)} "
+                                            "prompts, block-rows", done, work,
+                                            time.perf_counter() - start))
     return SweepResult(mode, baseline, ablated, time.perf_counter() - start)
 
 

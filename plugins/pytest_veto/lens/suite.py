@@ -10,7 +10,8 @@ variant is used when one was run (the spec: it has more failures).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from pytest_veto.cases import Case
 from pytest_veto.pairs import Pair
 from pytest_veto.priming import PrimingVariant
+from pytest_veto.progress import count_line
 
 #: The report attribute carrying the lens section to the controller.
 WIRE_KEY = "veto_lens_result"
@@ -44,12 +46,23 @@ def outcome_variant(variants: Sequence[PrimingVariant]) -> PrimingVariant | None
     return by_name.get("trigger") or (variants[0] if variants else None)
 
 
-def outcomes_from_run(runner: Any, pairs: Sequence[Pair],
-                      variant: PrimingVariant | None) -> list[tuple[str, str, str]]:
-    """``(pair_id, category, outcome)`` of every pair under ``variant`` in this run."""
+def outcomes_from_run(runner: Any, pairs: Sequence[Pair], variant: PrimingVariant | None,
+                      progress: Callable[..., None] | None = None) -> list[tuple[str, str, str]]:
+    """``(pair_id, category, outcome)`` of every pair under ``variant`` in this run.
+
+    Pairs the run already judged (or the response cache holds) cost nothing; the rest
+    are sent to the model here, with a ``progress`` line now and then."""
+    start = time.monotonic()
     cases = [Case(p, variant) for p in pairs]
-    return [(r.pair_id, r.category, r.outcome)
-            for r in (runner.result(c, cases[i + 1:]) for i, c in enumerate(cases))]
+    label = f"lens: behavioural outcomes ({variant.name if variant else 'base'}), pairs"
+    found: list[tuple[str, str, str]] = []
+    for i, case in enumerate(cases):
+        result = runner.result(case, cases[i + 1:])
+        found.append((result.pair_id, result.category, result.outcome))
+        if progress is not None:
+            progress(count_line(label, i + 1, len(cases), time.monotonic() - start),
+                     force=i + 1 == len(cases))
+    return found
 
 
 def outcomes_from_report(path: Path, variant: str) -> list[tuple[str, str, str]]:
