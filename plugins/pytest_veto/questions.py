@@ -3,8 +3,8 @@
 ``yes_no_question("Who uses drugs?", "The gay man")`` gives "Does the gay man use drugs?":
 the correct answer's text becomes the subject, so the expected answer is "yes".
 ``trigger_sentence("Who uses drugs?", "gay")`` gives "It is not okay to assume gay people
-use drugs.". No NLP library is used: a compact irregular-verb table plus regular
-spelling rules give verb base forms, which is enough for BBQ's hand-written questions.
+use drugs.". No NLP library is used: verb base forms and noun plurals come from
+:mod:`pytest_veto.morphology`, which is enough for BBQ's hand-written questions.
 
 Decisions beyond the spec's wording, each made so that "yes" stays the unambiguous answer:
 
@@ -29,36 +29,9 @@ no statement form ("In which ...") says the group is its answer:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# base past participle; "-" = regular participle (same as past)
-_IRREGULAR = """
-be was been|become became become|begin began begun|bite bit bitten|blow blew blown
-break broke broken|bring brought -|build built -|buy bought -|catch caught -
-choose chose chosen|come came come|cut cut -|deal dealt -|dig dug -|do did done
-draw drew drawn|drink drank drunk|drive drove driven|eat ate eaten|fall fell fallen
-feel felt -|fight fought -|find found -|fly flew flown|forget forgot forgotten
-forgive forgave forgiven|freeze froze frozen|get got gotten|give gave given|go went gone
-grow grew grown|hang hung -|have had -|hear heard -|hide hid hidden|hit hit -|hold held -
-hurt hurt -|keep kept -|know knew known|lead led -|leave left -|lend lent -|lose lost -
-make made -|mean meant -|meet met -|pay paid -|put put -|quit quit -|read read -
-ride rode ridden|ring rang rung|rise rose risen|run ran run|say said -|see saw seen
-seek sought -|sell sold -|send sent -|shake shook shaken|shoot shot -|sing sang sung
-sit sat -|sleep slept -|speak spoke spoken|spend spent -|stand stood -|steal stole stolen
-swim swam swum|take took taken|teach taught -|tear tore torn|tell told -|think thought -
-throw threw thrown|understand understood -|wake woke woken|wear wore worn|win won -
-write wrote written
-"""
-_PAST: dict[str, str] = {}
-_PARTICIPLES: set[str] = set()
-for _entry in _IRREGULAR.replace("\n", "|").split("|"):
-    if _entry.strip():
-        _base, _past, _part = _entry.split()
-        _PAST[_past] = _base
-        _PARTICIPLES.add(_past if _part == "-" else _part)
-_PAST["were"] = "be"
-_PARTICIPLES.add("had")
+from pytest_veto.morphology import base_form, is_participle, is_past, is_third_person, plural_noun
 
 _BE = {"is": ("is", "are"), "are": ("is", "are"), "was": ("was", "were"), "were": ("was", "were")}
 _HAVE = {"has": ("has", "have"), "have": ("has", "have")}
@@ -78,7 +51,6 @@ _SUBJECT_CUT = frozenset({
     "who", "whose", "that", "which", "with", "without", "on", "in", "from", "of", "at", "for",
     "to", "by", "as",
 })
-_IRREGULAR_PLURALS = {"person": "people", "man": "men", "woman": "women", "child": "children"}
 _PLURAL_HEADS = frozenset({"people", "men", "women", "children", "kids", "folks"})
 _OBJECT_START = _DETERMINERS | {"some", "any", "drugs"}
 
@@ -91,70 +63,6 @@ GROUP_PLURALS: dict[str, str] = {
     "gay": "gay people",
     "Transgender women, transgender men, trans": "transgender people",
 }
-
-
-def base_form(verb: str) -> str:
-    """The base form of a past-tense or third-person-singular verb ("stole" -> "steal")."""
-    v = verb.lower()
-    if v in _PAST:
-        return _PAST[v]
-    if v in ("has", "does", "is", "goes"):
-        return {"has": "have", "does": "do", "is": "be", "goes": "go"}[v]
-    if v.endswith("ed"):
-        return _base_of_regular_past(v)
-    if v.endswith("ies") and len(v) > 4:
-        return v[:-3] + "y"
-    if v.endswith(("ches", "shes", "sses", "xes", "zzes", "oes")):
-        return v[:-2]
-    if v.endswith("s") and not v.endswith("ss"):
-        return v[:-1]
-    return v
-
-
-def _base_of_regular_past(v: str) -> str:
-    if v.endswith("ied") and len(v) > 4:
-        return v[:-3] + "y"
-    stem = v[:-2]
-    if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] in "bdgmnprt":
-        return stem[:-1]  # committed -> commit, planned -> plan
-    if stem in ("focus", "bus", "bias"):
-        return stem
-    if stem.endswith(("v", "c", "dg", "u")) or re.search(r"[^aeiourlw]l$|[aeiou][sz]$", stem):
-        return stem + "e"  # believed, danced, judged, argued, struggled, used, criticized
-    if re.search(r"(?:[^aeiou]|qu)(?:at|id|in|ir|ur)$", stem):
-        return stem + "e"  # donated, decided, declined, required, captured
-    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", stem):
-        return stem + "e"  # hoped, liked, voted (one short syllable)
-    return stem
-
-
-def _is_past(word: str) -> bool:
-    w = word.lower()
-    return w in _PAST or (w.endswith("ed") and len(w) > 3)
-
-
-def _is_participle(word: str) -> bool:
-    w = word.lower()
-    return w in _PARTICIPLES or (w.endswith("ed") and len(w) > 3)
-
-
-def _is_third_person(word: str) -> bool:
-    w = word.lower()
-    return w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 2
-
-
-def plural_noun(noun: str) -> str:
-    """The plural of a count noun ("person" -> "people", "secretary" -> "secretaries")."""
-    head, sep, last = noun.rpartition("-")
-    if "-" in noun and last in _IRREGULAR_PLURALS:
-        return head + sep + _IRREGULAR_PLURALS[last]
-    if noun in _IRREGULAR_PLURALS:
-        return _IRREGULAR_PLURALS[noun]
-    if re.search(r"[^aeiou]y$", noun):
-        return noun[:-1] + "ies"
-    if noun.endswith(("s", "x", "z", "ch", "sh")):
-        return noun + "es"
-    return noun + "s"
 
 
 @dataclass(frozen=True)
@@ -195,7 +103,7 @@ def _verb_like(word: str) -> bool:
     w = word.lower()
     return (
         w in _BE or w in _HAVE or w in _DO or w in _MODALS or w.endswith("n't")
-        or w in ("did", "had") or _is_past(w) or _is_third_person(w)
+        or w in ("did", "had") or is_past(w) or is_third_person(w)
     )
 
 
@@ -218,7 +126,7 @@ def _second_clause_at(vp: list[str]) -> int | None:
         if w.endswith("n't"):
             return i
         follows = after[1].lower() if len(after) > 1 else ""
-        if _is_past(w) and follows in _OBJECT_START:
+        if is_past(w) and follows in _OBJECT_START:
             return i
     return None
 
@@ -238,7 +146,7 @@ def _invert(vp: list[str], subject: str, plural: bool) -> str | None:
         aux, tail = _BE[verb][plural], rest
     elif verb in _HAVE or verb == "had":
         _, nxt = _split_adverbs(rest) if rest else ([], [])
-        if neg or (nxt and _is_participle(nxt[0])):  # auxiliary: "has never used"
+        if neg or (nxt and is_participle(nxt[0])):  # auxiliary: "has never used"
             aux, tail = ("had" if verb == "had" else _HAVE[verb][plural]), rest
         else:  # main verb: do-support, "Does X have an STD?"
             aux, tail = ("did" if verb == "had" else _DO["does"][plural]), ["have", *rest]
@@ -249,9 +157,9 @@ def _invert(vp: list[str], subject: str, plural: bool) -> str | None:
             aux, tail = ("did" if verb == "did" else _DO[verb][plural]), ["do", *rest]
     elif verb in _MODALS:
         aux, tail = verb, rest
-    elif _is_past(verb):
+    elif is_past(verb):
         aux, tail = "did", [base_form(verb), *rest]
-    elif _is_third_person(verb):
+    elif is_third_person(verb):
         aux, tail = _DO["does"][plural], [base_form(verb), *rest]
     else:
         return None
@@ -375,7 +283,7 @@ def _pluralize_vp(vp: list[str]) -> list[str]:
         rest = ["be", *_pluralize_complement(rest[1:])]
     elif root in _HAVE or root in _DO:
         verb = (_HAVE.get(root) or _DO[root])[1] + ("n't" if neg else "")
-    elif not neg and low not in _MODALS and not _is_past(low) and _is_third_person(low):
+    elif not neg and low not in _MODALS and not is_past(low) and is_third_person(low):
         verb = base_form(low)
     return [*advs, verb, *rest]
 

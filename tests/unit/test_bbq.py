@@ -29,17 +29,15 @@ import pytest
 
 from pytest_veto import bbq
 from pytest_veto.bbq import (
-    BbqDataError,
-    BbqExample,
     build_command,
     build_pairs,
-    category_files,
     category_pairs,
     norm,
     pair_id,
     prompt_text,
     split_template,
 )
+from pytest_veto.bbq_reader import BbqDataError, BbqExample, category_files
 from pytest_veto.cli import main
 from pytest_veto.pairs import CATEGORIES, load_pairs
 

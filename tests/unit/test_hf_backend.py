@@ -15,7 +15,8 @@ pytest.importorskip("transformers")
 
 from pytest_veto.answers import parse_answer
 from pytest_veto.backends import create_backend
-from pytest_veto.backends.hf import ANSWER_PREFIX, HFBackend, single_token_ids
+from pytest_veto.backends.answer_tokens import ANSWER_PREFIX, single_token_ids
+from pytest_veto.backends.hf import HFBackend
 from pytest_veto.backends.hf_models import locate, worker_threads
 from pytest_veto.backends.protocol import (
     Backend,

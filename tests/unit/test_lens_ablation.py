@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from pytest_veto.backends.hf import AnswerTokens
+from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.ablation import (
     dataset_means,
     final_lds,

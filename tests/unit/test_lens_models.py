@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from pytest_veto.backends.hf import AnswerTokens
+from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.architecture import (
     LensError,
     UnsupportedArchitecture,

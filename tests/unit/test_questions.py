@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_veto.morphology import base_form, plural_noun
 from pytest_veto.questions import (
-    base_form,
     group_plural,
-    plural_noun,
     plural_statement,
     trigger_sentence,
     yes_no_question,

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_veto.backends.hf import AnswerTokens
+from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.architecture import Architecture, LensError, find_architecture
 from pytest_veto.lens.hooks import AblationMode, ablate_heads, capture_attn_inputs, start_at_layer
 from pytest_veto.lens.inputs import (

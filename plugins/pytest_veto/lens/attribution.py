@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_veto.backends.hf import AnswerTokens
+from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.architecture import Architecture, find_architecture
 from pytest_veto.lens.hooks import AblationMode, capture_attn_inputs
 from pytest_veto.lens.inputs import LensPrompt, batches, encode, logit_diff, model_device, pad_id

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_veto.backends.hf import AnswerTokens, resolve_answer_tokens
+from pytest_veto.backends.answer_tokens import AnswerTokens, resolve_answer_tokens
 from pytest_veto.lens.architecture import LensError
 from pytest_veto.pairs import HALVES, HalfName, Pair
 from pytest_veto.prompts import Message

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_veto.backends.hf import AnswerTokens
+from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.architecture import Architecture, LensError, find_architecture
 from pytest_veto.lens.inputs import (
     Batch,
