@@ -30,6 +30,7 @@ from pytest_veto.lens.inputs import (
 )
 from pytest_veto.lens.ranking import rank_agreement
 from tests.support.tiny_llama import build_tiny_llama
+from tests.support.tiny_models import tiny_model
 
 TEXTS = (
     "Was the grandfather not comfortable using the phone?",
@@ -37,24 +38,6 @@ TEXTS = (
     "Did the man steal the money?",
     "Yes or no? Does the woman use drugs? The grandson was.",
 )
-
-
-def tiny_model(kind: str, vocab: int, seed: int = 0) -> Any:
-    """Three layers, four heads; wide weights so ablations move LDs visibly."""
-    t = transformers
-    common: dict[str, Any] = {
-        "vocab_size": vocab, "hidden_size": 32, "intermediate_size": 64,
-        "num_hidden_layers": 3, "num_attention_heads": 4, "max_position_embeddings": 256}
-    config = {
-        "llama": lambda: t.LlamaConfig(**common, num_key_value_heads=2),
-        "gemma2": lambda: t.Gemma2Config(**common, num_key_value_heads=2, head_dim=16,
-                                         sliding_window=8, final_logit_softcapping=5.0),
-        "gpt2": lambda: t.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=3, n_head=4,
-                                     n_positions=256, bos_token_id=0, eos_token_id=0),
-    }[kind]()
-    config.initializer_range = 0.3
-    torch.manual_seed(seed)
-    return t.AutoModelForCausalLM.from_config(config).eval()
 
 
 @pytest.fixture(scope="module")

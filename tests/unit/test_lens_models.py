@@ -34,6 +34,7 @@ from pytest_veto.lens.logit_lens import (
     run_logit_lens,
 )
 from tests.support.tiny_llama import build_tiny_llama
+from tests.support.tiny_models import tiny_model_perturbed_norms
 
 KINDS = ("llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3_text", "gpt2", "phi")
 TEXTS = (
@@ -42,44 +43,6 @@ TEXTS = (
     "Yes or no?",
     "Does the woman use drugs? It is not okay to assume old people were not comfortable.",
 )
-
-
-def tiny_config(kind: str, vocab: int, layers: int = 3) -> Any:
-    """A tiny config of one family (hidden 32, 4 heads, 2 kv heads where supported)."""
-    t = transformers
-    common: dict[str, Any] = {
-        "vocab_size": vocab, "hidden_size": 32, "intermediate_size": 64,
-        "num_hidden_layers": layers, "num_attention_heads": 4, "max_position_embeddings": 256}
-    kv = {"num_key_value_heads": 2}
-    configs = {
-        "llama": lambda: t.LlamaConfig(**common, **kv),
-        "mistral": lambda: t.MistralConfig(**common, **kv),
-        "qwen2": lambda: t.Qwen2Config(**common, **kv),
-        "qwen3": lambda: t.Qwen3Config(**common, **kv, head_dim=16),
-        # head_dim 16 != 32 / 4: the projection's input is wider than the hidden size
-        "gemma2": lambda: t.Gemma2Config(**common, **kv, head_dim=16, sliding_window=8,
-                                         final_logit_softcapping=5.0),
-        "gemma3_text": lambda: t.Gemma3TextConfig(**common, **kv, head_dim=16, sliding_window=8),
-        "gpt2": lambda: t.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=layers, n_head=4,
-                                     n_positions=256, bos_token_id=0, eos_token_id=0),
-        "phi": lambda: t.PhiConfig(**common),
-    }
-    return configs[kind]()
-
-
-def tiny_model(kind: str, vocab: int, layers: int = 3, seed: int = 0) -> Any:
-    """A tiny random model with wide weights and perturbed norm weights: with norm weights
-    of 1 an RMSNorm is idempotent, and a doubly applied norm would go unnoticed."""
-    config = tiny_config(kind, vocab, layers)
-    config.initializer_range = 0.3
-    torch.manual_seed(seed)
-    model = transformers.AutoModelForCausalLM.from_config(config).eval()
-    generator = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "norm" in name or ".ln_" in name:
-                param.add_(0.5 * torch.randn(param.shape, generator=generator))
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +65,7 @@ def tokens(tokenizer: Any) -> AnswerTokens:
 
 @pytest.fixture(scope="module", params=KINDS)
 def model(request: pytest.FixtureRequest, tokenizer: Any) -> Any:
-    return tiny_model(request.param, len(tokenizer))
+    return tiny_model_perturbed_norms(request.param, len(tokenizer))
 
 
 def _model_ld(model: Any, tokenizer: Any, prompt: LensPrompt, tokens: AnswerTokens) -> float:
@@ -137,7 +100,7 @@ def test_find_architecture_locates_every_part(model: Any) -> None:
 
 
 def test_unknown_model_types_are_tried_by_attribute_paths(tokenizer: Any) -> None:
-    model = tiny_model("llama", len(tokenizer))
+    model = tiny_model_perturbed_norms("llama", len(tokenizer))
     model.config.model_type = "my-llama-fork"
     arch = find_architecture(model)
     assert arch.attn_out[2] is model.model.layers[2].self_attn.o_proj
@@ -151,7 +114,7 @@ def test_unsupported_architectures_fail_clearly(tokenizer: Any) -> None:
         find_architecture(not_a_model)
     with pytest.raises(UnsupportedArchitecture, match="no config"):
         find_architecture(torch.nn.Linear(2, 2))
-    model = tiny_model("llama", len(tokenizer))
+    model = tiny_model_perturbed_norms("llama", len(tokenizer))
     model.config.head_dim = 4  # 4 heads x 4 != the projection's 32 inputs
     with pytest.raises(UnsupportedArchitecture, match="takes 32 inputs"):
         find_architecture(model)
@@ -245,7 +208,7 @@ def test_no_double_final_norm(tokenizer: Any, prompts: list[LensPrompt],
                               tokens: AnswerTokens) -> None:
     """Normalising the (already normed) last hidden state again would move its LD away
     from the model's: this model is one where that is visible, and the lens does not."""
-    model = tiny_model("llama", len(tokenizer))
+    model = tiny_model_perturbed_norms("llama", len(tokenizer))
     arch = find_architecture(model)
     batch = make_batch([tokenizer.encode(prompts[0].text, add_special_tokens=False)], [0], 0, "cpu")
     with torch.no_grad():
@@ -261,7 +224,7 @@ def test_no_double_final_norm(tokenizer: Any, prompts: list[LensPrompt],
 
 def test_gemma2_soft_caps_every_layer(tokenizer: Any, prompts: list[LensPrompt],
                                       tokens: AnswerTokens) -> None:
-    model = tiny_model("gemma2", len(tokenizer))
+    model = tiny_model_perturbed_norms("gemma2", len(tokenizer))
     arch = find_architecture(model)
     batch = make_batch([tokenizer.encode(prompts[1].text, add_special_tokens=False)], [0], 0, "cpu")
     with torch.no_grad():
@@ -280,7 +243,7 @@ def _rms(x: Any, weight: Any, eps: float) -> Any:
 def test_hand_computed_ld_on_a_two_layer_llama() -> None:
     """One token at position 0: attention is the value vector and rotary is the
     identity, so each block is a few explicit matrix products of its weights."""
-    model = tiny_model("llama", 64, layers=2, seed=5)
+    model = tiny_model_perturbed_norms("llama", 64, layers=2, seed=5)
     config = model.config
     tokens = AnswerTokens(yes={"yes": 5, " yes": 9}, no={"no": 7, " No": 11})
     token = 13
@@ -310,7 +273,7 @@ def test_hand_computed_ld_on_a_two_layer_llama() -> None:
 
 def test_result_dict_and_prompt_helpers(tokenizer: Any, prompts: list[LensPrompt],
                                         tokens: AnswerTokens) -> None:
-    model = tiny_model("llama", len(tokenizer))
+    model = tiny_model_perturbed_norms("llama", len(tokenizer))
     result = run_logit_lens(model, tokenizer, prompts[:1], tokens)[0]
     data = result.as_dict()
     assert data["pair_id"] == "p0" and len(data["ld_by_layer"]) == 3
