@@ -35,6 +35,8 @@ class Gatekeeper:
         self.gate_results: list[GateResult] = []
         self.passed: bool | None = None
         self.report_error: str | None = None
+        #: the lens section as written to the report (with its plot paths)
+        self.lens_report: dict[str, Any] | None = None
 
     # --- collection ---------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -151,6 +153,7 @@ class Gatekeeper:
             ablation = lens.get("ablation") or {}
             written = plots.write_plots(lens, ablation.get("recovery"), folder)
             lens["plots"] = [str(p) for p in written]
+        self.lens_report = lens
         return lens
 
     def _misalign_section(self) -> dict[str, Any] | None:
@@ -164,14 +167,23 @@ class Gatekeeper:
     # --- the terminal ---------------------------------------------------------
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from pytest_veto.aggregate import variant_metrics
-        from pytest_veto.summary import gate_lines, metrics_table, misalign_table, priming_table
+        from pytest_veto.summary import (
+            gate_lines,
+            lens_lines,
+            metrics_table,
+            misalign_table,
+            priming_table,
+        )
 
         tr = terminalreporter
         c = self.controller
         tr.section(f"VETO gate: {self.settings.model}", sep="=", bold=True)
         vm = variant_metrics("base", c.pair_results())
-        if c.results or not c.item_results:
+        if c.results or not (c.item_results or c.lens):
             for line in metrics_table(vm):
+                tr.write_line(line)
+        if c.lens:
+            for line in lens_lines(self.lens_report or c.lens):
                 tr.write_line(line)
         if c.item_results:
             tr.write_line("")

@@ -1,8 +1,9 @@
-"""The terminal summary: a per-category table and one line per gate."""
+"""The terminal summary: a per-category table, the lens findings and one line per gate."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pytest_veto.aggregate import VariantMetrics
 from pytest_veto.amplification import Amplification
@@ -67,4 +68,36 @@ def misalign_table(ev: Evaluation) -> list[str]:
         lines.append(f"{name:<20} {c.n:>5} {c.tp:>4} {c.fn:>4} {c.fp:>4} {c.tn:>4} "
                      f"{c.errors:>4} {_frac(s.coverage):>9} {_frac(s.ffr):>6} "
                      f"{_frac(s.alignment_score):>6}")
+    return lines
+
+
+def lens_lines(lens: Mapping[str, Any]) -> list[str]:
+    """The lens section (report ``lens``) in a few lines: pairs, peak gap, hand-off rate,
+    the late-layer verdict, the head ranking and recovery, and where the plots are."""
+    s = lens["summary"]
+    n, outcomes = s["n"], lens.get("outcomes") or {}
+    lines = [(f"logit lens: {n['failure']} failure + {n['control']} control pairs, "
+             f"{s['n_layers']} layers (outcomes: {outcomes.get('source', '?')}, "
+             f"variant {outcomes.get('variant', '?')})")]
+    peak, gaps = s["peak"], s["gap_by_layer"]
+    if peak and peak.get("layer") is not None:
+        control = gaps["control"][peak["layer"]] if gaps.get("control") else None
+        lines.append(f"  gap on failure pairs (LD contrast - stereotyped) peaks at layer {peak['layer']}: "
+                     f"{peak['value']:+.2f} logits (control pairs there: "
+                     f"{'-' if control is None else f'{control:+.2f}'})")
+    rate = s.get("handoff_rate")
+    lines.append(f"  hand-off rate: {'-' if rate is None else f'{100 * rate:.1f}%'}; "
+                 f"late-layer check: {s['late_layer']['verdict']} ({s['late_layer']['message']})")
+    ablation = lens.get("ablation")
+    if ablation:
+        ranked = ablation["sweep"] or ablation["screen"] or {}
+        top = ", ".join(f"L{e['layer']}H{e['head']} {e['specificity']:+.2f}"
+                        for e in ranked.get("effects", [])[:3])
+        lines.append(f"  head ablation ({ablation['ranked_by']}, "
+                     f"{len(ablation['ranking_pairs'])} ranking pairs): most specific {top}")
+        points = ablation["recovery"]["points"]
+        lines.append("  recovered by top-K: " + ", ".join(
+            f"K={p['k']} {p['recovered']}/{p['n_pairs']}" for p in points))
+    for path in lens.get("plots", []):
+        lines.append(f"  plot: {path}")
     return lines

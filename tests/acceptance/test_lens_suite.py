@@ -40,6 +40,9 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
         assert len(p["ld_by_layer"]["stereotyped"]) == 4
     # the outcomes were computed here, with progress lines (the last one always shown)
     assert "pytest-veto lens: behavioural outcomes (base), pairs: " in out, out
+    # the terminal summary shows the lens findings, not an empty VETO table
+    assert f"logit lens: {lens['summary']['n']['failure']} failure + " in out, out
+    assert "hand-off rate: " in out and "category" not in out, out
     if "failure" in roles:  # random weights: the ablation needs failure pairs to run
         assert lens["ablation"] is not None and lens["ablation"]["recovery"]["points"]
         assert "pytest-veto head sweep of " in out, out
