@@ -55,6 +55,24 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
     assert result.ret == (0 if data["passed"] else 1)
 
 
+def test_lens_checks_under_xdist(pytester: pytest.Pytester, tiny: Path) -> None:
+    """Under -n 2 the lens section still reaches the controller's report (whichever
+    worker ran the checks), and every case is accounted for."""
+    pytester.makeini("[pytest]\n")
+    report = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "-n", "2", "-m", "logit_lens",
+        f"--model=hf/{tiny}", "--veto-scoring=logits", "--veto-lens-pairs=4",
+        "--veto-ablation-pairs=2", f"--veto-report={report}",
+        f"--veto-cache-dir={pytester.path / 'cache'}", "-rA")
+    out = result.stdout.str()
+    data = json.loads(report.read_text())
+    assert data["lens"] is not None and data["lens"]["summary"]["n_layers"] == 4, out
+    assert data["accounting"]["missing"] == []
+    assert "logit lens: " in out  # the controller prints the findings it received
+    assert result.ret == (0 if data["passed"] else 1)
+
+
 def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
         pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\n")
