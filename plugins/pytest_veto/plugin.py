@@ -45,10 +45,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "veto_case: a VETO pair case (added by pytest-veto)")
     config.addinivalue_line("markers", "misalign: a Mis-Align Bench item case")
-    config.addinivalue_line("markers", "logit_lens: logit-lens checks on a local model "
-                            "(run with -m logit_lens --model=hf/<path>)")
+    config.addinivalue_line("markers", "logit_lens: logit-lens checks on a local model, "
+                            "head ablation included (run with -m logit_lens --model=hf/<path>; "
+                            "-m 'logit_lens and not head_ablation' for the lens alone)")
     config.addinivalue_line("markers", "head_ablation: head-ablation checks on a local model "
-                            "(heavier; run with -m head_ablation --model=hf/<path>)")
+                            "(heavy: an exact sweep of every head; run with -m head_ablation "
+                            "--model=hf/<path>)")
     for category in CATEGORIES:
         config.addinivalue_line(
             "markers", f"{category_marker(category)}: VETO pairs of the {category} category"
@@ -151,25 +153,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("veto_case", params)
 
 
+LENS_MARKERS = ("head_ablation", "logit_lens")  # the more specific first
+
+
+def _needs_lens_marker(markexpr: str, item: pytest.Item) -> bool:
+    """Whether the -m expression selects ``item`` only because of its lens markers:
+    true for ``-m logit_lens``, false for ``-m "not head_ablation"`` or no -m at all."""
+    if not markexpr:
+        return False
+    try:  # pytest's own evaluator (private, stable since pytest 8), without the lens marks
+        from _pytest.mark import MarkMatcher
+        from _pytest.mark.expression import Expression
+
+        others = [m for m in item.iter_markers() if m.name not in LENS_MARKERS]
+        return not Expression.compile(markexpr).evaluate(MarkMatcher.from_markers(others))
+    except ImportError:  # pragma: no cover - a future pytest moved them
+        return any(name in markexpr for name in LENS_MARKERS)
+    except SyntaxError:  # a malformed -m: pytest reports it itself
+        return False
+
+
 def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Lens checks need a local model and are heavy: they run only when an -m expression
-    naming them selected them (pytest has already deselected the rest). The head
-    ablation checks carry both markers, so ``-m logit_lens`` runs them too and
-    ``-m "logit_lens and not head_ablation"`` leaves them out."""
+    selected them by a lens marker. The head-ablation check carries both markers, so
+    ``-m logit_lens`` runs it too, ``-m "logit_lens and not head_ablation"`` leaves it
+    out, and ``-m "not head_ablation"`` runs no lens check at all."""
     model = config.stash[SETTINGS].model
     markexpr = config.option.markexpr or ""
-    named = "logit_lens" in markexpr or "head_ablation" in markexpr
     for item in items:
-        for marker in ("head_ablation", "logit_lens"):  # the more specific first
-            if item.get_closest_marker(marker) is None:
-                continue
-            if model is not None and not model.startswith("hf/"):
-                item.add_marker(pytest.mark.skip(reason=(
-                    f"{marker} checks need a local transformers model (--model=hf/<path>): "
-                    f"{model} gives no hidden states")))
-            elif not named:
-                item.add_marker(pytest.mark.skip(reason=f"heavy: run with -m {marker}"))
-            break
+        marker = next((m for m in LENS_MARKERS if item.get_closest_marker(m) is not None), None)
+        if marker is None:
+            continue
+        if model is not None and not model.startswith("hf/"):
+            item.add_marker(pytest.mark.skip(reason=(
+                f"{marker} checks need a local transformers model (--model=hf/<path>): "
+                f"{model} gives no hidden states")))
+        elif not _needs_lens_marker(markexpr, item):
+            item.add_marker(pytest.mark.skip(reason=f"heavy: run with -m {marker}"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -85,6 +85,12 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
                                            "--model=hf/not/loaded", "-rs")
     result.stdout.fnmatch_lines(["*heavy: run with -m logit_lens*",
                                  "*heavy: run with -m head_ablation*"])
+    # an expression that names a lens marker only to exclude it selects no lens check
+    result = pytester.runpytest_subprocess(str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS,
+                                           "--model=hf/not/loaded", "-m", "not head_ablation",
+                                           "-rs")
+    result.stdout.fnmatch_lines(["*heavy: run with -m logit_lens*"])
+    result.assert_outcomes(skipped=2, deselected=1)  # the model was never loaded
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # nothing measured: min_pairs fails
 
 
