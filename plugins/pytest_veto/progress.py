@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
+
+
+class ProgressSink(Protocol):
+    """Where long steps report: a line, shown unless throttled; ``force`` always shows."""
+
+    def __call__(self, line: str, *, force: bool = False) -> None: ...
 
 
 def count_line(label: str, done: int, total: int, elapsed_s: float) -> str:
-    """``label: done/total (elapsed, about N left)``; the estimate assumes a steady rate."""
+    """``label: done/total (elapsed, about N left)``. The estimate assumes a steady rate
+    and is left out before 1% is done (the first batch also pays for set-up and
+    lookahead, which would inflate it)."""
     line = f"{label}: {done}/{total} ({_duration(elapsed_s)}"
-    if 0 < done < total:
+    if 0 < done < total and 100 * done >= total:
         line += f", about {_duration(elapsed_s * (total - done) / done)} left"
     return line + ")"
 

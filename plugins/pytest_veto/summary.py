@@ -71,6 +71,10 @@ def misalign_table(ev: Evaluation) -> list[str]:
     return lines
 
 
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
 def lens_lines(lens: Mapping[str, Any]) -> list[str]:
     """The lens section (report ``lens``) in a few lines: pairs, peak gap, hand-off rate,
     the late-layer verdict, the head ranking and recovery, and where the plots are."""
@@ -83,8 +87,13 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
     if peak and peak.get("layer") is not None:
         control = gaps["control"][peak["layer"]] if gaps.get("control") else None
         lines.append(f"  gap on failure pairs (LD contrast - stereotyped) peaks at layer {peak['layer']}: "
-                     f"{peak['value']:+.2f} logits (control pairs there: "
-                     f"{'-' if control is None else f'{control:+.2f}'})")
+                     f"{peak['value']:+.2f} logits (control pairs there: {_signed(control)})")
+        base = s.get("base")
+        if base and base["gap_by_layer"].get("failure"):
+            there = base["gap_by_layer"]["failure"][peak["layer"]]
+            diff = (base["instruct_minus_base"].get("failure") or [None] * s["n_layers"])
+            lines.append(f"  base model at that layer: gap {_signed(there)} "
+                         f"(instruct minus base {_signed(diff[peak['layer']])})")
     rate = s.get("handoff_rate")
     lines.append(f"  hand-off rate: {'-' if rate is None else f'{100 * rate:.1f}%'}; "
                  f"late-layer check: {s['late_layer']['verdict']} ({s['late_layer']['message']})")
@@ -95,6 +104,10 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
                         for e in ranked.get("effects", [])[:3])
         lines.append(f"  head ablation ({ablation['ranked_by']}, "
                      f"{len(ablation['ranking_pairs'])} ranking pairs): most specific {top}")
+        agreement = ablation.get("agreement")
+        if agreement and agreement.get("spearman_specificity") is not None:
+            lines.append(f"  screen vs exact sweep: Spearman {agreement['spearman_specificity']:.2f}, "
+                         f"{agreement['top_overlap']} of the top {agreement['top']} shared")
         points = ablation["recovery"]["points"]
         lines.append("  recovered by top-K: " + ", ".join(
             f"K={p['k']} {p['recovered']}/{p['n_pairs']}" for p in points))

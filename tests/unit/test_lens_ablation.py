@@ -204,12 +204,29 @@ def test_dataset_means_average_real_positions(
 def test_sweep_effects_and_top_k_recovery(
     llama: Any, tokenizer: Any, prompts: list[LensPrompt], tokens: AnswerTokens
 ) -> None:
-    sweep = head_sweep(llama, tokenizer, prompts, tokens)
+    lines: list[tuple[str, bool]] = []
+
+    def record(line: str, *, force: bool = False) -> None:
+        lines.append((line, force))
+
+    sweep = head_sweep(llama, tokenizer, prompts, tokens, progress=record)
+    # the work is counted in block-rows and the last line (always shown) is complete
+    work = len(prompts) * 4 * sum(3 - layer for layer in range(3))  # 4 heads, 3 layers
+    last, forced = lines[-1]
+    assert forced
+    assert last.startswith(f"head sweep of 12 heads on {len(prompts)} prompts, block-rows: "
+                           f"{work}/{work} (")
+    assert not any(force for _, force in lines[:-1])
     effects = sweep.effects()
     assert len(effects) == 12 and all(e.n_pairs == 2 for e in effects)
     assert [e.specificity for e in effects] == sorted((e.specificity for e in effects), reverse=True)
     order = [(e.layer, e.head) for e in effects]
-    recovery = topk_recovery(llama, tokenizer, prompts, tokens, order, ks=(1, 3))
+    lines.clear()
+    recovery = topk_recovery(llama, tokenizer, prompts, tokens, order, ks=(1, 3),
+                             progress=record)
+    assert [line.split(" (")[0] for line, _ in lines] == [
+        f"top-K recovery on {len(prompts)} prompts, passes: {i}/3" for i in (1, 2, 3)]
+    assert [force for _, force in lines] == [False, False, True]
     assert [p.k for p in recovery.points] == [1, 3]
     assert recovery.points[1].heads == tuple(order[:3])
     three = final_lds(llama, tokenizer, prompts, tokens,

@@ -15,6 +15,9 @@ from pytest_veto.progress import TerminalProgress, count_line
 def test_count_line_estimates_the_time_left_at_a_steady_rate() -> None:
     assert count_line("pairs", 3, 10, 90.0) == "pairs: 3/10 (1 min 30 s, about 3 min 30 s left)"
     assert count_line("pairs", 0, 10, 5.0) == "pairs: 0/10 (5 s)"  # no rate yet: no estimate
+    # before 1% the first batch's set-up would inflate the estimate: none is given
+    assert count_line("pairs", 1, 2032, 8.0) == "pairs: 1/2032 (8 s)"
+    assert count_line("pairs", 21, 2032, 8.0).endswith("left)")
     assert count_line("pairs", 10, 10, 3725.0) == "pairs: 10/10 (62 min 05 s)"
 
 
@@ -25,7 +28,7 @@ def test_count_line_names_the_counts_and_never_a_negative_time(
     line = count_line("x", done, total, elapsed)
     assert line.startswith(f"x: {done}/{total} (")
     assert "-" not in line
-    assert ("left" in line) == (0 < done < total)
+    assert ("left" in line) == (0 < done < total and 100 * done >= total)
 
 
 class FakeReporter:
@@ -94,3 +97,32 @@ def test_nothing_is_written_where_no_terminal_shows_it(config: FakeConfig) -> No
     TerminalProgress(config)("hello")
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     assert reporter is None or reporter.lines == []
+
+
+class FakeRunner:
+    """Judges every pair at once; records the lookahead it was offered."""
+
+    def __init__(self) -> None:
+        self.upcoming: list[int] = []
+
+    def result(self, case: Any, upcoming: Any) -> Any:
+        from types import SimpleNamespace
+
+        self.upcoming.append(len(list(upcoming)))
+        return SimpleNamespace(pair_id=case.pair.id, category=case.pair.category, outcome="c")
+
+
+def test_outcomes_from_run_report_progress_and_end_with_a_forced_line() -> None:
+    from pytest_veto.lens.suite import outcomes_from_run
+    from pytest_veto.pairs import load_pairs
+    from pytest_veto.resources import fixtures_dir
+
+    pairs = load_pairs(fixtures_dir() / "veto_sample.jsonl")[:5]
+    lines: list[tuple[str, bool]] = []
+    runner = FakeRunner()
+    found = outcomes_from_run(runner, pairs, None,
+                              lambda line, *, force=False: lines.append((line, force)))
+    assert found == [(p.id, p.category, "c") for p in pairs]
+    assert runner.upcoming == [4, 3, 2, 1, 0]  # each case offers the rest as lookahead
+    assert len(lines) == 5 and [f for _, f in lines] == [False] * 4 + [True]
+    assert lines[-1][0].startswith("lens: behavioural outcomes (base), pairs: 5/5 (")

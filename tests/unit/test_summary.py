@@ -56,6 +56,28 @@ def test_lens_lines_without_failures_ablation_or_plots() -> None:
     ]
 
 
+def test_base_model_and_screen_agreement_lines() -> None:
+    lens = copy.deepcopy(LENS)
+    lens["summary"]["base"] = {
+        "gap_by_layer": {"failure": [0.0, 0.5, None], "control": [0.0, 0.0, 0.0]},
+        "instruct_minus_base": {"failure": [0.1, 2.0, None], "control": None},
+    }
+    lens["ablation"]["agreement"] = {"spearman_specificity": 0.8243, "top": 10,
+                                     "top_overlap": 5}
+    lines = lens_lines(lens)
+    assert "  base model at that layer: gap +0.50 (instruct minus base +2.00)" in lines
+    assert "  screen vs exact sweep: Spearman 0.82, 5 of the top 10 shared" in lines
+
+
+def test_real_shape_of_a_run_without_failure_pairs() -> None:
+    """What LensAnalysis.summary() gives with control pairs only: a peak of nulls."""
+    lens = copy.deepcopy(LENS)
+    lens["summary"].update(peak={"layer": None, "value": None}, handoff_rate=None,
+                           gap_by_layer={"failure": None, "control": [0.0, 0.1, 0.0]})
+    lens.update(ablation=None)
+    assert not any(line.startswith("  gap on failure") for line in lens_lines(lens))
+
+
 def test_the_screen_ranks_when_no_exact_sweep_ran() -> None:
     lens = copy.deepcopy(LENS)
     lens["ablation"].update(ranked_by="screen", sweep=None,

@@ -35,7 +35,7 @@ H full forward passes per layer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,13 +59,13 @@ from pytest_veto.lens.ranking import (
     head_effects,
     recovery_point,
 )
-from pytest_veto.progress import count_line
+from pytest_veto.progress import ProgressSink, count_line
 
 if TYPE_CHECKING:
     import torch
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
-Progress = Callable[[str], None]
+Progress = ProgressSink
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def head_sweep(
                     if progress is not None:
                         progress(count_line(f"head sweep of {len(keys)} heads on {len(rows)} "
                                             "prompts, block-rows", done, work,
-                                            time.perf_counter() - start))
+                                            time.perf_counter() - start), force=done == work)
     return SweepResult(mode, baseline, ablated, time.perf_counter() - start)
 
 
@@ -277,9 +277,11 @@ def topk_recovery(
     mode: AblationMode = "zero",
     means: Mapping[int, torch.Tensor] | None = None,
     batch_size: int = 8,
+    progress: Progress | None = None,
 ) -> RecoveryResult:
     """Ablate the first K heads of ``order`` together for each K, on failure pairs'
-    ``prompts`` (both halves: the contrast half shows the side effect)."""
+    ``prompts`` (both halves: the contrast half shows the side effect); ``progress``
+    gets a line after the baseline and after each K."""
     start = time.perf_counter()
     arch = arch or find_architecture(model)
     keys = [p.key for p in prompts]
@@ -291,7 +293,17 @@ def topk_recovery(
 
     if any(k < 1 for k in ks):
         raise LensError(f"K must be at least 1: {list(ks)}")
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(count_line(f"top-K recovery on {len(prompts)} prompts, passes", done,
+                                len(ks) + 1, time.perf_counter() - start),
+                     force=done == len(ks) + 1)
+
     baseline = run([])
-    ablated = {k: run(order[:k]) for k in ks}
+    report(1)
+    ablated: dict[int, dict[PromptKey, float]] = {}
+    for k in ks:
+        ablated[k] = run(order[:k])
+        report(len(ablated) + 1)
     return RecoveryResult(mode, tuple(order[:max(ks, default=0)]), baseline, ablated,
                           time.perf_counter() - start)

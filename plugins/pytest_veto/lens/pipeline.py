@@ -180,9 +180,13 @@ def run_head_ablation(
     if mode == "dataset_mean":
         source = lens_prompts(mean_pairs, subject.chat_prompt) if mean_pairs else all_prompts
         means = dataset_means(model, tokenizer, source, arch=arch, batch_size=batch_size)
-    screened = (attribution_screen(model, tokenizer, rank_prompts, tokens, arch=arch, mode=mode,
-                                   means=means, batch_size=max(1, batch_size // 2))
-                if screen else None)
+    screened = None
+    if screen:
+        if progress is not None:
+            progress(f"head ablation: attribution screen on {len(rank_prompts)} prompts",
+                     force=True)
+        screened = attribution_screen(model, tokenizer, rank_prompts, tokens, arch=arch,
+                                      mode=mode, means=means, batch_size=max(1, batch_size // 2))
     screen_order = ranking(screened.effects()) if screened is not None else []
     candidates = screen_order[:verify_top] if verify_top and screened is not None else None
     sweep = (head_sweep(model, tokenizer, rank_prompts, tokens, arch=arch, heads=candidates,
@@ -196,6 +200,7 @@ def run_head_ablation(
         verified = set(exact_order)
         order = exact_order + [h for h in screen_order if h not in verified]
     recovery = topk_recovery(model, tokenizer, all_prompts, tokens, order, ks=ks,
-                             arch=arch, mode=mode, means=means, batch_size=batch_size)
+                             arch=arch, mode=mode, means=means, batch_size=batch_size,
+                             progress=progress)
     return AblationReport(ranked_by, tuple(subset), tuple(p.id for p in failures), sweep,
                           screened, recovery, arch.describe())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from pytest_veto.cases import Case
 from pytest_veto.pairs import Pair
 from pytest_veto.priming import PrimingVariant
-from pytest_veto.progress import count_line
+from pytest_veto.progress import ProgressSink, count_line
 
 #: The report attribute carrying the lens section to the controller.
 WIRE_KEY = "veto_lens_result"
@@ -47,7 +47,7 @@ def outcome_variant(variants: Sequence[PrimingVariant]) -> PrimingVariant | None
 
 
 def outcomes_from_run(runner: Any, pairs: Sequence[Pair], variant: PrimingVariant | None,
-                      progress: Callable[..., None] | None = None) -> list[tuple[str, str, str]]:
+                      progress: ProgressSink | None = None) -> list[tuple[str, str, str]]:
     """``(pair_id, category, outcome)`` of every pair under ``variant`` in this run.
 
     Pairs the run already judged (or the response cache holds) cost nothing; the rest
