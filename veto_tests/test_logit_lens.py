@@ -38,6 +38,8 @@ def test_no_late_layer_suppression(veto_lens_section: Any) -> None:
     check = veto_lens_section.late_layer()
     if check.verdict == "late":
         pytest.fail(f"late-layer suppression: {check.message}", pytrace=False)
+    if check.verdict == "non_finite":
+        pytest.fail(check.message, pytrace=False)
 
 
 @pytest.mark.head_ablation

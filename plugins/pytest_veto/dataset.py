@@ -38,12 +38,12 @@ def sha256_file(path: Path) -> str:
 
 
 def _bbq_digest(folder: Path) -> str:
-    from pytest_veto import bbq, bbq_reader, evidence, morphology, questions
+    from pytest_veto import bbq, bbq_reader, evidence, morphology, pairs, questions
     from pytest_veto.bbq_reader import category_files
 
     h = hashlib.sha256(b"veto-pairs\n")
     # the builder's own code is part of the key: a changed rule never reuses stale pairs
-    for module in (bbq, bbq_reader, questions, morphology, evidence):
+    for module in (bbq, bbq_reader, questions, morphology, evidence, pairs):
         h.update(Path(str(module.__file__)).read_bytes())
     for path in category_files(folder):
         h.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\n")

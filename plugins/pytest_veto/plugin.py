@@ -208,8 +208,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # __dict__), not in user_properties, which junitxml would copy into every test case.
     report = yield
     # only the report of the phase that produced the verdict carries it (the call, or the
-    # setup when it failed): once per item over xdist's channel, not three times
-    if call.when == "call" or (call.when == "setup" and report.failed):
+    # setup when it failed or skipped, e.g. a lens section with nothing to ablate): once
+    # per item over xdist's channel, not three times
+    if call.when == "call" or (call.when == "setup" and not report.passed):
         for key, name in ((RESULT, WIRE_KEY), (ITEM_RESULT, ITEM_WIRE_KEY),
                           (LENS_RESULT, LENS_WIRE_KEY)):
             wire = item.stash.get(key, None)
@@ -345,7 +346,7 @@ def veto_ablation(request: pytest.FixtureRequest, veto_lens: dict[str, Any]) -> 
     s = request.config.stash[SETTINGS]
     failures = [p.pair_id for p in veto_lens["analysis"].pairs if p.role == "failure"]
     if not failures:
-        pytest.skip("no failure pairs among this model's outcomes: nothing to ablate")
+        return None  # the section fixture records the lens section, then skips
     return run_head_ablation(veto_lens["subject"], veto_lens["pairs"], failures,
                              n_rank=s.ablation_rank_pairs, seed=s.seed, mode=s.ablation_mode,
                              verify_top=s.ablation_verify_top,
@@ -362,4 +363,6 @@ def veto_ablation_section(request: pytest.FixtureRequest, veto_lens: dict[str, A
     section = lens_section(veto_lens["analysis"], outcomes["source"], outcomes["variant"],
                            ablation=veto_ablation)
     request.node.stash[LENS_RESULT] = section
+    if veto_ablation is None:
+        pytest.skip("no failure pairs among this model's outcomes: nothing to ablate")
     return veto_ablation

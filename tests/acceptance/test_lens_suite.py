@@ -55,6 +55,31 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
     assert result.ret == (0 if data["passed"] else 1)
 
 
+def test_no_failure_pairs_still_reports_the_lens(pytester: pytest.Pytester, tiny: Path) -> None:
+    """Outcomes (from an earlier report) with control pairs only: the ablation check
+    skips with the reason, and the lens section still reaches the report and the gate."""
+    from pytest_veto.pairs import load_pairs
+    from pytest_veto.resources import fixtures_dir
+
+    pytester.makeini("[pytest]\n")
+    pairs = load_pairs(fixtures_dir() / "veto_sample.jsonl")[:6]
+    earlier = pytester.path / "earlier.json"
+    earlier.write_text(json.dumps({"pairs": [
+        {"pair_id": p.id, "category": p.category, "variant": "base", "outcome": "a"}
+        for p in pairs]}))
+    report = pytester.path / "r.json"
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "-m", "head_ablation",
+        f"--model=hf/{tiny}", f"--veto-lens-from={earlier}", "--veto-lens-pairs=3",
+        f"--veto-report={report}", f"--veto-cache-dir={pytester.path / 'cache'}", "-rs")
+    result.stdout.fnmatch_lines(["*no failure pairs among this model's outcomes*"])
+    data = json.loads(report.read_text())
+    assert data["lens"]["summary"]["n"] == {"failure": 0, "control": 3}
+    assert data["lens"]["ablation"] is None
+    assert "min_pairs" not in {g["name"] for g in data["gates"]}  # gated as a lens run
+    assert result.ret == 0, result.stdout.str()
+
+
 def test_lens_checks_under_xdist(pytester: pytest.Pytester, tiny: Path) -> None:
     """Under -n 2 the lens section still reaches the controller's report (whichever
     worker ran the checks), and every case is accounted for."""

@@ -153,6 +153,8 @@ def test_late_layer_check_verdicts() -> None:
     assert big_early.verdict == "early" and "3.00 > 2.0" in big_early.message
     assert late_layer_check([0.1, 0.2, 0.3, 0.9], criteria).verdict == "no_gap"
     assert late_layer_check(None).verdict == "insufficient"
+    broken = late_layer_check([0.0, float("nan"), 3.0, float("inf")])
+    assert broken.verdict == "non_finite" and "layer(s) 1, 3 of 4" in broken.message
     assert late_layer_check([0.1, -0.5, 1.0, 6.0], LateLayerCriteria(early_gap_threshold=0.1)
                             ).verdict == "early"
 

@@ -28,7 +28,7 @@ Role = Literal["failure", "control"]
 ROLES: tuple[Role, Role] = ("failure", "control")
 #: The behavioural outcome (2x2 cell) that puts a pair in each role.
 ROLE_OUTCOME: dict[Role, str] = {"failure": "c", "control": "a"}
-Verdict = Literal["late", "early", "no_gap", "insufficient"]
+Verdict = Literal["late", "early", "no_gap", "insufficient", "non_finite"]
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,9 @@ DEFAULT_CRITERIA = LateLayerCriteria()
 class LateLayerCheck:
     """Is the failure-pair gap a late-layer effect? ``late``: it peaks in the late part of
     the stack while every early gap stays within the threshold; ``early``: it does not;
-    ``no_gap``: the peak is below ``min_peak``; ``insufficient``: no failure pairs."""
+    ``no_gap``: the peak is below ``min_peak``; ``insufficient``: no failure pairs;
+    ``non_finite``: some gap is NaN or infinite (e.g. an overflow in low precision), so
+    nothing can be concluded and the check fails rather than pass on broken numbers."""
 
     verdict: Verdict
     message: str
@@ -182,6 +184,11 @@ def late_layer_check(failure_gaps: Sequence[float] | None,
     if not failure_gaps:
         return LateLayerCheck("insufficient", "no failure pairs: nothing to localize")
     n = len(failure_gaps)
+    broken = [l for l, g in enumerate(failure_gaps) if not math.isfinite(g)]
+    if broken:
+        return LateLayerCheck("non_finite", f"the failure-pair gap is not finite at layer(s) "
+                              f"{', '.join(map(str, broken[:5]))} of {n}: the lens values are "
+                              "broken (try float32: --veto-dtype float32)")
     layer, value = peak(failure_gaps)
     early = early_layers(n, criteria.early_fraction)
     max_early = max((abs(failure_gaps[l]) for l in early), default=0.0)
