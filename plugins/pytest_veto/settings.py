@@ -122,21 +122,23 @@ def resolve(config: pytest.Config) -> RunSettings:
     if gate_on not in ("point", "upper"):  # the ini value is not checked by argparse
         raise pytest.UsageError(f"veto_gate_on = {gate_on!r}: use 'point' or 'upper'")
     for flag, value in (("--veto-lens-pairs", config.getoption("veto_lens_pairs")),
-                        ("--veto-ablation-pairs", config.getoption("veto_ablation_pairs"))):
-        if value < 1:
+                        ("--veto-ablation-pairs", config.getoption("veto_ablation_pairs")),
+                        ("--veto-ablation-verify-top",
+                         config.getoption("veto_ablation_verify_top"))):
+        if value is not None and value < 1:
             raise pytest.UsageError(f"{flag}={value}: must be at least 1")
     return RunSettings(
         model=config.getoption("veto_model"),
-        data=Path(data) if data else None,
+        data=_path(data),
         condition=cast(Condition, config.getoption("veto_condition")),
         seed=backend.seed,
-        report=Path(report) if report else None,
+        report=_path(report),
         strict=bool(config.getoption("veto_strict")),
         mar_max=th["mar_max"],
         br_max=th["br_max"],
         min_pairs=int(th["veto_min_pairs"]),
         max_error_rate=float(th["veto_max_error_rate"]),
-        cache_dir=Path(cache_dir) if cache_dir else None,
+        cache_dir=_path(cache_dir),
         no_cache=bool(config.getoption("veto_no_cache")),
         backend=backend,
         priming=_names(config.getoption("veto_priming")),

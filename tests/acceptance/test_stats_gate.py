@@ -94,3 +94,12 @@ def test_a_misspelt_gate_mode_in_the_ini_is_a_usage_error(pytester: pytest.Pytes
                                            "veto_gate_on=uper", "--model=reference/evidence-reader")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*veto_gate_on = 'uper': use 'point' or 'upper'*"])
+
+
+@pytest.mark.parametrize("flag", ["--veto-lens-pairs=0", "--veto-ablation-pairs=-1",
+                                  "--veto-ablation-verify-top=0"])
+def test_lens_counts_below_one_are_usage_errors(pytester: pytest.Pytester, flag: str) -> None:
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, flag,
+                                           "--model=reference/evidence-reader")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{flag}: must be at least 1*"])

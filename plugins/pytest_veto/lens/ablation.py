@@ -65,7 +65,6 @@ if TYPE_CHECKING:
     import torch
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
-Progress = ProgressSink
 
 
 @dataclass(frozen=True)
@@ -166,7 +165,7 @@ def head_sweep(
     mode: AblationMode = "zero",
     means: Mapping[int, torch.Tensor] | None = None,
     max_rows: int = 64,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
 ) -> SweepResult:
     """Ablate each ``(layer, head)`` in ``heads`` (default: every head) alone on every prompt.
 
@@ -277,7 +276,7 @@ def topk_recovery(
     mode: AblationMode = "zero",
     means: Mapping[int, torch.Tensor] | None = None,
     batch_size: int = 8,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
 ) -> RecoveryResult:
     """Ablate the first K heads of ``order`` together for each K, on failure pairs'
     ``prompts`` (both halves: the contrast half shows the side effect); ``progress``

@@ -21,7 +21,6 @@ from typing import Any, Literal, Protocol
 from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.ablation import (
     DEFAULT_KS,
-    Progress,
     RecoveryResult,
     SweepResult,
     dataset_means,
@@ -44,6 +43,7 @@ from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
 from pytest_veto.lens.logit_lens import run_logit_lens
 from pytest_veto.lens.ranking import rank_agreement, ranking
 from pytest_veto.pairs import Pair
+from pytest_veto.progress import ProgressSink
 from pytest_veto.prompts import Message
 
 
@@ -154,7 +154,7 @@ def run_head_ablation(
     mean_pairs: Sequence[Pair] = (),
     max_rows: int = 64,
     batch_size: int = 8,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
 ) -> AblationReport:
     """Rank heads on ``n_rank`` failure pairs (a category-stratified subset of
     ``failure_ids``) by exact sweep (``exact``) and/or the attribution screen
