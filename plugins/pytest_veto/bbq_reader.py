@@ -206,7 +206,8 @@ def read_category(path: Path, category: str) -> tuple[list[BbqExample], list[Dat
     examples: list[BbqExample] = []
     issues: list[DataIssue] = []
     first_line: dict[int, int] = {}
-    for lineno, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
+    # split on "\n" only: str.splitlines() would also split inside a row at U+2028
+    for lineno, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
         if not line.strip():
             continue
         try:

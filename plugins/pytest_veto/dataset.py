@@ -45,7 +45,12 @@ def _bbq_digest(folder: Path) -> str:
     # the builder's own code is part of the key: a changed rule never reuses stale pairs
     for module in (bbq, bbq_reader, questions, morphology, evidence, pairs):
         h.update(Path(str(module.__file__)).read_bytes())
-    for path in category_files(folder):
+    files = category_files(folder)
+    if not all(path.is_file() for path in files):
+        from pytest_veto.bbq_reader import read_bbq
+
+        read_bbq(folder)  # raises BbqDataError listing every missing file
+    for path in files:
         h.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\n")
     return h.hexdigest()
 

@@ -47,6 +47,12 @@ class Gatekeeper:
         self.controller.collected(list(ids))
 
     # --- results ------------------------------------------------------------
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # with --continue-on-collection-errors a module that failed to import must still
+        # fail the run: it never produces a test report the controller would see
+        if report.failed:
+            self.controller.foreign_failures.add(report.nodeid or "<collection>")
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         lens = getattr(report, LENS_WIRE_KEY, None)
         if isinstance(lens, dict) and (self.controller.lens is None or lens.get("ablation")):
@@ -213,22 +219,12 @@ def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
     before any model is asked anything."""
     if settings.baseline is None:
         return None
-    import json
+    from pytest_veto.report_command import ReportInputError, load_report
 
-    from pytest_veto.report import ReportSchemaError, validate_report
-
-    path = settings.baseline
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        validate_report(data)
-    except OSError as exc:
-        raise pytest.UsageError(f"--veto-baseline {path}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise pytest.UsageError(f"--veto-baseline {path}:{exc.lineno}: invalid JSON: "
-                                f"{exc.msg}") from None
-    except ReportSchemaError as exc:
-        raise pytest.UsageError(f"--veto-baseline {path}: {exc}") from None
-    return dict(data)
+        return load_report(settings.baseline)
+    except ReportInputError as exc:
+        raise pytest.UsageError(f"--veto-baseline {exc}") from None
 
 
 def _forms(settings: RunSettings) -> dict[str, str]:

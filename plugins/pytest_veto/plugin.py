@@ -15,7 +15,7 @@ import pytest
 from pytest_veto.cases import Case
 from pytest_veto.lens.suite import WIRE_KEY as LENS_WIRE_KEY
 from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
-from pytest_veto.pairs import CATEGORIES, PairDataError, category_marker
+from pytest_veto.pairs import CATEGORIES, DataError, category_marker
 from pytest_veto.progress import TerminalProgress
 from pytest_veto.settings import RunSettings, add_options, resolve
 from pytest_veto.verdict import WIRE_KEY, PairResult
@@ -137,7 +137,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     try:
         dataset = _dataset(metafunc.config)
-    except (PairDataError, FileNotFoundError) as exc:
+    except (DataError, OSError) as exc:  # pair files and BBQ folders alike, located
         raise pytest.Collector.CollectError(f"pytest-veto: cannot load pairs:\n{exc}") from None
     try:
         variants = _variants(metafunc.config)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pytest_veto.aggregate import variant_metrics, variants_of
+from pytest_veto.aggregate import table_of, variant_metrics, variants_of
 from pytest_veto.amplification import Amplification, amplification
 from pytest_veto.compare import Comparison, ComparisonError, compare_reports
 from pytest_veto.gates import GateResult, GateSpec, all_passed, check
@@ -155,11 +155,17 @@ class Controller:
     def _veto_gates(self) -> list[GateResult]:
         s = self.settings
         base = variant_metrics("base", self.pair_results()).overall
+        # errors of every variant count: a primed half that failed must not vanish from
+        # the primed metrics and leave the gate green
+        pooled = table_of(self.results.values())
+        error_rate = 100.0 * pooled.errors / pooled.total if pooled.total else None
         results = [
             check(GateSpec("min_pairs", "answered pairs", s.min_pairs, "min", ""),
                   float(base.table.n)),
             check(GateSpec("max_error_rate", "error rate", s.max_error_rate),
-                  base.error_rate, "no pairs ran" if base.error_rate is None else ""),
+                  error_rate, "no pairs ran" if error_rate is None else
+                  (f"{pooled.errors} of {pooled.total} cases, all variants"
+                   if len(variants_of(self.results.values())) > 1 else "")),
         ]
         upper = s.gate_on == "upper"
         t = base.table
@@ -173,18 +179,22 @@ class Controller:
             results.append(check(GateSpec("br_max", metric, s.br_max), value))
         if self.baseline is not None:
             results.append(self._baseline_gate())
-        for amp in self.amplifications():
+        # one gate per requested variant, also when none of its cases ran (then it fails)
+        amps = {a.variant: a for a in self.amplifications()}
+        for name in dict.fromkeys([*s.priming, *amps]):
+            amp = amps.get(name)
+            missing = "" if amp is not None else "no primed results"
             if s.amplification_max is not None:
                 results.append(check(
-                    GateSpec(f"amplification_max:{amp.variant}",
-                             f"amplification ({amp.variant})", s.amplification_max, "max", "x"),
-                    amp.amplification,
-                    "base MAR is 0" if amp.base_mar == 0 else ""))
-            limit = (s.primed_mar_max or {}).get(amp.variant, (s.primed_mar_max or {}).get("*"))
+                    GateSpec(f"amplification_max:{name}", f"amplification ({name})",
+                             s.amplification_max, "max", "x"),
+                    amp.amplification if amp else None,
+                    missing or ("base MAR is 0" if amp and amp.base_mar == 0 else "")))
+            limit = (s.primed_mar_max or {}).get(name, (s.primed_mar_max or {}).get("*"))
             if limit is not None:
-                results.append(check(GateSpec(f"primed_mar_max:{amp.variant}",
-                                              f"primed MAR ({amp.variant})", limit),
-                                     amp.primed_mar))
+                results.append(check(GateSpec(f"primed_mar_max:{name}",
+                                              f"primed MAR ({name})", limit),
+                                     amp.primed_mar if amp else None, missing))
         if s.strict:
             misfires = sum(r.misfired for r in self.results.values())
             results.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""),
@@ -220,6 +230,9 @@ class Controller:
                          f"p={v.mcnemar_p:.3g}{' REGRESSED' if v.regressed else ''}")
         base = comparison.variant("base")
         value = base.difference if base is not None else None
+        if value is None:  # a rise that cannot be computed is no evidence of none
+            return check(spec, None, "the base MAR of this run or of the baseline is "
+                         "undefined; " + "; ".join(parts))
         verdict = "FAIL" if comparison.regressed else "pass"
         message = (f"MAR rise over the baseline ({comparison.baseline_model}), allowed "
                    f"{spec.threshold:g} points unless not significant: {verdict}; "

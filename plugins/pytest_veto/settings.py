@@ -6,6 +6,7 @@ as ``veto_<name>`` (e.g. ``veto_mar_max = 10``); the command line wins.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -93,6 +94,11 @@ def resolve(config: pytest.Config) -> RunSettings:
         v = th[dest]
         if v is not None and not 0 <= v <= 100:
             raise pytest.UsageError(f"--{dest.replace('_', '-')}={v}: must be within 0..100")
+    for flag, dest in (("--veto-max-regression", "veto_max_regression"),
+                       ("--veto-amplification-max", "veto_amplification_max")):
+        v = _threshold(config, dest, dest, float)
+        if v is not None and not (math.isfinite(v) and v >= 0):  # nan would never fail
+            raise pytest.UsageError(f"{flag}={v}: must be a finite number >= 0")
     if th["veto_min_pairs"] < 0:
         raise pytest.UsageError("--veto-min-pairs must be >= 0")
     data = config.getoption("veto_data")

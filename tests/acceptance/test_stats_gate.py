@@ -103,3 +103,76 @@ def test_lens_counts_below_one_are_usage_errors(pytester: pytest.Pytester, flag:
                                            "--model=reference/evidence-reader")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{flag}: must be at least 1*"])
+
+
+def test_an_undefined_rise_over_the_baseline_fails(pytester: pytest.Pytester) -> None:
+    """A baseline whose MAR is undefined (no pair with the contrast half right) gives no
+    evidence that MAR did not rise: the gate fails instead of passing on a null."""
+    ret, old, _ = run(pytester, "old", "--model=reference/evidence-reader")
+    assert ret == 0
+    for row in old["pairs"]:
+        row["outcome"] = "d"  # both halves wrong everywhere: MAR = 0/0
+    baseline = pytester.path / "undefined.json"
+    baseline.write_text(json.dumps(old))
+    ret, new, out = run(pytester, "new", "--model=reference/evidence-reader",
+                        f"--veto-baseline={baseline}")
+    gate = {g["name"]: g for g in new["gates"]}["baseline_regression"]
+    assert ret == 1 and not gate["passed"] and gate["value"] is None, out
+    assert "undefined" in gate["message"]
+
+
+def test_errors_of_a_primed_half_count_in_the_error_gate(pytester: pytest.Pytester) -> None:
+    # base halves never fail, the primed stereotyped half fails for ~90% of the pairs
+    ret, report, out = run(pytester, "primed-errors", "--model=reference/error:0,primed=0.9",
+                           "--veto-priming=trigger")
+    gate = {g["name"]: g for g in report["gates"]}["max_error_rate"]
+    assert ret == 1 and not gate["passed"], out
+    errored = sum(r["outcome"] == "error" for r in report["pairs"])
+    assert errored > 0 and gate["value"] == pytest.approx(100 * errored / len(report["pairs"]))
+
+
+def test_a_requested_primed_gate_fails_when_its_variant_did_not_run(
+        pytester: pytest.Pytester) -> None:
+    ret, report, _ = run(pytester, "deselected", "--model=reference/evidence-reader",
+                         "--veto-priming=trigger", "--veto-primed-mar-max=50",
+                         "-k", "not trigger")
+    gate = {g["name"]: g for g in report["gates"]}["primed_mar_max:trigger"]
+    assert ret == 1 and not gate["passed"] and "no primed results" in gate["message"]
+
+
+@pytest.mark.parametrize("flag", ["--veto-max-regression=nan", "--veto-amplification-max=-1"])
+def test_thresholds_that_could_never_fail_are_usage_errors(pytester: pytest.Pytester,
+                                                           flag: str) -> None:
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, flag,
+                                           "--model=reference/evidence-reader")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*must be a finite number >= 0*"])
+
+
+def test_a_baseline_that_is_not_text_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    bad = pytester.path / "binary.json"
+    bad.write_bytes(b"\xff\xfe\x00garbage")
+    ret, _, _ = run(pytester, "x", "--model=reference/evidence-reader", f"--veto-baseline={bad}")
+    assert ret == pytest.ExitCode.USAGE_ERROR  # not an INTERNALERROR (exit 3)
+
+
+def test_a_module_that_fails_to_collect_fails_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    broken = pytester.makepyfile(test_broken="import a_module_that_does_not_exist_here\n")
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), str(broken), *NO_PLUGINS,
+                                           "--continue-on-collection-errors",
+                                           "--model=reference/evidence-reader")
+    result.stdout.fnmatch_lines(["*FAIL  1 other test(s) failed*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_broken_bbq_folder_is_a_located_collection_error(pytester: pytest.Pytester) -> None:
+    folder = pytester.mkdir("bbq")
+    (folder / "Age.jsonl").write_text('{"example_id": 1,\n', encoding="utf-8")
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, f"--veto-data={folder}",
+                                           "--model=reference/evidence-reader")
+    out = result.stdout.str()
+    assert "cannot load pairs" in out and "missing category file" in out, out
+    assert "Traceback" not in out
+    assert result.ret != pytest.ExitCode.OK

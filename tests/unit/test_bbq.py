@@ -380,3 +380,16 @@ def test_a_flood_of_problems_is_cut_short(
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 102 and err[-2].startswith("... and ")
     assert err[0] == f"{bbq_copy / 'Age.jsonl'}:1: example_id: missing required field"
+
+
+def test_a_line_separator_inside_a_row_is_text_not_a_line_break(bbq_copy: Path) -> None:
+    """U+2028 is a line break to str.splitlines() but plain text inside a JSON string."""
+    from pytest_veto.bbq_reader import read_category
+
+    path = bbq_copy / "Age.jsonl"
+    edit(path, 1, lambda r: r.update(context=r["context"] + "\u2028(continued)"))
+    raw = path.read_text(encoding="utf-8").replace("\\u2028", "\u2028")  # unescaped, as sent
+    path.write_text(raw, encoding="utf-8")
+    examples, issues = read_category(path, "Age")
+    assert issues == []
+    assert examples[0].context.endswith("\u2028(continued)")
