@@ -23,6 +23,8 @@ def test_lens_gap_at_peak(veto_lens_section: Any, request: pytest.FixtureRequest
     failure, control = summary["gap_by_layer"]["failure"], summary["gap_by_layer"]["control"]
     if not failure:
         pytest.skip("no failure pairs among this model's outcomes: no gap to measure")
+    if summary["late_layer"]["verdict"] == "non_finite":
+        pytest.fail(summary["late_layer"]["message"], pytrace=False)
     layer = summary["peak"]["layer"]
     gap = failure[layer] - (control[layer] if control else 0.0)
     limit = request.config.getoption("veto_lens_max_gap")

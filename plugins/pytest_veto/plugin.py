@@ -316,7 +316,8 @@ def veto_lens(request: pytest.FixtureRequest, veto_runner: Any) -> dict[str, Any
     variant = outcome_variant(_variants(config))
     name = variant.name if variant is not None else "base"
     if s.lens_from is not None:
-        outcomes, source = outcomes_from_report(s.lens_from, name), str(s.lens_from)
+        outcomes, name = outcomes_from_report(s.lens_from, name)  # the variant it had
+        source = str(s.lens_from)
     else:
         outcomes = outcomes_from_run(veto_runner, pairs, variant, TerminalProgress(config))
         source = "this run"

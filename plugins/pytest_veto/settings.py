@@ -94,6 +94,10 @@ def resolve(config: pytest.Config) -> RunSettings:
         v = th[dest]
         if v is not None and not 0 <= v <= 100:
             raise pytest.UsageError(f"--{dest.replace('_', '-')}={v}: must be within 0..100")
+    base_model = config.getoption("veto_base_model")
+    if base_model is not None and not base_model.startswith("hf/"):
+        raise pytest.UsageError(f"--veto-base-model={base_model}: the lens reads hidden states, "
+                                "so the base model must be a local one (hf/<path>)")
     for flag, dest in (("--veto-max-regression", "veto_max_regression"),
                        ("--veto-amplification-max", "veto_amplification_max")):
         v = _threshold(config, dest, dest, float)

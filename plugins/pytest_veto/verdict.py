@@ -1,7 +1,8 @@
 """Per-pair verdicts: two completions in, a 2x2 outcome and a triage message out.
 
 A ``PairResult`` travels from the worker to the controller as plain data on the test
-report (``user_properties``), so it round-trips through ``to_wire`` / ``from_wire``.
+report (a plain attribute, ``WIRE_KEY``, that xdist serialises with the report), so it
+round-trips through ``to_wire`` / ``from_wire``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.metrics import Outcome, classify
 from pytest_veto.pairs import Pair
 
-#: The key of a pair result in ``item.user_properties``.
+#: The report attribute (and item stash entry) carrying a pair result.
 WIRE_KEY = "veto_result"
 
 

@@ -176,3 +176,11 @@ def test_a_broken_bbq_folder_is_a_located_collection_error(pytester: pytest.Pyte
     assert "cannot load pairs" in out and "missing category file" in out, out
     assert "Traceback" not in out
     assert result.ret != pytest.ExitCode.OK
+
+
+def test_a_base_model_that_is_not_local_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
+                                           "--veto-base-model=openai/gpt-4o-mini",
+                                           "--model=reference/evidence-reader")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--veto-base-model=openai/gpt-4o-mini: *(hf/<path>)*"])

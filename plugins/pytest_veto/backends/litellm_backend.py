@@ -5,7 +5,7 @@ or any other litellm model string; ``--api-base`` points it at an OpenAI-compati
 API keys come only from the provider's usual environment variables (``OPENAI_API_KEY``...)
 and are scrubbed from every message this module returns or logs.
 
-litellm is imported on first construction, never at module import, after forcing its
+litellm is imported on the first ``complete()`` call, never at module import, after forcing its
 bundled price list (``LITELLM_LOCAL_MODEL_COST_MAP``) so the import makes no network call.
 Its retries and callbacks are switched off: retries happen here, so they are bounded,
 honour ``Retry-After`` and are counted in ``requests_sent``.

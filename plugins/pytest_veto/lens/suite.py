@@ -10,6 +10,7 @@ variant is used when one was run (the spec: it has more failures).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,23 +66,36 @@ def outcomes_from_run(runner: Any, pairs: Sequence[Pair], variant: PrimingVarian
     return found
 
 
-def outcomes_from_report(path: Path, variant: str) -> list[tuple[str, str, str]]:
-    """``(pair_id, category, outcome)`` from an earlier report (``variant`` if present,
-    else ``base``); a missing or unusable file is a ValueError naming it."""
+def outcomes_from_report(path: Path, variant: str) -> tuple[list[tuple[str, str, str]], str]:
+    """``(pair_id, category, outcome)`` from an earlier report, and the variant they are
+    of: ``variant`` if the report has it, else ``base``. A missing or unusable file is a
+    ValueError naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        rows = data["pairs"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"--veto-lens-from {path}: not a pytest-veto report ({exc})") from None
-    present = {r.get("variant") for r in rows}
-    use = variant if variant in present else "base"
-    return [(r["pair_id"], r["category"], r["outcome"]) for r in rows if r["variant"] == use]
+        rows = [(str(r["pair_id"]), str(r["category"]), str(r["outcome"]), r.get("variant"))
+                for r in data["pairs"]]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"--veto-lens-from {path}: not a pytest-veto report "
+                         f"({type(exc).__name__}: {exc})") from None
+    use = variant if any(v == variant for *_, v in rows) else "base"
+    return [(p, c, o) for p, c, o, v in rows if v == use], use
 
 
 def lens_section(analysis: Any, outcome_source: str, variant: str,
                  ablation: Any | None = None) -> dict[str, Any]:
-    """The report's ``lens`` section."""
+    """The report's ``lens`` section; NaN and infinities become null (the report is
+    strict JSON, and one broken number must not cost the whole report)."""
     section = dict(analysis.as_dict())
     section["outcomes"] = {"source": outcome_source, "variant": variant}
     section["ablation"] = ablation.as_dict() if ablation is not None else None
-    return section
+    return dict(_finite(section))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
