@@ -105,6 +105,10 @@ def _template_issues(template: str, path: str) -> list[DataIssue]:
     if unknown:
         return [DataIssue(path, "", "template",
                           f"unknown placeholder(s) {unknown}; use {list(PLACEHOLDERS)}")]
+    try:  # a format spec or conversion ({category:d}, {category!z}) fails only when filled
+        template.format(**dict.fromkeys(PLACEHOLDERS, "text"))
+    except (ValueError, KeyError, IndexError) as exc:
+        return [DataIssue(path, "", "template", f"bad template: {exc}")]
     return []
 
 

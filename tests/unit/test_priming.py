@@ -78,6 +78,8 @@ def test_user_folder_adds_variants(tmp_path: Path) -> None:
     ({k: v for k, v in GOOD.items() if k != "template"}, "", "'template' is a required"),
     ({**GOOD, "template": "about {group}"}, "template", "unknown placeholder"),
     ({**GOOD, "template": "about {oops"}, "template", "bad template"),
+    ({**GOOD, "template": "about {category:d}"}, "template", "bad template"),
+    ({**GOOD, "template": "about {category!z}"}, "template", "bad template"),
     ({**GOOD, "name": "other"}, "name", "must equal the file name"),
     ('{"name": "mine",', "", "invalid JSON"),
 ])
