@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_veto import __version__
+from pytest_veto.pairs import DataError
 
 #: Exit status for invalid input (argparse also uses 2 for usage errors).
 EXIT_INVALID = 2
@@ -136,4 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except DataError as exc:  # any input file a command loads: every issue, located
+        print(exc, file=sys.stderr)
+        return 2
     return status

@@ -197,3 +197,24 @@ def test_label_uses_the_response_cache_for_non_reference_models(tmp_path: Path) 
         assert main([*args, "--no-cache"]) == 0
         assert backend.sent == 12
     assert (tmp_path / "cache" / "responses.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("distance", ["70", "-1"])
+def test_dedup_distance_out_of_range_is_an_error_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], distance: str) -> None:
+    src = write_csv(tmp_path / "in.csv", [["prompt"], [LONG]])
+    out = tmp_path / "out.csv"
+    assert main(["misalign", "dedup", str(src), str(out), "--distance", distance]) == 2
+    assert f"--distance {distance}: max_distance must be within" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_bad_template_file_is_located_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write_csv(tmp_path / "in.csv", [["prompt"], [LONG]])
+    template = tmp_path / "stage.json"
+    template.write_text("{not json", encoding="utf-8")
+    code = main(["misalign", "label", str(src), str(tmp_path / "out.jsonl"),
+                 "--model=reference/evidence-reader", f"--stage-template={template}"])
+    assert code == 2
+    assert str(template) in capsys.readouterr().err

@@ -104,7 +104,10 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
         print(issue, file=sys.stderr)
     if issues:
         return EXIT_INVALID
-    result = dedup(fingerprints(prompts), args.distance)
+    try:
+        result = dedup(fingerprints(prompts), args.distance)
+    except ValueError as exc:  # a distance the block search cannot do
+        return _fail(f"--distance {args.distance}: {exc}")
     keep = result.keep.tolist()
     _write(Path(args.output), _render(table, fmt, keep, data))
     counts = {"input": str(path), "output": args.output, "distance": args.distance,
