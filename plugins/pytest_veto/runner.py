@@ -26,6 +26,8 @@ class CacheLike(Protocol):
 
     def put_many(self, items: Sequence[tuple[str, Any]]) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class CaseRunner:
     """Runs cases on one backend, created lazily on first use."""
@@ -156,7 +158,9 @@ class CaseRunner:
             self.cache.put_many(items)
 
     def close(self) -> None:
-        """Release the backend."""
+        """Release the backend and close the response cache."""
         if self._backend is not None:
             self._backend.close()
             self._backend = None
+        if self.cache is not None:
+            self.cache.close()

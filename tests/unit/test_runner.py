@@ -122,3 +122,13 @@ def test_identical_prompts_in_a_batch_are_sent_once(tmp_path: Path) -> None:
         second = runner.result(Case(twin))
     assert [len(b) for b in backend.batches] == [2]
     assert first.outcome == second.outcome == "a"
+
+
+def test_close_releases_the_backend_and_the_cache(tmp_path: Path) -> None:
+    pair = sample(1)[0]
+    backend = CountingBackend()
+    cache = ResponseCache.open(tmp_path)
+    runner = CaseRunner(lambda: backend, "direct", cache=cache)
+    runner.result(Case(pair))
+    runner.close()
+    assert cache._conn is None  # the SQLite file is closed, not left to process exit
