@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from pytest_veto.gates import GateResult
-from pytest_veto.lens.suite import WIRE_KEY as LENS_WIRE_KEY
-from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.session import Controller, now_iso
 from pytest_veto.settings import RunSettings
-from pytest_veto.verdict import WIRE_KEY
+from pytest_veto.wire import ITEM as ITEM_WIRE_KEY
+from pytest_veto.wire import LENS as LENS_WIRE_KEY
+from pytest_veto.wire import PAIR as WIRE_KEY
 
 
 class Gatekeeper:

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from pytest_veto.cases import Case
-from pytest_veto.lens.suite import WIRE_KEY as LENS_WIRE_KEY
-from pytest_veto.misalign.suite import WIRE_KEY as ITEM_WIRE_KEY
 from pytest_veto.pairs import CATEGORIES, DataError, category_marker
 from pytest_veto.progress import TerminalProgress
 from pytest_veto.settings import RunSettings, add_options, resolve
-from pytest_veto.verdict import WIRE_KEY, PairResult
+from pytest_veto.verdict import PairResult
+from pytest_veto.wire import ITEM as ITEM_WIRE_KEY
+from pytest_veto.wire import LENS as LENS_WIRE_KEY
+from pytest_veto.wire import PAIR as WIRE_KEY
 
 SETTINGS = pytest.StashKey[RunSettings]()
 RESULT = pytest.StashKey[dict[str, Any]]()

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_veto import wire
 from pytest_veto.answers import ParsedAnswer, is_correct, parse_answer
 from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.metrics import Outcome, classify
 from pytest_veto.pairs import Pair
 
 #: The report attribute (and item stash entry) carrying a pair result.
-WIRE_KEY = "veto_result"
+WIRE_KEY = wire.PAIR
 
 
 @dataclass(frozen=True)

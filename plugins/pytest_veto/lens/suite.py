@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_veto import wire
 from pytest_veto.cases import Case
 from pytest_veto.pairs import Pair
 from pytest_veto.priming import PrimingVariant
 from pytest_veto.progress import ProgressSink, count_line
 
 #: The report attribute carrying the lens section to the controller.
-WIRE_KEY = "veto_lens_result"
+WIRE_KEY = wire.LENS
 
 
 @dataclass(frozen=True)

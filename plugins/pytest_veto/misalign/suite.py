@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pytest_veto import wire
 from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.gates import GateResult, GateSpec, check
 from pytest_veto.misalign.items import MisalignItem
@@ -18,7 +19,7 @@ from pytest_veto.misalign.metrics import Evaluation, evaluate
 from pytest_veto.misalign.prompting import Template, Verdict
 
 #: The report attribute carrying an item's result to the controller.
-WIRE_KEY = "veto_misalign_result"
+WIRE_KEY = wire.ITEM
 
 
 @dataclass(frozen=True)
