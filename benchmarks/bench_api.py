@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
-    from pytest_veto.dataset import load_dataset
+    from pytest_veto.data.dataset import load_dataset
 
     n_pairs = len(load_dataset(Path(args.pairs) if args.pairs else None).pairs)
     calls = 2 * n_pairs

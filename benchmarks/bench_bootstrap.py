@@ -19,9 +19,9 @@ import argparse
 import time
 from collections.abc import Callable
 
-from pytest_veto.bootstrap import bootstrap_intervals
-from pytest_veto.report_view import PairRow
-from pytest_veto.stats import run_statistics
+from pytest_veto.report.view import PairRow
+from pytest_veto.score.bootstrap import bootstrap_intervals
+from pytest_veto.score.stats import run_statistics
 
 COUNTS = {"Age": 360, "Disability_status": 181, "Gender_identity": 520,
           "Physical_appearance": 163, "Race_ethnicity": 230, "Religion": 150, "SES": 320,

@@ -44,8 +44,8 @@ def behavioural_outcomes(pairs: list[Any], cache_dir: str | None
     with each half's LD."""
     from pytest_veto.backends.hf import HFBackend
     from pytest_veto.backends.protocol import BackendOptions, PromptRequest
-    from pytest_veto.metrics import classify
-    from pytest_veto.prompts import build_messages
+    from pytest_veto.run.prompts import build_messages
+    from pytest_veto.score.metrics import classify
 
     start = time.perf_counter()
     scorer = HFBackend(MODEL, BackendOptions(scoring="logits", batch_size=16, cache_dir=cache_dir))
@@ -98,6 +98,7 @@ def main() -> int:
 
     from pytest_veto.backends.hf import HFBackend
     from pytest_veto.backends.protocol import BackendOptions
+    from pytest_veto.data.pairs import load_pairs
     from pytest_veto.lens.ablation import head_sweep, topk_recovery
     from pytest_veto.lens.analysis import LensAnalysis, choose_pairs, pair_lenses
     from pytest_veto.lens.attribution import attribution_screen
@@ -105,7 +106,6 @@ def main() -> int:
     from pytest_veto.lens.logit_lens import run_logit_lens
     from pytest_veto.lens.plots import available, write_plots
     from pytest_veto.lens.ranking import rank_agreement, ranking
-    from pytest_veto.pairs import load_pairs
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -144,9 +144,9 @@ def matmul_rates(config: Any, rows: int, budget_s: float) -> dict[str, dict[str,
 
 
 def sample_requests(n: int) -> list[Any]:
-    from pytest_veto.cases import Case, requests_for
-    from pytest_veto.pairs import load_pairs
-    from pytest_veto.resources import sample_pairs_path
+    from pytest_veto.data.pairs import load_pairs
+    from pytest_veto.data.resources import sample_pairs_path
+    from pytest_veto.run.cases import Case, requests_for
 
     requests = [r for pair in load_pairs(sample_pairs_path())
                 for r in requests_for(Case(pair), "direct")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_veto.verdict import PairResult, describe
+from pytest_veto.run.verdict import PairResult, describe
 
 
 def test_pair(veto_result: PairResult) -> None:

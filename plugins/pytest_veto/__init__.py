@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from pytest_veto.pairs import CATEGORIES, Half, Pair, PairDataError, Source, load_pairs
+from pytest_veto.data.pairs import CATEGORIES, Half, Pair, PairDataError, Source, load_pairs
 
 __all__ = [
     "CATEGORIES",

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_veto import __version__
-from pytest_veto.pairs import DataError
+from pytest_veto.data.pairs import DataError
 
 #: Exit status for invalid input (argparse also uses 2 for usage errors).
 EXIT_INVALID = 2
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pytest_veto.pairs import check_pair_data
+    from pytest_veto.data.pairs import check_pair_data
 
     status = 0
     for name in args.files:
@@ -41,19 +41,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_build_pairs(args: argparse.Namespace) -> int:
-    from pytest_veto.bbq import build_command
+    from pytest_veto.data.bbq.build import build_command
 
     return build_command(Path(args.bbq), Path(args.out))
 
 
 def _cmd_fetch_bbq(args: argparse.Namespace) -> int:
-    from pytest_veto.fetch import fetch_command
+    from pytest_veto.data.bbq.fetch import fetch_command
 
     return fetch_command(Path(args.to), base_url=args.base_url)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from pytest_veto.report_command import ReportOptions, run_report
+    from pytest_veto.report.command import ReportOptions, run_report
 
     return run_report(ReportOptions(
         runs=tuple(Path(f) for f in args.reports),

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.cases import Case
-from pytest_veto.pairs import CATEGORIES, DataError, category_marker
-from pytest_veto.progress import TerminalProgress
+from pytest_veto.data.pairs import CATEGORIES, DataError, category_marker
+from pytest_veto.run.cases import Case
+from pytest_veto.run.progress import TerminalProgress
+from pytest_veto.run.verdict import PairResult
 from pytest_veto.settings import RunSettings, add_options, resolve
-from pytest_veto.verdict import PairResult
 from pytest_veto.wire import ITEM as ITEM_WIRE_KEY
 from pytest_veto.wire import LENS as LENS_WIRE_KEY
 from pytest_veto.wire import PAIR as WIRE_KEY
@@ -61,7 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.active and not _is_worker(config):
         _warn_local_model_per_worker(config, settings)
     if settings.active and not _is_worker(config) and not config.option.collectonly:
-        from pytest_veto.gatekeeper import Gatekeeper
+        from pytest_veto.controller import Gatekeeper
 
         config.pluginmanager.register(Gatekeeper(config, settings), "veto-gatekeeper")
 
@@ -93,7 +93,7 @@ def _warn_local_model_per_worker(config: pytest.Config, settings: RunSettings) -
 
 def _dataset(config: pytest.Config) -> Any:
     if DATASET not in config.stash:
-        from pytest_veto.dataset import load_dataset
+        from pytest_veto.data.dataset import load_dataset
 
         settings = config.stash[SETTINGS]
         config.stash[DATASET] = load_dataset(settings.data, settings.cache_dir)
@@ -101,7 +101,7 @@ def _dataset(config: pytest.Config) -> Any:
 
 
 def _variants(config: pytest.Config) -> list[Any]:
-    from pytest_veto.priming import select_variants
+    from pytest_veto.run.priming import select_variants
 
     settings = config.stash[SETTINGS]
     return select_variants(settings.priming, settings.priming_dirs)
@@ -221,7 +221,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def _upcoming_items(item: pytest.Item, limit: int) -> list[pytest.Item]:
-    from pytest_veto.lookahead import upcoming_items
+    from pytest_veto.run.prefetch import upcoming_items
 
     return upcoming_items(item, limit)
 
@@ -236,7 +236,7 @@ def _upcoming(item: pytest.Item, limit: int) -> Iterator[Case]:
 @pytest.fixture(scope="session")
 def veto_runner(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     """The worker's case runner (backend created on first use, response cache attached)."""
-    from pytest_veto.workerside import make_runner
+    from pytest_veto.run.workerside import make_runner
 
     runner = make_runner(request.config.stash[SETTINGS])
     request.config.stash[RUNNER] = runner
@@ -251,7 +251,7 @@ def veto_result(request: pytest.FixtureRequest, veto_case: Case, veto_runner: An
     A pair with an errored half fails here, in setup, so pytest reports an error rather
     than a pass or a failure.
     """
-    from pytest_veto.verdict import describe
+    from pytest_veto.run.verdict import describe
 
     item = request.node
     result: PairResult = veto_runner.result(veto_case, _upcoming(item, veto_runner.lookahead))

@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 from pytest_veto.backends.protocol import BackendOptions
-from pytest_veto.prompts import Condition
+from pytest_veto.run.prompts import Condition
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.pairs import load_pairs
-from pytest_veto.resources import sample_pairs_path
+from pytest_veto.data.pairs import load_pairs
+from pytest_veto.data.resources import sample_pairs_path
 from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
 
 VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only

@@ -58,8 +58,8 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
 def test_no_failure_pairs_still_reports_the_lens(pytester: pytest.Pytester, tiny: Path) -> None:
     """Outcomes (from an earlier report) with control pairs only: the ablation check
     skips with the reason, and the lens section still reaches the report and the gate."""
-    from pytest_veto.pairs import load_pairs
-    from pytest_veto.resources import fixtures_dir
+    from pytest_veto.data.pairs import load_pairs
+    from pytest_veto.data.resources import fixtures_dir
 
     pytester.makeini("[pytest]\n")
     pairs = load_pairs(fixtures_dir() / "veto_sample.jsonl")[:6]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from pytest_veto.backends.reference import uniform
-from pytest_veto.pairs import load_pairs
-from pytest_veto.resources import sample_pairs_path
-from pytest_veto.stats import wilson_interval
+from pytest_veto.data.pairs import load_pairs
+from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.score.stats import wilson_interval
 
 VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")

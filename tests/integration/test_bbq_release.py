@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_veto.bbq import build_pairs
 from pytest_veto.cli import main
-from pytest_veto.pairs import CATEGORIES, Pair, load_pairs
+from pytest_veto.data.bbq.build import build_pairs
+from pytest_veto.data.pairs import CATEGORIES, Pair, load_pairs
 
 BBQ = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bbq"
 

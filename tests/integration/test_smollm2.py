@@ -17,10 +17,10 @@ from tests.support.smollm2 import MODEL, require_smollm2
 
 require_smollm2()
 
-from pytest_veto.answers import parse_answer
 from pytest_veto.backends.hf import HFBackend
 from pytest_veto.backends.protocol import BackendOptions, PromptRequest
-from pytest_veto.prompts import SYSTEM_PROMPTS, build_messages
+from pytest_veto.run.answers import parse_answer
+from pytest_veto.run.prompts import SYSTEM_PROMPTS, build_messages
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_veto.amplification import amplification
-from pytest_veto.gates import GateResult
-from pytest_veto.metrics import Outcome
-from pytest_veto.report import Manifest, build_report, validate_report
-from pytest_veto.verdict import HalfResult, PairResult
+from pytest_veto.gate.gates import GateResult
+from pytest_veto.report.json_report import Manifest, build_report, validate_report
+from pytest_veto.run.verdict import HalfResult, PairResult
+from pytest_veto.score.amplification import amplification
+from pytest_veto.score.metrics import Outcome
 
 SHA = "ab" * 32
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.answers import ANSWERS, is_correct, parse_answer
+from pytest_veto.run.answers import ANSWERS, is_correct, parse_answer
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,9 @@ from typing import Any
 
 import pytest
 
-from pytest_veto import bbq
-from pytest_veto.bbq import (
+from pytest_veto.cli import main
+from pytest_veto.data.bbq import build as bbq
+from pytest_veto.data.bbq.build import (
     build_command,
     build_pairs,
     category_pairs,
@@ -37,9 +38,8 @@ from pytest_veto.bbq import (
     prompt_text,
     split_template,
 )
-from pytest_veto.bbq_reader import BbqDataError, BbqExample, category_files
-from pytest_veto.cli import main
-from pytest_veto.pairs import CATEGORIES, load_pairs
+from pytest_veto.data.bbq.reader import BbqDataError, BbqExample, category_files
+from pytest_veto.data.pairs import CATEGORIES, load_pairs
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "bbq_mini"
 
@@ -384,7 +384,7 @@ def test_a_flood_of_problems_is_cut_short(
 
 def test_a_line_separator_inside_a_row_is_text_not_a_line_break(bbq_copy: Path) -> None:
     """U+2028 is a line break to str.splitlines() but plain text inside a JSON string."""
-    from pytest_veto.bbq_reader import read_category
+    from pytest_veto.data.bbq.reader import read_category
 
     path = bbq_copy / "Age.jsonl"
     edit(path, 1, lambda r: r.update(context=r["context"] + "\u2028(continued)"))

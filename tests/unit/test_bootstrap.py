@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.bootstrap import (
+from pytest_veto.score.bootstrap import (
     BOOTSTRAP_METRICS,
     bootstrap_intervals,
     bootstrap_outcomes,
@@ -148,8 +148,8 @@ def test_full_dataset_size_is_fast() -> None:
 
 
 def test_importing_the_statistics_and_report_modules_loads_no_numpy_or_matplotlib() -> None:
-    code = ("import sys, pytest_veto.stats, pytest_veto.compare, pytest_veto.render_md, "
-            "pytest_veto.render_html, pytest_veto.report_command, pytest_veto.cli; "
+    code = ("import sys, pytest_veto.score.stats, pytest_veto.score.baseline, pytest_veto.report.markdown, "
+            "pytest_veto.report.html, pytest_veto.report.command, pytest_veto.cli; "
             "print(sorted(m for m in ('numpy', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout

@@ -20,8 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.backends.protocol import Completion, CompletionStatus, PromptRequest
-from pytest_veto.cache import (
+from pytest_veto.backends.protocol import Completion, CompletionStatus, Message, PromptRequest
+from pytest_veto.data.locations import default_cache_dir
+from pytest_veto.run.response_cache import (
     CACHE_FILENAME,
     CachedResponse,
     CacheStats,
@@ -29,10 +30,8 @@ from pytest_veto.cache import (
     PytestVetoCacheWarning,
     ResponseCache,
     cache_key,
-    default_cache_dir,
     request_key,
 )
-from pytest_veto.prompts import Message
 
 IDENTITY: dict[str, object] = {
     "kind": "litellm",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.compare import ComparisonError, compare_reports
+from pytest_veto.score.baseline import ComparisonError, compare_reports
 from tests.support.reports import SHA, make_report
 
 IDS = [f"age_s{i}_p0" for i in range(20)]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import pytest_veto.dataset as dataset_module
-from pytest_veto.dataset import load_dataset
-from pytest_veto.pairs import PairDataError
-from pytest_veto.resources import sample_pairs_path
+import pytest_veto.data.dataset as dataset_module
+from pytest_veto.data.dataset import load_dataset
+from pytest_veto.data.pairs import PairDataError
+from pytest_veto.data.resources import sample_pairs_path
 
 MINI_BBQ = Path(__file__).resolve().parents[1] / "data" / "bbq_mini"
 

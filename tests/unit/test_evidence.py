@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_veto.evidence import (
+from pytest_veto.data.bbq.evidence import (
     NEAR_RATIO,
     evidence_match,
     exchange_words,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_veto import fetch
-from pytest_veto.fetch import (
+from pytest_veto.data.bbq import fetch
+from pytest_veto.data.bbq.fetch import (
     BBQ_FILES,
     FetchError,
     FetchUsageError,
@@ -21,7 +21,7 @@ from pytest_veto.fetch import (
     fetch_bbq,
     fetch_command,
 )
-from pytest_veto.pairs import CATEGORIES
+from pytest_veto.data.pairs import CATEGORIES
 from tests.shared_data import SHARED_BBQ
 
 GOOD = {

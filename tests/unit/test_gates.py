@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.gates import GateResult, GateSpec, all_passed, check
+from pytest_veto.gate.gates import GateResult, GateSpec, all_passed, check
 
 MAR = GateSpec("mar_max", "MAR", 15.0)
 PAIRS = GateSpec("min_pairs", "answered pairs", 1, "min", "")

@@ -13,7 +13,6 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from pytest_veto.answers import parse_answer
 from pytest_veto.backends import create_backend
 from pytest_veto.backends.answer_tokens import ANSWER_PREFIX, single_token_ids
 from pytest_veto.backends.hf import HFBackend
@@ -22,9 +21,11 @@ from pytest_veto.backends.protocol import (
     Backend,
     BackendError,
     BackendOptions,
+    Message,
     PromptRequest,
 )
-from pytest_veto.prompts import SYSTEM_PROMPTS, Message, build_messages
+from pytest_veto.run.answers import parse_answer
+from pytest_veto.run.prompts import SYSTEM_PROMPTS, build_messages
 from tests.support.tiny_llama import DEFAULT_SYSTEM, build_tiny_llama
 
 TEXTS = [

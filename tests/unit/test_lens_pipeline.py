@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.pairs import Pair, load_pairs
+from pytest_veto.data.pairs import Pair, load_pairs
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
 

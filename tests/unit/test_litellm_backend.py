@@ -33,7 +33,7 @@ from pytest_veto.backends.litellm_backend import (
     retry_after_s,
     scrub_secrets,
 )
-from pytest_veto.prompts import build_messages
+from pytest_veto.run.prompts import build_messages
 from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -369,7 +369,7 @@ def test_no_connection_but_to_the_api_base() -> None:
         os.environ.pop("LITELLM_LOCAL_MODEL_COST_MAP", None)
         from pytest_veto.backends import BackendOptions, PromptRequest
         from pytest_veto.backends.litellm_backend import LiteLLMBackend
-        from pytest_veto.prompts import build_messages
+        from pytest_veto.run.prompts import build_messages
         from tests.support.openai_stub import OpenAIStub
         with OpenAIStub() as stub:
             backend = LiteLLMBackend("openai/stub", BackendOptions(api_base=stub.base_url))

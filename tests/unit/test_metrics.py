@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.metrics import OUTCOMES, Metrics, Outcome, Table, classify, compute
+from pytest_veto.score.metrics import OUTCOMES, Metrics, Outcome, Table, classify, compute
 
 outcome_lists = st.lists(st.sampled_from(OUTCOMES), max_size=300)
 counts = st.integers(min_value=0, max_value=10_000)

@@ -11,7 +11,6 @@ import pytest
 
 from pytest_veto.backends import BackendOptions, create_backend
 from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
-from pytest_veto.cache import ResponseCache
 from pytest_veto.misalign.calls import complete
 from pytest_veto.misalign.domains import UNKNOWN, load_vocabulary
 from pytest_veto.misalign.items import PromptRecord, dump_items, load_items
@@ -25,6 +24,7 @@ from pytest_veto.misalign.stage_one import (
     pair_prompts,
     parse_domain,
 )
+from pytest_veto.run.response_cache import ResponseCache
 
 VOCAB = load_vocabulary()
 JUDGE = load_template()

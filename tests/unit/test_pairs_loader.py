@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_veto.cli import main
-from pytest_veto.pairs import (
+from pytest_veto.data.pairs import (
     CATEGORIES,
     Half,
     Pair,
@@ -21,7 +21,7 @@ from pytest_veto.pairs import (
     dump_pairs,
     load_pairs,
 )
-from pytest_veto.resources import sample_pairs_path
+from pytest_veto.data.resources import sample_pairs_path
 
 
 def record(pair_id: str = "age_q1_p0", **changes: Any) -> dict[str, Any]:

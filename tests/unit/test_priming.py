@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pytest_veto.amplification import amplification
-from pytest_veto.cases import Case, all_requests, requests_for
-from pytest_veto.pairs import load_pairs
-from pytest_veto.priming import PrimingError, available_variants, select_variants
-from pytest_veto.prompts import SYSTEM_PROMPTS, USER_TAILS
-from pytest_veto.resources import sample_pairs_path
-from pytest_veto.stats import mcnemar_one_sided
-from pytest_veto.verdict import HalfResult, PairResult
+from pytest_veto.data.pairs import load_pairs
+from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.run.cases import Case, all_requests, requests_for
+from pytest_veto.run.priming import PrimingError, available_variants, select_variants
+from pytest_veto.run.prompts import SYSTEM_PROMPTS, USER_TAILS
+from pytest_veto.run.verdict import HalfResult, PairResult
+from pytest_veto.score.amplification import amplification
+from pytest_veto.score.stats import mcnemar_one_sided
 
 PAIR = load_pairs(sample_pairs_path())[0]
 

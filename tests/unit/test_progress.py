@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_veto.progress import TerminalProgress, count_line
+from pytest_veto.run.progress import TerminalProgress, count_line
 
 
 def test_count_line_estimates_the_time_left_at_a_steady_rate() -> None:
@@ -113,9 +113,9 @@ class FakeRunner:
 
 
 def test_outcomes_from_run_report_progress_and_end_with_a_forced_line() -> None:
+    from pytest_veto.data.pairs import load_pairs
+    from pytest_veto.data.resources import fixtures_dir
     from pytest_veto.lens.suite import outcomes_from_run
-    from pytest_veto.pairs import load_pairs
-    from pytest_veto.resources import fixtures_dir
 
     pairs = load_pairs(fixtures_dir() / "veto_sample.jsonl")[:5]
     lines: list[tuple[str, bool]] = []

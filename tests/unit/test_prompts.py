@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_veto.prompts import (
+from pytest_veto.run.prompts import (
     CONDITIONS,
     MAX_NEW_TOKENS,
     SYSTEM_PROMPTS,

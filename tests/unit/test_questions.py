@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_veto.morphology import base_form, plural_noun
-from pytest_veto.questions import (
+from pytest_veto.data.bbq.morphology import base_form, plural_noun
+from pytest_veto.data.bbq.questions import (
     group_plural,
     plural_statement,
     trigger_sentence,

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.answers import parse_answer
 from pytest_veto.backends.protocol import PromptRequest
 from pytest_veto.backends.reference import (
     REFUSAL_TEXT,
@@ -16,7 +15,8 @@ from pytest_veto.backends.reference import (
     ReferenceNameError,
     uniform,
 )
-from pytest_veto.prompts import build_messages
+from pytest_veto.run.answers import parse_answer
+from pytest_veto.run.prompts import build_messages
 
 IDS = [f"age_q{q}_p{i}" for q in range(1, 6) for i in range(40)]
 

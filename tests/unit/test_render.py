@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from pytest_veto import plots
-from pytest_veto.compare import compare_reports
-from pytest_veto.render_html import render_html
-from pytest_veto.render_md import fenced, render_markdown, text
-from pytest_veto.report_view import side_by_side, with_statistics
+from pytest_veto.report.html import render_html
+from pytest_veto.report import plots
+from pytest_veto.report.markdown import fenced, render_markdown, text
+from pytest_veto.report.view import side_by_side, with_statistics
+from pytest_veto.score.baseline import compare_reports
 from tests.support.reports import make_report
 
 SCRIPT = "<script>alert('owned')</script>"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_veto.cli import main
-from pytest_veto.report_command import ReportOptions, load_report, run_report
+from pytest_veto.report.command import ReportOptions, load_report, run_report
 from tests.support.reports import make_report, outcomes
 
 

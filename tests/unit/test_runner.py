@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
-from pytest_veto.cache import ResponseCache
-from pytest_veto.cases import Case
-from pytest_veto.pairs import Pair, load_pairs
-from pytest_veto.resources import sample_pairs_path
-from pytest_veto.runner import CaseRunner
+from pytest_veto.data.pairs import Pair, load_pairs
+from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.run.cases import Case
+from pytest_veto.run.response_cache import ResponseCache
+from pytest_veto.run.runner import CaseRunner
 
 
 class CountingBackend:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.stats import Z95, wilson_interval
+from pytest_veto.score.stats import Z95, wilson_interval
 
 # (successes, n) -> (low %, high %); cross-checked against
 # scipy.stats.binomtest(k, n).proportion_ci(method="wilson").

@@ -11,8 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_veto.report_view import PairRow
-from pytest_veto.stats import benjamini_hochberg, mcnemar_one_sided, run_statistics, wilson_interval
+from pytest_veto.report.view import PairRow
+from pytest_veto.score.stats import (
+    benjamini_hochberg,
+    mcnemar_one_sided,
+    run_statistics,
+    wilson_interval,
+)
 
 counts = st.integers(min_value=0, max_value=400)
 pvalues = st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=0, max_size=40)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pytest_veto.summary import lens_lines
+from pytest_veto.report.terminal import lens_lines
 
 LENS: dict[str, Any] = {
     "outcomes": {"source": "this run", "variant": "trigger"},

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_veto.backends.protocol import Completion, PromptRequest
-from pytest_veto.pairs import Half, Pair
-from pytest_veto.prompts import build_messages
-from pytest_veto.verdict import (
+from pytest_veto.data.pairs import Half, Pair
+from pytest_veto.run.prompts import build_messages
+from pytest_veto.run.verdict import (
     WIRE_KEY,
     HalfResult,
     PairResult,

@@ -43,9 +43,9 @@ from pytest_veto.backends.protocol import (
     BackendOptions,
     Capability,
     Completion,
+    Message,
     PromptRequest,
 )
-from pytest_veto.prompts import Message
 
 if TYPE_CHECKING:
     import torch

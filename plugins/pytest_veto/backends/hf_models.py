@@ -85,7 +85,7 @@ class LoadInfo:
 def default_models_dir() -> Path:
     """``<pytest-veto cache>/models``: the cache root follows ``$PYTEST_VETO_CACHE_DIR``,
     else ``$XDG_CACHE_HOME/pytest-veto``, else ``~/.cache/pytest-veto``."""
-    from pytest_veto.cache import default_cache_dir
+    from pytest_veto.data.locations import default_cache_dir
 
     return default_cache_dir() / "models"
 

@@ -6,12 +6,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from pytest_veto.prompts import Message
-
 #: What a backend can do beyond text completion; checks needing one are skipped without it.
 Capability = Literal["logits", "hidden_states", "head_ablation"]
 
 CompletionStatus = Literal["ok", "refused", "error"]
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: Role
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The OpenAI-style ``{"role": ..., "content": ...}`` mapping."""
+        return {"role": self.role, "content": self.content}
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ from pytest_veto.lens.ranking import (
     head_effects,
     recovery_point,
 )
-from pytest_veto.progress import ProgressSink, count_line
+from pytest_veto.run.progress import ProgressSink, count_line
 
 if TYPE_CHECKING:
     import torch

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_veto.backends.answer_tokens import AnswerTokens, resolve_answer_tokens
+from pytest_veto.backends.protocol import Message
+from pytest_veto.data.pairs import HALVES, HalfName, Pair
 from pytest_veto.lens.architecture import LensError
-from pytest_veto.pairs import HALVES, HalfName, Pair
-from pytest_veto.prompts import Message
 
 if TYPE_CHECKING:
     import torch

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_veto.backends.answer_tokens import AnswerTokens
+from pytest_veto.data.pairs import HalfName
 from pytest_veto.lens.architecture import Architecture, LensError, find_architecture
 from pytest_veto.lens.inputs import (
     Batch,
@@ -40,7 +41,6 @@ from pytest_veto.lens.inputs import (
     pad_id,
     softcap,
 )
-from pytest_veto.pairs import HalfName
 
 if TYPE_CHECKING:
     import torch

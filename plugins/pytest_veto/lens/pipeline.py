@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pytest_veto.backends.answer_tokens import AnswerTokens
+from pytest_veto.backends.protocol import Message
+from pytest_veto.data.pairs import Pair
 from pytest_veto.lens.ablation import (
     DEFAULT_KS,
     RecoveryResult,
@@ -42,9 +44,7 @@ from pytest_veto.lens.hooks import AblationMode
 from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
 from pytest_veto.lens.logit_lens import run_logit_lens
 from pytest_veto.lens.ranking import rank_agreement, ranking
-from pytest_veto.pairs import Pair
-from pytest_veto.progress import ProgressSink
-from pytest_veto.prompts import Message
+from pytest_veto.run.progress import ProgressSink
 
 
 class LensSubject(Protocol):

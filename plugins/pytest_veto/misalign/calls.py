@@ -1,7 +1,7 @@
 """Sending a batch of requests to a backend through the response cache (Stage I tools).
 
 The same contract as the gate's runner: answered completions (``ok``, ``refused``) are
-stored under :func:`pytest_veto.cache.request_key` and served on the next run; errors are
+stored under :func:`pytest_veto.run.response_cache.request_key` and served on the next run; errors are
 never stored, so a rerun retries them.
 """
 
@@ -14,7 +14,7 @@ from pytest_veto.backends.protocol import Backend, Completion, PromptRequest
 
 
 class CacheLike(Protocol):
-    """What is needed of :class:`pytest_veto.cache.ResponseCache`."""
+    """What is needed of :class:`pytest_veto.run.response_cache.ResponseCache`."""
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Any]: ...
 
@@ -35,7 +35,7 @@ def complete(
         return []
     if cache is None:
         return _checked(backend, requests, backend.complete(list(requests)))
-    from pytest_veto.cache import CachedResponse, request_key
+    from pytest_veto.run.response_cache import CachedResponse, request_key
 
     identity = backend.cache_identity()
     keys = [request_key(identity, r) for r in requests]

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pytest_veto.backends.protocol import Backend
-    from pytest_veto.cache import ResponseCache
     from pytest_veto.misalign.items import ColumnMap, PromptRecord
     from pytest_veto.misalign.tables import Table, TableFormat
+    from pytest_veto.run.response_cache import ResponseCache
 
 #: Exit status for invalid input, as for the other commands.
 EXIT_INVALID = 2
@@ -137,7 +137,7 @@ def _render(table: Table, fmt: TableFormat, keep: Sequence[bool], data: bytes) -
 
 
 def _write(path: Path, data: bytes) -> None:
-    from pytest_veto.atomic import write_bytes_atomic
+    from pytest_veto.data.atomic import write_bytes_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, data)
@@ -165,7 +165,7 @@ def _backend_and_cache(args: argparse.Namespace) -> tuple[Backend, ResponseCache
     backend = create_backend(args.model, BackendOptions(seed=args.seed, api_base=args.api_base))
     if args.no_cache or backend_kind(args.model) == "reference":
         return backend, None
-    from pytest_veto.cache import ResponseCache
+    from pytest_veto.run.response_cache import ResponseCache
 
     return backend, ResponseCache.open(args.cache_dir)
 

@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from pytest_veto.data.resources import fixtures_dir
 from pytest_veto.misalign.schema import load_json
-from pytest_veto.resources import fixtures_dir
 
 Dimension = Literal["safety", "value", "culture"]
 DIMENSIONS: tuple[Dimension, Dimension, Dimension] = ("safety", "value", "culture")

@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pytest_veto.data.resources import fixtures_dir
 from pytest_veto.misalign.columns import LABELS, ColumnMap, Label
 from pytest_veto.misalign.domains import DIMENSIONS, Dimension, Vocabulary, load_vocabulary
 from pytest_veto.misalign.schema import DataIssue, MisalignDataError, schema_issues
 from pytest_veto.misalign.tables import Row, TableFormat, guess_format, read_table
-from pytest_veto.resources import fixtures_dir
 
 __all__ = [
     "LABELS",

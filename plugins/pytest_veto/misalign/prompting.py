@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
-from pytest_veto.backends.protocol import Completion, PromptRequest
+from pytest_veto.backends.protocol import Completion, Message, PromptRequest
+from pytest_veto.data.resources import fixtures_dir
 from pytest_veto.misalign.columns import Label
 from pytest_veto.misalign.items import MisalignItem
 from pytest_veto.misalign.schema import DataIssue, MisalignDataError, load_json
-from pytest_veto.prompts import Message
-from pytest_veto.resources import fixtures_dir
 
 #: What one judged item can come to. ``refused`` and ``error`` come from the backend.
 Verdict = Literal["misaligned", "aligned", "unknown", "refused", "error"]

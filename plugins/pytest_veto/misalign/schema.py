@@ -1,6 +1,6 @@
 """Located data errors and JSON Schema validation shared by the Mis-Align Bench loaders.
 
-Errors reuse :class:`pytest_veto.pairs.DataIssue` (``file:line: field: reason``), so the
+Errors reuse :class:`pytest_veto.data.pairs.DataIssue` (``file:line: field: reason``), so the
 VETO and Mis-Align loaders report problems alike.
 """
 
@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from pytest_veto.pairs import DataError, DataIssue
-from pytest_veto.resources import load_schema
+from pytest_veto.data.pairs import DataError, DataIssue
+from pytest_veto.data.resources import load_schema
 
 __all__ = ["DataIssue", "MisalignDataError", "load_json", "schema_issues", "validator"]
 

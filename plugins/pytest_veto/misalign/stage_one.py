@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from pytest_veto.backends.protocol import Backend, Completion, PromptRequest
+from pytest_veto.backends.protocol import Backend, Completion, Message, PromptRequest
+from pytest_veto.data.resources import fixtures_dir
 from pytest_veto.misalign.calls import CacheLike, complete
 from pytest_veto.misalign.columns import LABELS, Label
 from pytest_veto.misalign.domains import DIMENSIONS, UNKNOWN, Dimension, Vocabulary
 from pytest_veto.misalign.items import MisalignItem, PromptRecord
 from pytest_veto.misalign.prompting import Template
 from pytest_veto.misalign.schema import load_json
-from pytest_veto.prompts import Message
-from pytest_veto.resources import fixtures_dir
 
 #: Feedback-guided resampling rounds after the first attempt (the spec's "up to 2").
 MAX_ROUNDS = 2

@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_veto import wire
 from pytest_veto.backends.protocol import Completion, PromptRequest
-from pytest_veto.gates import GateResult, GateSpec, check
+from pytest_veto.gate.gates import GateResult, GateSpec, check
 from pytest_veto.misalign.items import MisalignItem
 from pytest_veto.misalign.metrics import Evaluation, evaluate
 from pytest_veto.misalign.prompting import Template, Verdict

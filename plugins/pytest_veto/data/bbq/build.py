@@ -1,0 +1,169 @@
+"""Building VETO pairs from a BBQ release folder (veto-spec section 2).
+
+``build_pairs(bbq_dir)`` reads the 8 category files (Nationality and the intersectional
+files are not used) through :mod:`pytest_veto.data.bbq.reader`, which validates every row and
+reports bad input as located ``DataIssue``s, and applies the spec's rule: keep
+``disambig``/``neg`` rows; group them by template (``question_index``); split each
+template's rows into stereotyped and contrast examples by the group label of the correct
+answer; sort both by ``example_id`` and pair the first ``min(20, ...)`` 1-to-1.
+``build_command`` is the ``pytest-veto build-pairs`` subcommand: it writes JSON Lines
+atomically, or writes nothing and exits 2 with located messages when the input is bad.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import get_args
+
+from pytest_veto.data.atomic import write_bytes_atomic
+from pytest_veto.data.bbq.evidence import evidence_match
+from pytest_veto.data.bbq.questions import trigger_sentence, yes_no_question
+from pytest_veto.data.bbq.reader import UNKNOWN_LABELS, BbqDataError, BbqExample, read_bbq
+from pytest_veto.data.pairs import (
+    CATEGORIES,
+    DataIssue,
+    EvidenceMatch,
+    Half,
+    Pair,
+    Source,
+    check_pair_data,
+    dump_pairs,
+)
+
+#: Exit status for invalid input (the same as ``pytest_veto.cli.EXIT_INVALID``).
+EXIT_INVALID = 2
+#: At most this many pairs per template (spec step 5).
+MAX_PAIRS_PER_TEMPLATE = 20
+
+
+def norm(label: str) -> str:
+    """Lower-cased, spaces, ``-`` and ``_`` removed: "low SES" and "lowSES" match."""
+    return label.lower().replace(" ", "").replace("-", "").replace("_", "")
+
+
+# --- the pair rule -----------------------------------------------------------------------
+
+
+def split_template(examples: Sequence[BbqExample]) -> tuple[list[BbqExample], list[BbqExample]]:
+    """Stereotyped and contrast examples of one template, each sorted by example_id.
+
+    ``S`` is taken from the template's first row, the one with the lowest example_id.
+    """
+    ordered = sorted(examples, key=lambda e: e.example_id)
+    if not ordered:
+        return [], []
+    stereotyped_set = {norm(g) for g in ordered[0].stereotyped_groups}
+    stereotyped = [e for e in ordered if norm(e.answer_group) in stereotyped_set]
+    contrast = [
+        e for e in ordered
+        if norm(e.answer_group) not in stereotyped_set
+        and e.answer_group.lower() not in UNKNOWN_LABELS
+    ]
+    return stereotyped, contrast
+
+
+def pair_id(category: str, question_index: int, i: int) -> str:
+    """``{category lower-cased without "_"}_q{question_index}_p{i}``, e.g. ``age_q1_p0``."""
+    return f"{category.lower().replace('_', '')}_q{question_index}_p{i}"
+
+
+def prompt_text(example: BbqExample) -> str:
+    """The half's text: the context, a final "." if it has no end mark, the yes/no question.
+
+    "!" and "?" count as end marks: 30 release contexts end with "!".
+    """
+    context = example.context.strip()
+    if not context.endswith((".", "!", "?")):
+        context += "."
+    return f"{context} {yes_no_question(example.question, example.answer_text)}"
+
+
+def make_pair(category: str, index: int, stereo: BbqExample, contrast: BbqExample) -> Pair:
+    """The VETO pair ``index`` of a template from its stereotyped and contrast examples."""
+    return Pair(
+        id=pair_id(category, stereo.question_index, index),
+        category=category,
+        stereotyped_group=stereo.answer_group,
+        contrast_group=contrast.answer_group,
+        correct_answer="yes",
+        trigger_sentence=trigger_sentence(stereo.question, stereo.answer_group),
+        stereotyped=Half(stereo.answer_group, prompt_text(stereo), "yes", True),
+        contrast=Half(contrast.answer_group, prompt_text(contrast), "yes", False),
+        evidence_match=evidence_match(
+            stereo.context, stereo.group_words, contrast.context, contrast.group_words
+        ),
+        source=Source("bbq", stereo.question_index, stereo.example_id, contrast.example_id),
+    )
+
+
+def category_pairs(category: str, examples: Iterable[BbqExample]) -> list[Pair]:
+    """The pairs of one category, by numeric template number then pair index."""
+    templates: dict[int, list[BbqExample]] = defaultdict(list)
+    for e in examples:
+        if e.context_condition == "disambig" and e.question_polarity == "neg":
+            templates[e.question_index].append(e)
+    pairs: list[Pair] = []
+    for question_index in sorted(templates):
+        stereotyped, contrast = split_template(templates[question_index])
+        n = min(MAX_PAIRS_PER_TEMPLATE, len(stereotyped), len(contrast))
+        pairs.extend(make_pair(category, i, stereotyped[i], contrast[i]) for i in range(n))
+    return pairs
+
+
+def build_pairs(bbq_dir: Path) -> list[Pair]:
+    """All VETO pairs of a BBQ folder, categories in the spec's order; BbqDataError if bad."""
+    by_category = read_bbq(bbq_dir)
+    return [p for category in CATEGORIES for p in category_pairs(category, by_category[category])]
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def summary(pairs: Sequence[Pair]) -> str:
+    """Per-category counts, the total and the evidence_match counts, as printed."""
+    per_category = Counter(p.category for p in pairs)
+    width = max(len(c) for c in CATEGORIES)
+    lines = [f"{c:<{width}}  {per_category[c]:>5}" for c in CATEGORIES]
+    lines.append(f"{'total':<{width}}  {len(pairs):>5}")
+    tags = Counter(p.evidence_match for p in pairs)
+    shown = ", ".join(f"{t} {tags[t]}" for t in get_args(EvidenceMatch))
+    lines.append(f"evidence_match: {shown}")
+    return "\n".join(lines)
+
+
+def _print_issues(issues: Sequence[DataIssue], limit: int = 100) -> None:
+    """Print the first ``limit`` issues to stderr (a wrong folder can have thousands)."""
+    for issue in issues[:limit]:
+        print(issue, file=sys.stderr)
+    if len(issues) > limit:
+        print(f"... and {len(issues) - limit} more", file=sys.stderr)
+
+
+def build_command(bbq_dir: Path, out: Path) -> int:
+    """``pytest-veto build-pairs``: build, validate and write the pairs; 0 or EXIT_INVALID."""
+    try:
+        pairs = build_pairs(bbq_dir)
+    except BbqDataError as exc:
+        _print_issues(exc.issues)
+        print(f"build-pairs: {len(exc.issues)} problem(s) in {bbq_dir}; nothing written",
+              file=sys.stderr)
+        return EXIT_INVALID
+    data = dump_pairs(pairs).encode("utf-8")
+    _, issues = check_pair_data(out, data)
+    if not pairs:
+        issues.append(DataIssue(str(bbq_dir), "", "", "the rule gives no pairs"))
+    if issues:
+        _print_issues(issues)
+        print("build-pairs: the built pairs are invalid; nothing written", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        write_bytes_atomic(out, data)
+    except OSError as exc:
+        print(f"{out}: <file>: cannot write: {exc.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    print(summary(pairs))
+    print(f"wrote {len(pairs)} pairs to {out}")
+    return 0

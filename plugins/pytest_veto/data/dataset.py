@@ -1,0 +1,122 @@
+"""Resolving ``--veto-data`` into pairs: a pair file, a BBQ folder, or the embedded sample."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_veto.data.atomic import write_bytes_atomic
+from pytest_veto.data.pairs import (
+    DataIssue,
+    Pair,
+    PairDataError,
+    check_pair_data,
+    dump_pairs,
+    parse_trusted,
+)
+from pytest_veto.data.resources import sample_pairs_path
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Loaded pairs plus what the report's manifest says about them."""
+
+    path: Path
+    sha256: str
+    pairs: tuple[Pair, ...]
+    built_from: Path | None = None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _bbq_digest(folder: Path) -> str:
+    from pytest_veto.data import pairs
+    from pytest_veto.data.bbq import build as bbq
+    from pytest_veto.data.bbq import evidence, morphology, questions
+    from pytest_veto.data.bbq import reader as bbq_reader
+    from pytest_veto.data.bbq.reader import category_files
+
+    h = hashlib.sha256(b"veto-pairs\n")
+    # the builder's own code is part of the key: a changed rule never reuses stale pairs
+    for module in (bbq, bbq_reader, questions, morphology, evidence, pairs):
+        h.update(Path(str(module.__file__)).read_bytes())
+    files = category_files(folder)
+    if not all(path.is_file() for path in files):
+        from pytest_veto.data.bbq.reader import read_bbq
+
+        read_bbq(folder)  # raises BbqDataError listing every missing file
+    for path in files:
+        h.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _built_pairs(folder: Path, cache_dir: Path) -> Path:
+    """Build pairs from a BBQ folder once per content hash; later runs reuse the file."""
+    from pytest_veto.data.bbq.build import build_pairs
+
+    target = cache_dir / "pairs" / f"veto-{_bbq_digest(folder)[:16]}.jsonl"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(target, dump_pairs(build_pairs(folder)).encode("utf-8"))
+    return target
+
+
+def _validation_stamp(digest: str, cache_dir: Path) -> Path:
+    """A file whose existence says: these exact bytes passed this exact validation."""
+    import pytest_veto.data.pairs as pairs_module
+    from pytest_veto.data.resources import fixtures_dir
+
+    h = hashlib.sha256(digest.encode())
+    h.update((fixtures_dir() / "schemas" / "veto_pair.schema.json").read_bytes())
+    h.update(Path(str(pairs_module.__file__)).read_bytes())
+    return cache_dir / "validated" / h.hexdigest()[:32]
+
+
+def _load_file(path: Path, cache_dir: Path) -> tuple[list[Pair], str]:
+    """Load a pair file; JSON Schema validation runs once per distinct content (every xdist
+    worker loads the data, and validating 2,032 records costs about a second each time)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PairDataError([DataIssue(str(path), "", "", f"cannot read file: {exc.strerror}")]) \
+            from None
+    digest = hashlib.sha256(data).hexdigest()
+    stamp = _validation_stamp(digest, cache_dir)
+    if stamp.exists():
+        trusted = parse_trusted(path, data)
+        if trusted is not None:
+            return trusted, digest
+    pairs, issues = check_pair_data(path, data)
+    if issues:
+        raise PairDataError(issues)
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.touch()
+    except OSError:
+        pass  # no stamp: the next run validates again, nothing else changes
+    return pairs, digest
+
+
+def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
+    """Load ``--veto-data``: None -> embedded sample; a folder -> built from BBQ; else a file."""
+    from pytest_veto.data.locations import default_cache_dir
+
+    cache = cache_dir or default_cache_dir()
+    built_from = None
+    if data is None:
+        path = sample_pairs_path()
+    elif data.is_dir():
+        path, built_from = _built_pairs(data, cache), data
+    else:
+        path = data
+    pairs, digest = _load_file(path, cache)
+    return Dataset(path, digest, tuple(pairs), built_from=built_from)

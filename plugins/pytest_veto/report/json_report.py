@@ -1,0 +1,168 @@
+"""The JSON report: built from pair results and gates, schema-checked, written atomically."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_veto import __version__
+from pytest_veto.data.atomic import write_bytes_atomic
+from pytest_veto.data.resources import load_schema
+from pytest_veto.gate.gates import GateResult
+from pytest_veto.run.verdict import PairResult
+from pytest_veto.score.aggregate import variant_metrics, variants_of
+from pytest_veto.score.amplification import Amplification
+from pytest_veto.score.stats import run_statistics
+
+SCHEMA_VERSION = 1
+
+
+class ReportSchemaError(ValueError):
+    """The report we built does not match its schema (a bug: nothing is written)."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What was run: model, data, options and versions."""
+
+    model: str
+    backend: str
+    started: str
+    finished: str
+    condition: str
+    priming: tuple[str, ...]
+    dataset_path: str
+    dataset_sha256: str
+    n_pairs: int
+    argv: tuple[str, ...]
+    seed: int
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of python, pytest-veto and pytest, and of torch, transformers and litellm
+    where this process loaded them (the report never imports a heavy library itself)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import pytest
+
+    versions = {"python": platform.python_version(), "pytest-veto": __version__,
+                "pytest": pytest.__version__}
+    for name in ("torch", "transformers", "litellm"):
+        if name in sys.modules:
+            try:
+                versions[name] = version(name)
+            except PackageNotFoundError:
+                versions[name] = str(getattr(sys.modules[name], "__version__", "unknown"))
+    return versions
+
+
+def _prompt_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        for h in (r.stereotyped, r.contrast):
+            rows.append({
+                "pair_id": r.pair_id,
+                "half": h.half,
+                "variant": r.variant,
+                "prompt_variant": h.variant,
+                "system": h.system,
+                "user": h.user,
+                "raw": h.raw,
+                "answer": h.answer,
+                "expected": h.expected,
+                "correct": h.correct,
+                "cached": h.cached,
+                "latency_s": h.latency_s,
+                "error": h.error,
+                "logit_diff": h.logit_diff,
+            })
+    return rows
+
+
+def build_report(
+    manifest: Manifest,
+    results: Sequence[PairResult],
+    gates: Sequence[GateResult],
+    *,
+    passed: bool,
+    accounting: dict[str, Any],
+    extra_versions: dict[str, str] | None = None,
+    amplifications: Sequence[Amplification] = (),
+    statistics: dict[str, Any] | None = None,
+    baseline: dict[str, Any] | None = None,
+    misalign: dict[str, Any] | None = None,
+    lens: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report as plain data, in a stable order."""
+    ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
+    run = {
+        "model": manifest.model,
+        "backend": manifest.backend,
+        "started": manifest.started,
+        "finished": manifest.finished,
+        "condition": manifest.condition,
+        "priming": list(manifest.priming),
+        "seed": manifest.seed,
+        "dataset": {
+            "path": manifest.dataset_path,
+            "sha256": manifest.dataset_sha256,
+            "n_pairs": manifest.n_pairs,
+        },
+        "versions": {**library_versions(), **(extra_versions or {})},
+        "argv": list(manifest.argv),
+    }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "passed": passed,
+        "run": run,
+        "accounting": accounting,
+        "gates": [g.as_dict() for g in gates],
+        "metrics": {v: variant_metrics(v, ordered).as_dict() for v in variants_of(ordered)},
+        "amplification": {a.variant: a.as_dict() for a in amplifications},
+        "pairs": pair_rows(ordered),
+        "prompts": _prompt_rows(ordered),
+        "statistics": statistics if statistics is not None
+        else run_statistics(ordered, seed=manifest.seed),
+        "baseline": baseline,
+        "misalign": misalign,
+        "lens": lens,
+    }
+
+
+def pair_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
+    """The report's ``pairs`` list (also what a baseline comparison reads)."""
+    return [
+        {
+            "pair_id": r.pair_id,
+            "category": r.category,
+            "variant": r.variant,
+            "evidence_match": r.evidence_match,
+            "outcome": r.outcome,
+            "base_outcome": r.base_outcome,
+        }
+        for r in results
+    ]
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Raise ReportSchemaError listing every schema violation."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(load_schema("veto_report"))
+    errors = sorted(validator.iter_errors(report), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [f"{'.'.join(map(str, e.absolute_path)) or '<report>'}: {e.message}"
+                 for e in errors[:20]]
+        raise ReportSchemaError("report does not match its schema:\n" + "\n".join(lines))
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON atomically (never a half-written report after a crash)."""
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, text.encode("utf-8"))
