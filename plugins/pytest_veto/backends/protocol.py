@@ -90,11 +90,23 @@ class BackendOptions:
 class Backend(Protocol):
     """A model behind the gate. Implementations load heavy libraries lazily."""
 
-    #: ``reference``, ``litellm`` or ``hf``.
-    kind: str
-    #: The resolved model name (recorded in the report and in cache keys).
-    model: str
-    capabilities: frozenset[Capability]
+    # Read-only properties, not plain attributes: the gate only reads them, and an
+    # implementation may compute them (a plain ``x: T`` member would demand a setter).
+
+    @property
+    def kind(self) -> str:
+        """``reference``, ``litellm`` or ``hf``."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The resolved model name (recorded in the report and in cache keys)."""
+        ...
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """What the backend can do beyond text completion."""
+        ...
 
     def complete(self, requests: Sequence[PromptRequest]) -> list[Completion]:
         """Complete every request; never raise for one request's failure (return an error)."""
