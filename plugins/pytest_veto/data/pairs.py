@@ -217,8 +217,8 @@ def _records(path: Path, data: bytes) -> tuple[list[tuple[str, Any]], list[DataI
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return [], [DataIssue(name, f"line {line}", "", f"not UTF-8 text ({exc.reason})")]
+        bad_line = data[: exc.start].count(b"\n") + 1
+        return [], [DataIssue(name, f"line {bad_line}", "", f"not UTF-8 text ({exc.reason})")]
     text = text.removeprefix("\ufeff")
     if not text.strip():
         return [], [DataIssue(name, "", "", "file is empty: no pairs")]

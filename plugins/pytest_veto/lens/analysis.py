@@ -256,8 +256,8 @@ class LensAnalysis:
         """Gaps by role, peak, hand-off rate, late-layer verdict, counts and token ids."""
         failure = self.gaps("failure")
         check = self.late_layer()
-        finite = bool(failure) and check.verdict != "non_finite"
-        layer, value = peak(failure) if finite else (None, None)
+        finite = failure if failure and check.verdict != "non_finite" else None
+        layer, value = peak(finite) if finite is not None else (None, None)
         return {
             "n": {role: sum(p.role == role for p in self.pairs) for role in ROLES},
             "n_layers": self.n_layers,
