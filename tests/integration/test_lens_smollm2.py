@@ -25,10 +25,11 @@ import torch
 from pytest_veto.backends.hf import HFBackend
 from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.pairs import Pair, load_pairs
-from pytest_veto.lens import find_architecture, run_head_ablation, run_lens_analysis
 from pytest_veto.lens.ablation import final_lds, head_sweep
 from pytest_veto.lens.analysis import LensAnalysis
+from pytest_veto.lens.architecture import find_architecture
 from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
+from pytest_veto.lens.pipeline import run_head_ablation, run_lens_analysis
 
 SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
 

@@ -33,14 +33,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from pytest_veto.backends.hf import HFBackend
-from pytest_veto.lens import (
-    LateLayerCriteria,
-    LensError,
-    run_head_ablation,
-    run_lens_analysis,
-    write_plots,
-)
-from pytest_veto.lens.plots import available
+from pytest_veto.lens.analysis import LateLayerCriteria
+from pytest_veto.lens.architecture import LensError
+from pytest_veto.lens.pipeline import run_head_ablation, run_lens_analysis
+from pytest_veto.lens.plots import available, write_plots
 from tests.support.tiny_llama import build_tiny_llama
 
 

@@ -12,26 +12,7 @@
 - :mod:`~pytest_veto.lens.plots`: PNG figures (optional matplotlib).
 - :mod:`~pytest_veto.lens.pipeline`: the two entry points for the plugin.
 
-Importing this package is free: torch, transformers and matplotlib load only inside
-the functions that use them.
+Importing this package imports none of its submodules (import each from its module,
+e.g. ``from pytest_veto.lens.pipeline import run_lens_analysis``); torch, transformers and
+matplotlib load only inside the functions that use them.
 """
-
-from __future__ import annotations
-
-from pytest_veto.lens.analysis import LateLayerCriteria, LensAnalysis, choose_pairs
-from pytest_veto.lens.architecture import LensError, UnsupportedArchitecture, find_architecture
-from pytest_veto.lens.pipeline import AblationReport, run_head_ablation, run_lens_analysis
-from pytest_veto.lens.plots import write_plots
-
-__all__ = [
-    "AblationReport",
-    "LateLayerCriteria",
-    "LensAnalysis",
-    "LensError",
-    "UnsupportedArchitecture",
-    "choose_pairs",
-    "find_architecture",
-    "run_head_ablation",
-    "run_lens_analysis",
-    "write_plots",
-]
