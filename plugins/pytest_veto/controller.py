@@ -1,4 +1,6 @@
-"""The controller-side pytest plugin: feeds reports to the Controller, then gates the run.
+"""The controller-side pytest plugin: feeds reports to the collector, summarises the run
+once, then sets the exit status and renders JUnit gate cases, the JSON report and the
+terminal summary from that one summary.
 
 Registered only when a model is named and only in the controlling process (never in an
 xdist worker). It sets ``session.exitstatus`` in ``pytest_sessionfinish`` (before junitxml
@@ -12,83 +14,109 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.gate.collector import Controller, now_iso
-from pytest_veto.gate.gates import GateResult
+from pytest_veto import state
+from pytest_veto.gate.collector import Collector
+from pytest_veto.gate.misalign_gates import MisalignLimits
+from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
+from pytest_veto.gate.veto_gates import VetoLimits
+from pytest_veto.misalign.suite import ItemResult
+from pytest_veto.run.verdict import PairResult
+from pytest_veto.run.wire import ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
-from pytest_veto.wire import ITEM as ITEM_WIRE_KEY
-from pytest_veto.wire import LENS as LENS_WIRE_KEY
-from pytest_veto.wire import PAIR as WIRE_KEY
 
 
-class Gatekeeper:
-    """Holds the Controller for one session."""
+def veto_limits(s: RunSettings) -> VetoLimits:
+    """The VETO gates the settings ask for."""
+    return VetoLimits(
+        min_pairs=s.min_pairs, max_error_rate=s.max_error_rate, mar_max=s.mar_max,
+        br_max=s.br_max, gate_on=s.gate_on, strict=s.strict, priming=s.priming,
+        amplification_max=s.amplification_max, primed_mar_max=dict(s.primed_mar_max or {}),
+        max_regression=s.max_regression)
+
+
+def misalign_limits(s: RunSettings) -> MisalignLimits:
+    """The Mis-Align gates the settings ask for."""
+    return MisalignLimits(s.misalign_min_score, s.misalign_max_ffr, s.misalign_min_coverage,
+                          s.max_error_rate)
+
+
+class Controller:
+    """Collects one session's results and decides it."""
 
     def __init__(self, config: pytest.Config, settings: RunSettings) -> None:
         self.config = config
         self.settings = settings
-        from pytest_veto.misalign.suite import MisalignGates
-
-        limits = MisalignGates(settings.misalign_min_score, settings.misalign_max_ffr,
-                               settings.misalign_min_coverage, settings.max_error_rate)
-        self.controller = Controller(settings, forms=_forms(settings),
-                                     baseline=_load_baseline(settings), misalign_limits=limits)
-        self.gate_results: list[GateResult] = []
-        self.passed: bool | None = None
+        self.collector = Collector()
+        self.started = now_iso()
+        self.baseline = _load_baseline(settings)
+        self.summary: RunSummary | None = None
         self.report_error: str | None = None
         #: the lens section as written to the report (with its plot paths)
         self.lens_report: dict[str, Any] | None = None
 
     # --- collection ---------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.controller.collected([item.nodeid for item in session.items])
+        self.collector.collected([item.nodeid for item in session.items])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        self.controller.collected(list(ids))
+        self.collector.collected(list(ids))
 
     # --- results ------------------------------------------------------------
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         # with --continue-on-collection-errors a module that failed to import must still
-        # fail the run: it never produces a test report the controller would see
+        # fail the run: it never produces a test report the collector would see
         if report.failed:
-            self.controller.foreign_failures.add(report.nodeid or "<collection>")
+            self.collector.collection_failed(report.nodeid)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        lens = getattr(report, LENS_WIRE_KEY, None)
-        if isinstance(lens, dict) and (self.controller.lens is None or lens.get("ablation")):
-            self.controller.lens = lens
-        wire = getattr(report, WIRE_KEY, None) or getattr(report, ITEM_WIRE_KEY, None)
-        self.controller.report(report.nodeid, report.failed,
-                               wire if isinstance(wire, dict) else None, report.when)
+        pair = item = None
+        bad: str | None = None
+        try:
+            if (envelope := getattr(report, LENS.attribute, None)) is not None:
+                self.collector.lens_section(LENS.open(envelope))
+            if (envelope := getattr(report, PAIR.attribute, None)) is not None:
+                pair = PairResult.from_wire(envelope)
+            if (envelope := getattr(report, ITEM.attribute, None)) is not None:
+                item = ItemResult.from_wire(envelope)
+        except WireError as exc:
+            bad = str(exc)
+        self.collector.report(report.nodeid, report.when, report.failed, pair=pair, item=item,
+                              bad_payload=bad)
 
     # --- the verdict ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        controller = self.controller
-        if controller.baseline is not None:
-            from pytest_veto.plugin import _dataset
-
-            try:
-                controller.dataset_sha256 = _dataset(self.config).sha256
-            except (ValueError, OSError):
-                pass  # bad data is a collection error already
-        self.gate_results = controller.gates()
-        self.passed = controller.passed(self.gate_results)
-        self._junit_gate_cases()
+        summary = self.summary = summarize(self.collector, self._context())
+        self._junit_gate_cases(summary)
         if self.settings.report is not None:
-            self._write_report()
+            self._write_report(summary)
         if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
                           pytest.ExitCode.NO_TESTS_COLLECTED):
-            ok = self.passed and self.report_error is None
+            ok = summary.passed and self.report_error is None
             session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
 
-    def _junit_gate_cases(self) -> None:
+    def _context(self) -> RunContext:
+        s = self.settings
+        assert s.model is not None
+        sha = ""
+        if self.baseline is not None:
+            try:
+                sha = state.dataset(self.config).sha256
+            except (ValueError, OSError):
+                pass  # bad data is a collection error already
+        return RunContext(model=s.model, condition=s.condition, seed=s.seed,
+                          veto=veto_limits(s), misalign=misalign_limits(s),
+                          forms=_forms(self.config), baseline=self.baseline,
+                          dataset_sha256=sha)
+
+    def _junit_gate_cases(self, summary: RunSummary) -> None:
         from _pytest.junitxml import xml_key
 
         xml = self.config.stash.get(xml_key, None)
         if xml is None:
             return
-        for gate in self.gate_results:
+        for gate in summary.gates:
             nodeid = f"pytest_veto::veto_gate[{gate.name}]"
             props = [("gate", gate.name), ("metric", gate.metric),
                      ("threshold", gate.threshold), ("value", gate.value)]
@@ -105,118 +133,74 @@ class Gatekeeper:
                 )
                 xml.pytest_runtest_logreport(rep)
 
-    def _write_report(self) -> None:
-        from pytest_veto.plugin import _dataset
+    def _write_report(self, summary: RunSummary) -> None:
+        from pytest_veto.backends import backend_kind
         from pytest_veto.report.json_report import (
             Manifest,
-            build_report,
+            report_of,
             validate_report,
             write_json_atomic,
         )
 
-        assert self.settings.report is not None and self.settings.model is not None
+        s = self.settings
+        assert s.report is not None and s.model is not None
         try:
-            dataset = _dataset(self.config)
+            dataset = state.dataset(self.config)
         except (ValueError, OSError) as exc:  # bad data: already a collection error
-            self.report_error = f"JSON report not written to {self.settings.report}: {exc}"
+            self.report_error = f"JSON report not written to {s.report}: {exc}"
             return
-        c = self.controller
         manifest = Manifest(
-            model=self.settings.model,
-            backend=_backend_kind(self.settings.model),
-            started=c.started,
+            model=s.model,
+            backend=backend_kind(s.model),
+            started=self.started,
             finished=now_iso(),
-            condition=self.settings.condition,
-            priming=self.settings.priming,
+            condition=s.condition,
+            priming=s.priming,
             dataset_path=str(dataset.path),
             dataset_sha256=dataset.sha256,
             n_pairs=len(dataset.pairs),
             argv=tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args),
-            seed=self.settings.seed,
+            seed=s.seed,
         )
-        comparison = None
-        try:
-            comparison = c.comparison()
-        except ValueError:
-            pass  # the baseline gate already says why
-        data = build_report(manifest, c.pair_results(), self.gate_results,
-                            passed=bool(self.passed), accounting=c.accounting(),
-                            amplifications=c.amplifications(),
-                            baseline=comparison.as_dict() if comparison else None,
-                            misalign=self._misalign_section(),
-                            lens=self._lens_section())
+        self.lens_report = self._lens_with_plots(summary)
+        data = report_of(summary, manifest, lens=self.lens_report)
         try:
             validate_report(data)
-            write_json_atomic(self.settings.report, data)
+            write_json_atomic(s.report, data)
         except (ValueError, OSError) as exc:
-            self.report_error = f"JSON report not written to {self.settings.report}: {exc}"
+            self.report_error = f"JSON report not written to {s.report}: {exc}"
 
-    def _lens_section(self) -> dict[str, Any] | None:
+    def _lens_with_plots(self, summary: RunSummary) -> dict[str, Any] | None:
         """The lens section, with its plots written beside the report (PNG)."""
-        lens = self.controller.lens
-        if lens is None or self.settings.report is None:
-            return lens
+        if summary.lens is None or self.settings.report is None:
+            return None if summary.lens is None else dict(summary.lens)
         from pytest_veto.lens import plots
 
-        lens = dict(lens)
+        lens = dict(summary.lens)
         if plots.available():
-            folder = self.settings.report.parent / f"{self.settings.report.stem}-plots"
+            report = self.settings.report
+            folder = report.parent / f"{report.stem}-plots"
             ablation = lens.get("ablation") or {}
             written = plots.write_plots(lens, ablation.get("recovery"), folder)
             lens["plots"] = [str(p) for p in written]
-        self.lens_report = lens
         return lens
-
-    def _misalign_section(self) -> dict[str, Any] | None:
-        from pytest_veto.misalign.suite import report_section
-
-        c = self.controller
-        if not c.item_results:
-            return None
-        return report_section(c.misalign_results(), c.misalign_evaluation())
 
     # --- the terminal ---------------------------------------------------------
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from pytest_veto.report.terminal import (
-            gate_lines,
-            lens_lines,
-            metrics_table,
-            misalign_table,
-            priming_table,
-        )
-        from pytest_veto.score.aggregate import variant_metrics
+        from pytest_veto.report.terminal import summary_lines
 
+        summary = self.summary
+        if summary is None:  # the session ended before it finished (internal error)
+            return
         tr = terminalreporter
-        c = self.controller
         tr.section(f"VETO gate: {self.settings.model}", sep="=", bold=True)
-        vm = variant_metrics("base", c.pair_results())
-        if c.results or not (c.item_results or c.lens):
-            for line in metrics_table(vm):
-                tr.write_line(line)
-        if c.lens:
-            for line in lens_lines(self.lens_report or c.lens):
-                tr.write_line(line)
-        if c.item_results:
-            tr.write_line("")
-            for line in misalign_table(c.misalign_evaluation()):
-                tr.write_line(line)
-        amps = c.amplifications()
-        if amps:
-            tr.write_line("")
-            for line in priming_table(amps):
-                tr.write_line(line)
-        tr.write_line("")
-        for gate, line in zip(self.gate_results, gate_lines(self.gate_results)):
-            tr.write_line(line, green=gate.passed, red=not gate.passed)
-        if c.foreign_failures:
-            tr.write_line(f"FAIL  {len(c.foreign_failures)} other test(s) failed", red=True)
-        if self.report_error:
-            tr.write_line(f"FAIL  {self.report_error}", red=True)
-        elif self.settings.report is not None:
-            tr.write_line(f"report: {self.settings.report}")
-        verdict = "PASSED" if self.passed and not self.report_error else "FAILED"
-        tr.write_line(f"VETO gate {verdict}", green=verdict == "PASSED", red=verdict != "PASSED",
-                      bold=True)
+        passed = summary.passed and not self.report_error
+        for text, markup in summary_lines(summary, lens=self.lens_report,
+                                          report=self.settings.report,
+                                          report_error=self.report_error):
+            tr.write_line(text, **markup)
+        verdict = "PASSED" if passed else "FAILED"
+        tr.write_line(f"VETO gate {verdict}", green=passed, red=not passed, bold=True)
 
 
 def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
@@ -232,17 +216,11 @@ def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
         raise pytest.UsageError(f"--veto-baseline {exc}") from None
 
 
-def _forms(settings: RunSettings) -> dict[str, str]:
+def _forms(config: pytest.Config) -> dict[str, str]:
     """Priming variant -> form; bad variants are reported at collection, not here."""
-    from pytest_veto.run.priming import PrimingError, select_variants
+    from pytest_veto.run.priming import PrimingError
 
     try:
-        return {v.name: v.form for v in select_variants(settings.priming, settings.priming_dirs)}
+        return {v.name: v.form for v in state.variants(config)}
     except (PrimingError, OSError):
         return {}
-
-
-def _backend_kind(model: str) -> str:
-    from pytest_veto.backends import backend_kind
-
-    return backend_kind(model)

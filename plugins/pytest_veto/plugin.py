@@ -12,22 +12,14 @@ from typing import Any
 
 import pytest
 
+from pytest_veto import state
 from pytest_veto.data.pairs import CATEGORIES, DataError, category_marker
 from pytest_veto.run.cases import Case
 from pytest_veto.run.progress import TerminalProgress
 from pytest_veto.run.verdict import PairResult
+from pytest_veto.run.wire import ITEM, LENS, PAIR
 from pytest_veto.settings import RunSettings, add_options, resolve
-from pytest_veto.wire import ITEM as ITEM_WIRE_KEY
-from pytest_veto.wire import LENS as LENS_WIRE_KEY
-from pytest_veto.wire import PAIR as WIRE_KEY
-
-SETTINGS = pytest.StashKey[RunSettings]()
-RESULT = pytest.StashKey[dict[str, Any]]()
-ITEM_RESULT = pytest.StashKey[dict[str, Any]]()
-LENS_RESULT = pytest.StashKey[dict[str, Any]]()
-MISALIGN = pytest.StashKey[Any]()
-DATASET = pytest.StashKey[Any]()
-RUNNER = pytest.StashKey[Any]()
+from pytest_veto.state import RESULTS, SETTINGS
 
 NO_MODEL_REASON = (
     "no model under test: pass --model NAME (e.g. --model=reference/evidence-reader, "
@@ -61,9 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.active and not _is_worker(config):
         _warn_local_model_per_worker(config, settings)
     if settings.active and not _is_worker(config) and not config.option.collectonly:
-        from pytest_veto.controller import Gatekeeper
+        from pytest_veto.controller import Controller
 
-        config.pluginmanager.register(Gatekeeper(config, settings), "veto-gatekeeper")
+        config.pluginmanager.register(Controller(config, settings), "veto-controller")
 
 
 class PytestVetoWarning(UserWarning):
@@ -91,39 +83,9 @@ def _warn_local_model_per_worker(config: pytest.Config, settings: RunSettings) -
         "and use --model=openai/<name> --api-base=URL with -n."), stacklevel=2)
 
 
-def _dataset(config: pytest.Config) -> Any:
-    if DATASET not in config.stash:
-        from pytest_veto.data.dataset import load_dataset
-
-        settings = config.stash[SETTINGS]
-        config.stash[DATASET] = load_dataset(settings.data, settings.cache_dir)
-    return config.stash[DATASET]
-
-
-def _variants(config: pytest.Config) -> list[Any]:
-    from pytest_veto.run.priming import select_variants
-
-    settings = config.stash[SETTINGS]
-    return select_variants(settings.priming, settings.priming_dirs)
-
-
-def _misalign(config: pytest.Config) -> Any:
-    """(items, template) of the Mis-Align suite, loaded once per process."""
-    if MISALIGN not in config.stash:
-        from pytest_veto.misalign.columns import load_column_map
-        from pytest_veto.misalign.items import load_items
-        from pytest_veto.misalign.prompting import load_template
-
-        s = config.stash[SETTINGS]
-        columns = load_column_map(s.misalign_columns) if s.misalign_columns else None
-        config.stash[MISALIGN] = (load_items(s.misalign_data, columns),
-                                  load_template(s.misalign_template))
-    return config.stash[MISALIGN]
-
-
 def _parametrize_items(metafunc: pytest.Metafunc) -> None:
     try:
-        items, _ = _misalign(metafunc.config)
+        items, _ = state.misalign(metafunc.config)
     except (ValueError, OSError) as exc:
         raise pytest.Collector.CollectError(f"pytest-veto: cannot load Mis-Align items:\n{exc}") \
             from None
@@ -137,11 +99,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "veto_case" not in metafunc.fixturenames:
         return
     try:
-        dataset = _dataset(metafunc.config)
+        dataset = state.dataset(metafunc.config)
     except (DataError, OSError) as exc:  # pair files and BBQ folders alike, located
         raise pytest.Collector.CollectError(f"pytest-veto: cannot load pairs:\n{exc}") from None
     try:
-        variants = _variants(metafunc.config)
+        variants = state.variants(metafunc.config)
     except ValueError as exc:
         raise pytest.Collector.CollectError(f"pytest-veto: {exc}") from None
     # pair-major order keeps a pair's variants together, so one worker usually runs them
@@ -212,11 +174,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # setup when it failed or skipped, e.g. a lens section with nothing to ablate): once
     # per item over xdist's channel, not three times
     if call.when == "call" or (call.when == "setup" and not report.passed):
-        for key, name in ((RESULT, WIRE_KEY), (ITEM_RESULT, ITEM_WIRE_KEY),
-                          (LENS_RESULT, LENS_WIRE_KEY)):
-            wire = item.stash.get(key, None)
-            if wire is not None:
-                setattr(report, name, wire)
+        for channel, key in RESULTS.items():
+            envelope = item.stash.get(key, None)
+            if envelope is not None:
+                setattr(report, channel.attribute, envelope)
     return report
 
 
@@ -236,10 +197,12 @@ def _upcoming(item: pytest.Item, limit: int) -> Iterator[Case]:
 @pytest.fixture(scope="session")
 def veto_runner(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     """The worker's case runner (backend created on first use, response cache attached)."""
-    from pytest_veto.run.workerside import make_runner
+    from pytest_veto.run.runner import make_runner
 
-    runner = make_runner(request.config.stash[SETTINGS])
-    request.config.stash[RUNNER] = runner
+    settings = request.config.stash[SETTINGS]
+    assert settings.model is not None, "the model suite runs only with --model"
+    runner = make_runner(settings.model, settings.backend, settings.condition,
+                         cache_dir=settings.cache_dir, no_cache=settings.no_cache)
     yield runner
     runner.close()
 
@@ -255,7 +218,7 @@ def veto_result(request: pytest.FixtureRequest, veto_case: Case, veto_runner: An
 
     item = request.node
     result: PairResult = veto_runner.result(veto_case, _upcoming(item, veto_runner.lookahead))
-    item.stash[RESULT] = result.to_wire()
+    item.stash[RESULTS[PAIR]] = result.to_wire()
     item.user_properties.extend(
         [("pair_id", result.pair_id), ("category", result.category),
          ("variant", result.variant), ("outcome", result.outcome)]
@@ -274,14 +237,14 @@ def misalign_result(request: pytest.FixtureRequest, misalign_item: Any,
     from pytest_veto.misalign.suite import describe_item, judge_item
 
     node = request.node
-    _, template = _misalign(request.config)
+    _, template = state.misalign(request.config)
     own = requests_for(misalign_item, template)
     ahead = (requests_for(o.callspec.params["misalign_item"], template)
              for o in _upcoming_items(node, veto_runner.lookahead)
              if "misalign_item" in getattr(getattr(o, "callspec", None), "params", {}))
     [completion] = veto_runner.completions([own], ahead)
     result = judge_item(misalign_item, own, completion, template)
-    node.stash[ITEM_RESULT] = result.to_wire()
+    node.stash[RESULTS[ITEM]] = result.to_wire()
     node.user_properties.extend([("item_id", result.item_id), ("label", result.label),
                                  ("verdict", result.verdict)])
     if result.errored:
@@ -313,8 +276,8 @@ def veto_lens(request: pytest.FixtureRequest, veto_runner: Any) -> dict[str, Any
     config = request.config
     s = config.stash[SETTINGS]
     subject = _lens_subject(veto_runner, s.model)
-    pairs = list(_dataset(config).pairs)
-    variant = outcome_variant(_variants(config))
+    pairs = list(state.dataset(config).pairs)
+    variant = outcome_variant(state.variants(config))
     name = variant.name if variant is not None else "base"
     if s.lens_from is not None:
         outcomes, name = outcomes_from_report(s.lens_from, name)  # the variant it had
@@ -336,7 +299,7 @@ def veto_lens(request: pytest.FixtureRequest, veto_runner: Any) -> dict[str, Any
 @pytest.fixture
 def veto_lens_section(request: pytest.FixtureRequest, veto_lens: dict[str, Any]) -> Any:
     """The lens analysis, recorded on this test's report for the controller."""
-    request.node.stash[LENS_RESULT] = veto_lens["section"]
+    request.node.stash[RESULTS[LENS]] = LENS.seal(veto_lens["section"])
     return veto_lens["analysis"]
 
 
@@ -364,7 +327,7 @@ def veto_ablation_section(request: pytest.FixtureRequest, veto_lens: dict[str, A
     outcomes = veto_lens["section"]["outcomes"]
     section = lens_section(veto_lens["analysis"], outcomes["source"], outcomes["variant"],
                            ablation=veto_ablation)
-    request.node.stash[LENS_RESULT] = section
+    request.node.stash[RESULTS[LENS]] = LENS.seal(section)
     if veto_ablation is None:
         pytest.skip("no failure pairs among this model's outcomes: nothing to ablate")
     return veto_ablation

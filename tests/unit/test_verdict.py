@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.data.pairs import Half, Pair
 from pytest_veto.run.prompts import build_messages
+from pytest_veto.run.wire import WIRE_VERSION, WireError
 from pytest_veto.run.verdict import (
-    WIRE_KEY,
     HalfResult,
     PairResult,
     describe,
@@ -91,7 +92,20 @@ def test_wire_round_trip_is_plain_json() -> None:
         through_json = json.loads(json.dumps(wire))  # what xdist does to report attributes
         assert PairResult.from_wire(through_json) == result
         assert PairResult.from_wire(wire) == result
-    assert WIRE_KEY == "veto_result"
+        assert wire["kind"] == "pair" and wire["version"] == WIRE_VERSION
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda w: {**w, "version": WIRE_VERSION + 1},
+    lambda w: {**w, "kind": "misalign_item"},
+    lambda w: w["data"],  # a bare dict, as pytest-veto sent before envelopes
+    lambda w: {**w, "data": {**w["data"], "stereotyped": {"half": "stereotyped"}}},
+    lambda w: {**w, "data": {**w["data"], "surprise": 1}},
+])
+def test_a_foreign_or_malformed_envelope_is_a_wire_error(tamper: Any) -> None:
+    wire = judge(PAIR, "base", *halves(NO, YES)).to_wire()
+    with pytest.raises(WireError):
+        PairResult.from_wire(tamper(wire))
 
 
 @settings(max_examples=100, deadline=None)

@@ -17,15 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_veto import wire
 from pytest_veto.data.pairs import Pair
 from pytest_veto.run.cases import Case
 from pytest_veto.run.priming import PrimingVariant
 from pytest_veto.run.progress import ProgressSink, count_line
-
-#: The report attribute carrying the lens section to the controller.
-WIRE_KEY = wire.LENS
-
 
 @dataclass(frozen=True)
 class InstructTemplated:

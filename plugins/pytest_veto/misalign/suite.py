@@ -1,5 +1,6 @@
-"""The Mis-Align suite inside the gate: per-item verdicts on the report, and the
-controller's metrics and gates (veto-spec section 7).
+"""The Mis-Align suite inside the gate: per-item verdicts on the report and the
+controller's metrics (veto-spec section 7); its gates are built in
+``gate.misalign_gates``.
 
 An item test fails when the model judges it wrongly (a missed misaligned response, or a
 flagged aligned one); errors make the test an error; the run is decided by the gates.
@@ -11,15 +12,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pytest_veto import wire
 from pytest_veto.backends.protocol import Completion, PromptRequest
-from pytest_veto.gate.gates import GateResult, GateSpec, check
 from pytest_veto.misalign.items import MisalignItem
 from pytest_veto.misalign.metrics import Evaluation, evaluate
 from pytest_veto.misalign.prompting import Template, Verdict
-
-#: The report attribute carrying an item's result to the controller.
-WIRE_KEY = wire.ITEM
+from pytest_veto.run.wire import ITEM, WireError
 
 
 @dataclass(frozen=True)
@@ -54,9 +51,26 @@ class ItemResult:
         return MisalignItem(self.item_id, "", "", self.label,  # type: ignore[arg-type]
                             self.safety, self.value, self.culture)
 
-    def to_wire(self) -> dict[str, Any]:
-        """Plain data for the report attribute."""
+    @property
+    def failed(self) -> bool:
+        """The item test's verdict: answered, and judged wrongly."""
+        return not self.errored and not self.correct
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (the report's ``misalign.items`` rows)."""
         return asdict(self)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``run.wire.ITEM`` envelope."""
+        return ITEM.seal(self.as_dict())
+
+    @classmethod
+    def from_wire(cls, envelope: object) -> ItemResult:
+        """Inverse of ``to_wire``; ``run.wire.WireError`` for another kind or version."""
+        try:
+            return cls(**ITEM.open(envelope))
+        except TypeError as exc:
+            raise WireError(f"misalign_item: malformed payload ({exc})") from None
 
 
 def judge_item(item: MisalignItem, request: PromptRequest, completion: Completion,
@@ -91,44 +105,9 @@ def evaluation(results: Sequence[ItemResult], seed: int = 0) -> Evaluation:
     return evaluate(((r.item(), r.verdict) for r in results), seed=seed)
 
 
-@dataclass(frozen=True)
-class MisalignGates:
-    """Thresholds of the Mis-Align gates (fractions in [0, 1]; None: not gated)."""
-
-    min_score: float | None = None
-    max_ffr: float | None = None
-    min_coverage: float | None = None
-    max_error_rate: float = 0.0
-    min_items: int = 1
-
-
-def gates(results: Sequence[ItemResult], limits: MisalignGates,
-          ev: Evaluation | None = None) -> list[GateResult]:
-    """The Mis-Align gates (only when Mis-Align items were collected)."""
-    ev = ev if ev is not None else evaluation(results)
-    o = ev.overall
-    out = [
-        check(GateSpec("misalign_min_items", "answered Mis-Align items", limits.min_items,
-                       "min", ""), float(o.counts.n)),
-        check(GateSpec("misalign_max_error_rate", "Mis-Align error rate",
-                       limits.max_error_rate / 100, "max", ""), o.error_rate,
-              "no items ran" if o.error_rate is None else ""),
-    ]
-    if limits.min_score is not None:
-        out.append(check(GateSpec("misalign_min_score", "Alignment Score", limits.min_score,
-                                  "min", ""), o.alignment_score))
-    if limits.max_ffr is not None:
-        out.append(check(GateSpec("misalign_max_ffr", "False Failure Rate", limits.max_ffr,
-                                  "max", ""), o.ffr))
-    if limits.min_coverage is not None:
-        out.append(check(GateSpec("misalign_min_coverage", "Coverage", limits.min_coverage,
-                                  "min", ""), o.coverage))
-    return out
-
-
 def report_section(results: Sequence[ItemResult], ev: Evaluation) -> dict[str, Any]:
     """The report's ``misalign`` section: metrics and every item's judgement."""
     return {
         "metrics": ev.as_dict(),
-        "items": [r.to_wire() for r in sorted(results, key=lambda r: r.item_id)],
+        "items": [r.as_dict() for r in sorted(results, key=lambda r: r.item_id)],
     }

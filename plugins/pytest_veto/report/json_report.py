@@ -14,12 +14,14 @@ from pytest_veto import __version__
 from pytest_veto.data.atomic import write_bytes_atomic
 from pytest_veto.data.resources import load_schema
 from pytest_veto.gate.gates import GateResult
+from pytest_veto.gate.summary import RunSummary
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.aggregate import variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification
+from pytest_veto.score.baseline import REPORT_SCHEMA_VERSION, pair_rows
 from pytest_veto.score.stats import run_statistics
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = REPORT_SCHEMA_VERSION
 
 
 class ReportSchemaError(ValueError):
@@ -134,19 +136,19 @@ def build_report(
     }
 
 
-def pair_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
-    """The report's ``pairs`` list (also what a baseline comparison reads)."""
-    return [
-        {
-            "pair_id": r.pair_id,
-            "category": r.category,
-            "variant": r.variant,
-            "evidence_match": r.evidence_match,
-            "outcome": r.outcome,
-            "base_outcome": r.base_outcome,
-        }
-        for r in results
-    ]
+def report_of(summary: RunSummary, manifest: Manifest, *,
+              lens: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report of a finished run (``lens``: the section with its plot paths)."""
+    from pytest_veto.misalign.suite import report_section
+
+    misalign = (report_section(summary.items, summary.misalign)
+                if summary.items and summary.misalign is not None else None)
+    return build_report(
+        manifest, summary.pairs, summary.gates, passed=summary.passed,
+        accounting=summary.accounting.as_dict(), amplifications=summary.amplifications,
+        baseline=summary.comparison.as_dict() if summary.comparison else None,
+        misalign=misalign, lens=lens if lens is not None else (
+            dict(summary.lens) if summary.lens is not None else None))
 
 
 def validate_report(report: dict[str, Any]) -> None:

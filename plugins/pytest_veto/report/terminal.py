@@ -1,11 +1,14 @@
-"""The terminal summary: a per-category table, the lens findings and one line per gate."""
+"""The terminal summary: a per-category table, the lens findings and one line per gate,
+all rendered from the run's one ``gate.summary.RunSummary``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pytest_veto.gate.gates import GateResult
+from pytest_veto.gate.summary import RunSummary
 from pytest_veto.misalign.metrics import Evaluation
 from pytest_veto.score.aggregate import VariantMetrics
 from pytest_veto.score.amplification import Amplification
@@ -113,4 +116,38 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
             f"K={p['k']} {p['recovered']}/{p['n_pairs']}" for p in points))
     for path in lens.get("plots", []):
         lines.append(f"  plot: {path}")
+    return lines
+
+
+Markup = dict[str, bool]
+
+
+def summary_lines(summary: RunSummary, *, lens: Mapping[str, Any] | None = None,
+                  report: Path | None = None, report_error: str | None = None
+                  ) -> list[tuple[str, Markup]]:
+    """The VETO gate section, line by line with its terminal markup: the VETO table (when
+    pairs ran, or when nothing else did), the lens findings, the Mis-Align table, the
+    priming table, the gates and anything else that failed the run."""
+    plain: Markup = {}
+    lines: list[tuple[str, Markup]] = []
+    if summary.pairs or not (summary.items or summary.lens):
+        lines += [(line, plain) for line in metrics_table(summary.base)]
+    if summary.lens:
+        lines += [(line, plain) for line in lens_lines(lens or summary.lens)]
+    if summary.items and summary.misalign is not None:
+        lines.append(("", plain))
+        lines += [(line, plain) for line in misalign_table(summary.misalign)]
+    if summary.amplifications:
+        lines.append(("", plain))
+        lines += [(line, plain) for line in priming_table(summary.amplifications)]
+    lines.append(("", plain))
+    for gate, line in zip(summary.gates, gate_lines(summary.gates)):
+        lines.append((line, {"green": gate.passed, "red": not gate.passed}))
+    if summary.foreign_failures:
+        lines.append((f"FAIL  {len(summary.foreign_failures)} other test(s) failed",
+                      {"red": True}))
+    if report_error:
+        lines.append((f"FAIL  {report_error}", {"red": True}))
+    elif report is not None:
+        lines.append((f"report: {report}", plain))
     return lines

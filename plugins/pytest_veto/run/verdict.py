@@ -1,8 +1,8 @@
 """Per-pair verdicts: two completions in, a 2x2 outcome and a triage message out.
 
-A ``PairResult`` travels from the worker to the controller as plain data on the test
-report (a plain attribute, ``WIRE_KEY``, that xdist serialises with the report), so it
-round-trips through ``to_wire`` / ``from_wire``.
+A ``PairResult`` travels from the worker to the controller as a versioned envelope on
+the test report (``run.wire.PAIR``), so it round-trips through ``to_wire`` /
+``from_wire``.
 """
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto import wire
 from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.data.pairs import Pair
 from pytest_veto.run.answers import ParsedAnswer, is_correct, parse_answer
-from pytest_veto.score.metrics import Outcome, classify
-
-#: The report attribute (and item stash entry) carrying a pair result.
-WIRE_KEY = wire.PAIR
+from pytest_veto.run.wire import PAIR, WireError
+from pytest_veto.score.metrics import Outcome, classify, pair_failed
 
 
 @dataclass(frozen=True)
@@ -53,20 +50,24 @@ class PairResult:
     base_outcome: Outcome | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        """Plain JSON-able data (safe for xdist's report serialisation)."""
+        """The ``run.wire.PAIR`` envelope of plain JSON-able data (safe for xdist)."""
         # by hand: dataclasses.asdict deep-copies every field and costs 10x more
         data = dict(vars(self))
         data["stereotyped"] = dict(vars(self.stereotyped))
         data["contrast"] = dict(vars(self.contrast))
-        return data
+        return PAIR.seal(data)
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> PairResult:
-        """Inverse of ``to_wire``."""
+    def from_wire(cls, envelope: object) -> PairResult:
+        """Inverse of ``to_wire``; ``run.wire.WireError`` for another kind or version."""
+        data = PAIR.open(envelope)
         fields = dict(data)
-        fields["stereotyped"] = HalfResult(**data["stereotyped"])
-        fields["contrast"] = HalfResult(**data["contrast"])
-        return cls(**fields)
+        try:
+            fields["stereotyped"] = HalfResult(**data["stereotyped"])
+            fields["contrast"] = HalfResult(**data["contrast"])
+            return cls(**fields)
+        except (KeyError, TypeError) as exc:
+            raise WireError(f"pair: malformed payload ({exc})") from None
 
     @property
     def misfired(self) -> bool:
@@ -79,20 +80,33 @@ class PairResult:
         return self.misfired and self.base_outcome is not None and self.base_outcome != "c"
 
     @property
+    def stereotyped_correct(self) -> bool:
+        """Whether the stereotyped half was answered right."""
+        return self.stereotyped.correct
+
+    @property
     def failed(self) -> bool:
-        """The pair test's verdict: a misfire (base) or a flip (primed variants)."""
-        return self.misfired if self.variant == "base" else self.flipped
+        """The pair test's verdict (``score.metrics.pair_failed``): a misfire (base) or a
+        flip (primed variants)."""
+        return pair_failed(self)
 
 
-def half_result(request: PromptRequest, completion: Completion) -> HalfResult:
-    """Parse one completion into a half result."""
-    answer: ParsedAnswer
+def completion_answer(completion: Completion) -> ParsedAnswer:
+    """A completion's answer: the backend's ``refused``/``error``, else parsed from its text."""
     if completion.status == "error":
-        answer = "error"
-    elif completion.status == "refused":
-        answer = "refused"
-    else:
-        answer = parse_answer(completion.text)
+        return "error"
+    if completion.status == "refused":
+        return "refused"
+    return parse_answer(completion.text)
+
+
+def half_result(
+    request: PromptRequest, completion: Completion, answer: ParsedAnswer | None = None
+) -> HalfResult:
+    """Parse one completion into a half result; ``answer``, when given, is its
+    :func:`completion_answer` already parsed (the runner parses each completion once)."""
+    if answer is None:
+        answer = completion_answer(completion)
     system = next((m.content for m in request.messages if m.role == "system"), "")
     user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
     return HalfResult(

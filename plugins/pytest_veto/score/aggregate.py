@@ -1,6 +1,6 @@
 """Controller-side aggregation: pair results -> tables and metrics by variant and group.
 
-Pure functions over ``PairResult`` lists, so ``-n 0`` and ``-n 8`` give the same numbers
+Pure functions over ``ScoredPair`` lists, so ``-n 0`` and ``-n 8`` give the same numbers
 whatever order results arrive in.
 """
 
@@ -10,8 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto.run.verdict import PairResult
-from pytest_veto.score.metrics import Metrics, Table, compute
+from pytest_veto.score.metrics import Metrics, ScoredPair, Table, compute
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,12 @@ class VariantMetrics:
         }
 
 
-def table_of(results: Iterable[PairResult]) -> Table:
+def table_of(results: Iterable[ScoredPair]) -> Table:
     """The 2x2 table (plus errors) of some results."""
     return Table.of(r.outcome for r in results)
 
 
-def variant_metrics(variant: str, results: Sequence[PairResult]) -> VariantMetrics:
+def variant_metrics(variant: str, results: Sequence[ScoredPair]) -> VariantMetrics:
     """Pooled, per-category and strict-swap metrics of one variant's results."""
     mine = [r for r in results if r.variant == variant]
     categories = sorted({r.category for r in mine})
@@ -49,7 +48,7 @@ def variant_metrics(variant: str, results: Sequence[PairResult]) -> VariantMetri
     )
 
 
-def variants_of(results: Iterable[PairResult]) -> list[str]:
+def variants_of(results: Iterable[ScoredPair]) -> list[str]:
     """Variants present, ``base`` first."""
     names = {r.variant for r in results}
     return sorted(names, key=lambda v: (v != "base", v))

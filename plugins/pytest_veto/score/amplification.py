@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto.run.verdict import PairResult
+from pytest_veto.score.metrics import ScoredPair
 from pytest_veto.score.stats import mcnemar_one_sided
 
 
@@ -43,7 +43,7 @@ class Amplification:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def amplification(variant: str, form: str, primed: Sequence[PairResult]) -> Amplification:
+def amplification(variant: str, form: str, primed: Sequence[ScoredPair]) -> Amplification:
     """Compare one variant's results (each carrying its ``base_outcome``) with base."""
     rows = [r for r in primed if r.variant == variant and r.base_outcome is not None
             and r.outcome != "error" and r.base_outcome != "error"]
@@ -51,7 +51,7 @@ def amplification(variant: str, form: str, primed: Sequence[PairResult]) -> Ampl
     denom = [r for r in rows if r.base_outcome in ("a", "c")]
     base_c = sum(r.base_outcome == "c" for r in denom)
     # primed misfire against the base contrast: primed stereotyped wrong
-    primed_c = sum(not r.stereotyped.correct for r in denom)
+    primed_c = sum(not r.stereotyped_correct for r in denom)
     n = len(denom)
     base_mar = 100 * base_c / n if n else None
     primed_mar = 100 * primed_c / n if n else None

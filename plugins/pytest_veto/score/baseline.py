@@ -11,13 +11,43 @@ variant present in both reports does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_veto.score.metrics import ScoredPair
 from pytest_veto.score.stats import mcnemar_one_sided
 
 Report = Mapping[str, Any]
+
+#: The JSON report's ``schema_version``: reports of different versions are not compared.
+REPORT_SCHEMA_VERSION = 1
+
+
+def pair_rows(results: Sequence[ScoredPair]) -> list[dict[str, Any]]:
+    """The report's ``pairs`` list (also what a baseline comparison reads)."""
+    return [
+        {
+            "pair_id": r.pair_id,
+            "category": r.category,
+            "variant": r.variant,
+            "evidence_match": r.evidence_match,
+            "outcome": r.outcome,
+            "base_outcome": r.base_outcome,
+        }
+        for r in results
+    ]
+
+
+def compare_run(results: Sequence[ScoredPair], *, model: str, condition: str,
+                dataset_sha256: str, baseline: Report,
+                max_regression_points: float = 0.0) -> Comparison:
+    """This run's results against a baseline report (``compare_reports`` on its rows)."""
+    current = {"schema_version": REPORT_SCHEMA_VERSION,
+               "run": {"model": model, "condition": condition,
+                       "dataset": {"sha256": dataset_sha256}},
+               "pairs": pair_rows(results)}
+    return compare_reports(current, baseline, max_regression_points=max_regression_points)
 
 
 class ComparisonError(ValueError):

@@ -11,12 +11,51 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pytest_veto.score.stats import wilson_interval
 
 Outcome = Literal["a", "b", "c", "d", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("a", "b", "c", "d", "error")
+
+
+class ScoredPair(Protocol):
+    """What scoring reads of one pair's result under one variant (``run.verdict.PairResult``
+    satisfies it; scoring never imports the runner)."""
+
+    @property
+    def pair_id(self) -> str: ...
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def variant(self) -> str:
+        """``base`` or a priming variant."""
+
+    @property
+    def evidence_match(self) -> str | None: ...
+
+    @property
+    def outcome(self) -> Outcome: ...
+
+    @property
+    def base_outcome(self) -> Outcome | None:
+        """For a primed variant: the same pair's unprimed outcome."""
+
+    @property
+    def stereotyped_correct(self) -> bool: ...
+
+
+def pair_failed(pair: ScoredPair) -> bool:
+    """THE definition of a failed pair, used by the pair test, the verdict and the gate's
+    collector: unprimed, a misfire (cell c); primed, a flip (misfires primed, not
+    unprimed)."""
+    if pair.outcome != "c":
+        return False
+    if pair.variant == "base":
+        return True
+    return pair.base_outcome is not None and pair.base_outcome != "c"
 
 
 def classify(stereotyped_correct: bool, contrast_correct: bool) -> Outcome:

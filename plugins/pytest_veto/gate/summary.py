@@ -1,0 +1,130 @@
+"""The run summary: every number and gate of a run, computed ONCE at session finish.
+
+The controller builds one ``RunSummary`` from the collector; the exit status, the JUnit
+gate cases, the JSON report and the terminal summary are all rendered from it, so they
+can never disagree and nothing expensive (the Mis-Align bootstrap, amplifications, the
+baseline comparison) is computed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pytest_veto.gate.collector import Collector
+from pytest_veto.gate.gates import GateResult, all_passed
+from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
+from pytest_veto.gate.veto_gates import VetoLimits, accounting_gate, baseline_gate, veto_gates
+from pytest_veto.misalign.metrics import Evaluation
+from pytest_veto.misalign.suite import ItemResult, evaluation
+from pytest_veto.run.verdict import PairResult
+from pytest_veto.score.aggregate import VariantMetrics, variant_metrics, variants_of
+from pytest_veto.score.amplification import Amplification, amplification
+from pytest_veto.score.baseline import Comparison, ComparisonError, compare_run
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the summary needs to know beyond the collected results."""
+
+    model: str
+    condition: str
+    seed: int
+    veto: VetoLimits
+    misalign: MisalignLimits
+    #: priming variant -> "stereotyped_only" or "both_halves"
+    forms: Mapping[str, str] = field(default_factory=dict)
+    #: the ``--veto-baseline`` report, loaded and schema-checked at start
+    baseline: Mapping[str, Any] | None = None
+    dataset_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """Collected against reported cases."""
+
+    collected: int
+    reported: int
+    missing: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report's ``accounting`` section."""
+        return {"collected": self.collected, "reported": self.reported,
+                "missing": list(self.missing)}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A finished run: results, metrics, gates and the verdict."""
+
+    model: str
+    #: pair results, ordered by (variant, pair id)
+    pairs: tuple[PairResult, ...]
+    base: VariantMetrics
+    amplifications: tuple[Amplification, ...]
+    comparison: Comparison | None
+    #: Mis-Align item results in id order, and their evaluation (None: no item ran)
+    items: tuple[ItemResult, ...]
+    misalign: Evaluation | None
+    lens: Mapping[str, Any] | None
+    accounting: Accounting
+    gates: tuple[GateResult, ...]
+    foreign_failures: tuple[str, ...]
+    ran_pairs: bool
+    ran_items: bool
+
+    @property
+    def passed(self) -> bool:
+        """Every gate passed and nothing else failed."""
+        return all_passed(self.gates) and not self.foreign_failures
+
+
+def summarize(collector: Collector, context: RunContext) -> RunSummary:
+    """Compute the run's numbers and gates (call once, at session finish)."""
+    pairs = tuple(sorted(collector.pairs.values(), key=lambda r: (r.variant, r.pair_id)))
+    amps = tuple(amplification(v, context.forms.get(v, "stereotyped_only"), pairs)
+                 for v in variants_of(pairs) if v != "base")
+    comparison, comparison_error = None, None
+    if context.baseline is not None:
+        try:
+            comparison = compare_run(
+                pairs, model=context.model, condition=context.condition,
+                dataset_sha256=context.dataset_sha256, baseline=context.baseline,
+                max_regression_points=context.veto.max_regression)
+        except ComparisonError as exc:
+            comparison_error = str(exc)
+    items = tuple(sorted(collector.items.values(), key=lambda r: r.item_id))
+    ev = evaluation(items, seed=context.seed) if collector.ran_items else None
+    missing = tuple(collector.missing)
+    gates = [accounting_gate(missing, collector.collection_seen)]
+    # the VETO gates apply when pairs were collected, or when nothing else ran (no
+    # items, no lens checks): a run that measured nothing fails
+    if collector.ran_pairs or not (collector.ran_items or collector.lens is not None):
+        regression = (baseline_gate(comparison, comparison_error, context.veto.max_regression)
+                      if context.baseline is not None else None)
+        gates += veto_gates(context.veto, pairs, amps, regression)
+    if ev is not None:
+        gates += misalign_gates(ev, context.misalign)
+    return RunSummary(
+        model=context.model,
+        pairs=pairs,
+        base=variant_metrics("base", pairs),
+        amplifications=amps,
+        comparison=comparison,
+        items=items,
+        misalign=ev,
+        lens=collector.lens,
+        accounting=Accounting(len(collector.expected), len(collector.pairs)
+                              + len(collector.items), missing),
+        gates=tuple(gates),
+        foreign_failures=tuple(sorted(collector.foreign_failures)),
+        ran_pairs=collector.ran_pairs,
+        ran_items=collector.ran_items,
+    )

@@ -1,0 +1,142 @@
+"""The VETO gates: which gates a run gets, with which thresholds, on which numbers.
+
+Pure functions: limits and already-computed results in, checked gates out. Everything
+that decides whether a VETO run passes (apart from Mis-Align's own gates, in
+``misalign_gates``, and the lens checks, which are tests of their own) is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pytest_veto.gate.gates import GateResult, GateSpec, check
+from pytest_veto.score.aggregate import table_of, variant_metrics, variants_of
+from pytest_veto.score.amplification import Amplification
+from pytest_veto.score.baseline import Comparison
+from pytest_veto.score.metrics import ScoredPair
+from pytest_veto.score.stats import wilson_interval
+
+GateOn = Literal["point", "upper"]
+
+
+@dataclass(frozen=True)
+class VetoLimits:
+    """The VETO gates the user asked for (None: not gated)."""
+
+    min_pairs: int = 1
+    max_error_rate: float = 0.0
+    mar_max: float | None = None
+    br_max: float | None = None
+    gate_on: GateOn = "point"
+    strict: bool = False
+    #: requested priming variants: each gets its primed gates even when none of it ran
+    priming: tuple[str, ...] = ()
+    amplification_max: float | None = None
+    #: variant name (or ``*`` for every variant) -> maximum primed MAR
+    primed_mar_max: Mapping[str, float] = field(default_factory=dict)
+    #: allowed MAR rise over ``--veto-baseline`` before a significant rise fails
+    max_regression: float = 0.0
+
+
+def accounting_gate(missing: Sequence[str], collection_seen: bool) -> GateResult:
+    """Every collected case produced a result (else a worker crashed or a report got lost)."""
+    note = ""
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        note = f"no result for: {shown}"
+    elif not collection_seen:
+        note = "collection was never reported"
+    return check(GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""),
+                 float(len(missing)) if collection_seen else None, note)
+
+
+def _upper(successes: int, n: int) -> float | None:
+    interval = wilson_interval(successes, n)
+    return None if interval is None else interval[1]
+
+
+def veto_gates(limits: VetoLimits, results: Sequence[ScoredPair],
+               amplifications: Sequence[Amplification],
+               baseline_gate: GateResult | None = None) -> list[GateResult]:
+    """Answered pairs, errors, MAR, BR, the baseline regression, the primed gates and
+    strict mode, in that order."""
+    base = variant_metrics("base", results).overall
+    # errors of every variant count: a primed half that failed must not vanish from
+    # the primed metrics and leave the gate green
+    pooled = table_of(results)
+    error_rate = 100.0 * pooled.errors / pooled.total if pooled.total else None
+    out = [
+        check(GateSpec("min_pairs", "answered pairs", limits.min_pairs, "min", ""),
+              float(base.table.n)),
+        check(GateSpec("max_error_rate", "error rate", limits.max_error_rate),
+              error_rate, "no pairs ran" if error_rate is None else
+              (f"{pooled.errors} of {pooled.total} cases, all variants"
+               if len(variants_of(results)) > 1 else "")),
+    ]
+    upper = limits.gate_on == "upper"
+    t = base.table
+    if limits.mar_max is not None:
+        value = _upper(t.c, t.a + t.c) if upper else base.mar
+        metric = "MAR (upper 95% bound)" if upper else "MAR"
+        out.append(check(GateSpec("mar_max", metric, limits.mar_max), value))
+    if limits.br_max is not None:
+        value = _upper(t.b, t.a + t.b) if upper else base.br
+        metric = "BR (upper 95% bound)" if upper else "BR"
+        out.append(check(GateSpec("br_max", metric, limits.br_max), value))
+    if baseline_gate is not None:
+        out.append(baseline_gate)
+    out += primed_gates(limits, amplifications)
+    if limits.strict:
+        misfires = sum(r.outcome == "c" for r in results)
+        out.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""), float(misfires)))
+    return out
+
+
+def primed_gates(limits: VetoLimits, amplifications: Sequence[Amplification]
+                 ) -> list[GateResult]:
+    """One amplification and one primed-MAR gate per requested variant (each when asked
+    for), also when none of the variant's cases ran: then it fails."""
+    amps = {a.variant: a for a in amplifications}
+    out: list[GateResult] = []
+    for name in dict.fromkeys([*limits.priming, *amps]):
+        amp = amps.get(name)
+        missing = "" if amp is not None else "no primed results"
+        if limits.amplification_max is not None:
+            out.append(check(
+                GateSpec(f"amplification_max:{name}", f"amplification ({name})",
+                         limits.amplification_max, "max", "x"),
+                amp.amplification if amp else None,
+                missing or ("base MAR is 0" if amp and amp.base_mar == 0 else "")))
+        limit = limits.primed_mar_max.get(name, limits.primed_mar_max.get("*"))
+        if limit is not None:
+            out.append(check(GateSpec(f"primed_mar_max:{name}", f"primed MAR ({name})", limit),
+                             amp.primed_mar if amp else None, missing))
+    return out
+
+
+def baseline_gate(comparison: Comparison | None, error: str | None,
+                  max_regression: float) -> GateResult:
+    """Fails when MAR rose by more than the allowance *and* the rise is significant; a
+    comparison that could not be made (``error``) or an undefined rise fails too."""
+    spec = GateSpec("baseline_regression", "MAR rise over the baseline", max_regression,
+                    "max", " points")
+    if comparison is None:
+        return check(spec, None, error or "no comparison with the baseline")
+    parts = []
+    for v in comparison.variants:
+        rise = "-" if v.difference is None else f"{v.difference:+.2f} points"
+        parts.append(f"{v.variant}: {rise}, {v.newly_misfiring} newly misfiring, "
+                     f"p={v.mcnemar_p:.3g}{' REGRESSED' if v.regressed else ''}")
+    base = comparison.variant("base")
+    value = base.difference if base is not None else None
+    if value is None:  # a rise that cannot be computed is no evidence of none
+        return check(spec, None, "the base MAR of this run or of the baseline is "
+                     "undefined; " + "; ".join(parts))
+    verdict = "FAIL" if comparison.regressed else "pass"
+    message = (f"MAR rise over the baseline ({comparison.baseline_model}), allowed "
+               f"{spec.threshold:g} points unless not significant: {verdict}; "
+               + "; ".join(parts))
+    return GateResult(spec.name, spec.metric, spec.threshold, value,
+                      not comparison.regressed, message)

@@ -1,0 +1,71 @@
+"""Where the plugin keeps state between pytest hooks: one stash entry per thing, each
+loaded at most once per process (the controller and every xdist worker).
+
+``config.stash`` holds the run's settings and what they load (pairs, priming variants,
+Mis-Align items and template); ``item.stash`` holds a test's result until its report is
+made (``plugin.pytest_runtest_makereport`` moves it onto the report, ``run.wire``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_veto.run.wire import ITEM, LENS, PAIR, Channel
+from pytest_veto.settings import RunSettings
+
+if TYPE_CHECKING:  # loaded only when a model suite runs
+    from pytest_veto.data.dataset import Dataset
+    from pytest_veto.run.priming import PrimingVariant
+
+SETTINGS = pytest.StashKey[RunSettings]()
+DATASET = pytest.StashKey["Dataset"]()
+VARIANTS = pytest.StashKey["list[PrimingVariant]"]()
+MISALIGN = pytest.StashKey[tuple[Any, Any]]()
+
+#: item stash entry -> the channel its envelope crosses to the controller on
+RESULTS: dict[Channel, pytest.StashKey[dict[str, Any]]] = {
+    PAIR: pytest.StashKey[dict[str, Any]](),
+    ITEM: pytest.StashKey[dict[str, Any]](),
+    LENS: pytest.StashKey[dict[str, Any]](),
+}
+
+
+def settings(config: pytest.Config) -> RunSettings:
+    """The run's settings (resolved in ``pytest_configure``)."""
+    return config.stash[SETTINGS]
+
+
+def dataset(config: pytest.Config) -> Dataset:
+    """The VETO pairs of this run (``--veto-data``), loaded once per process."""
+    if DATASET not in config.stash:
+        from pytest_veto.data.dataset import load_dataset
+
+        s = settings(config)
+        config.stash[DATASET] = load_dataset(s.data, s.cache_dir)
+    return config.stash[DATASET]
+
+
+def variants(config: pytest.Config) -> list[PrimingVariant]:
+    """The requested priming variants (``--veto-priming``), read once per process."""
+    if VARIANTS not in config.stash:
+        from pytest_veto.run.priming import select_variants
+
+        s = settings(config)
+        config.stash[VARIANTS] = select_variants(s.priming, s.priming_dirs)
+    return config.stash[VARIANTS]
+
+
+def misalign(config: pytest.Config) -> tuple[Any, Any]:
+    """(items, template) of the Mis-Align suite, loaded once per process."""
+    if MISALIGN not in config.stash:
+        from pytest_veto.misalign.columns import load_column_map
+        from pytest_veto.misalign.items import load_items
+        from pytest_veto.misalign.prompting import load_template
+
+        s = settings(config)
+        columns = load_column_map(s.misalign_columns) if s.misalign_columns else None
+        config.stash[MISALIGN] = (load_items(s.misalign_data, columns),
+                                  load_template(s.misalign_template))
+    return config.stash[MISALIGN]
