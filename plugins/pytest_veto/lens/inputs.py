@@ -14,7 +14,7 @@ attention mask over the real tokens and position ids that number the real tokens
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -81,19 +81,6 @@ def lens_answer_tokens(tokenizer: Any, render: Render) -> AnswerTokens:
     if not tokens.yes or not tokens.no:
         raise LensError(f"no single-token spelling of yes or no: {tokens.as_json()}")
     return tokens
-
-
-def pair_roles_complete(prompts: Sequence[LensPrompt]) -> None:
-    """Raise LensError unless every pair appears with both halves exactly once."""
-    seen: dict[str, set[str]] = {}
-    for prompt in prompts:
-        halves = seen.setdefault(prompt.pair_id, set())
-        if prompt.half in halves:
-            raise LensError(f"{prompt.pair_id}: the {prompt.half} half appears twice")
-        halves.add(prompt.half)
-    incomplete = sorted(p for p, h in seen.items() if h != set(HALVES))
-    if incomplete:
-        raise LensError(f"pairs without both halves: {', '.join(incomplete[:5])}")
 
 
 def encode(tokenizer: Any, prompts: Sequence[LensPrompt]) -> list[list[int]]:
@@ -182,8 +169,3 @@ def softcap(logits: torch.Tensor, cap: float | None) -> torch.Tensor:
     import torch
 
     return torch.tanh(logits / cap) * cap
-
-
-def by_key(prompts: Sequence[LensPrompt], values: Sequence[float]) -> Mapping[tuple[str, str], float]:
-    """``(pair_id, half) -> value`` for values given in prompt order."""
-    return {p.key: float(v) for p, v in zip(prompts, values)}
