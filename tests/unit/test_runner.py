@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
+import pytest
+
+from pytest_veto.backends.protocol import BackendOptions, Capability, Completion, PromptRequest
 from pytest_veto.data.pairs import Pair, load_pairs
 from pytest_veto.data.resources import sample_pairs_path
-from pytest_veto.run.cases import Case
+from pytest_veto.run.answers import parse_answer
+from pytest_veto.run.cases import Case, all_requests
+from pytest_veto.run.completions import CompletionCounts
 from pytest_veto.run.response_cache import ResponseCache
-from pytest_veto.run.runner import CaseRunner
+from pytest_veto.run.runner import CaseRunner, make_runner
 
 
 class CountingBackend:
@@ -100,6 +104,8 @@ def test_cached_rerun_sends_nothing_and_errors_are_not_cached(tmp_path: Path) ->
     assert [k for b in second.batches for k in b] == [failing]
     assert [r.outcome for r in results] == ["a"] * 4
     assert results[0].stereotyped.cached and not results[2].contrast.cached
+    assert runner.counts == CompletionCounts(sent=8, fresh=7)
+    assert rerun.counts == CompletionCounts(sent=1, from_cache=7, fresh=1)
 
 
 def test_cache_key_depends_on_condition(tmp_path: Path) -> None:
@@ -122,6 +128,7 @@ def test_identical_prompts_in_a_batch_are_sent_once(tmp_path: Path) -> None:
         second = runner.result(Case(twin))
     assert [len(b) for b in backend.batches] == [2]
     assert first.outcome == second.outcome == "a"
+    assert runner.counts == CompletionCounts(sent=2, fresh=2, shared=2)
 
 
 def test_close_releases_the_backend_and_the_cache(tmp_path: Path) -> None:
@@ -132,3 +139,62 @@ def test_close_releases_the_backend_and_the_cache(tmp_path: Path) -> None:
     runner.result(Case(pair))
     runner.close()
     assert cache._conn is None  # the SQLite file is closed, not left to process exit
+
+
+def test_each_completion_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+
+    def counting(raw: str) -> str:
+        parsed.append(raw)
+        return parse_answer(raw)
+
+    monkeypatch.setattr("pytest_veto.run.verdict.parse_answer", counting)
+    cases = [Case(p) for p in sample(3)]
+    with ResponseCache.open(tmp_path) as cache:
+        runner = CaseRunner(CountingBackend, "direct", cache=cache, lookahead=4)
+        results = [runner.result(c, cases[i + 1:]) for i, c in enumerate(cases)]
+        assert len(parsed) == 6  # fresh: parsed once for the cache and the verdict alike
+        for c in cases:
+            runner.result(c)  # memoised: not parsed again
+        assert len(parsed) == 6
+    with ResponseCache.open(tmp_path) as cache:
+        rerun = CaseRunner(CountingBackend, "direct", cache=cache)
+        again = [rerun.result(c) for c in cases]
+    assert len(parsed) == 12  # a cached completion is parsed once too
+    assert rerun.counts == CompletionCounts(from_cache=6)
+    halves = [(r.outcome, r.stereotyped.answer, r.contrast.answer) for r in results]
+    assert [(r.outcome, r.stereotyped.answer, r.contrast.answer) for r in again] == halves
+    assert all(r.stereotyped.cached and r.contrast.cached for r in again)
+
+
+def test_completions_returns_the_backends_completions_in_order() -> None:
+    backend = CountingBackend(misfire=frozenset({sample(1)[0].id}))
+    runner = CaseRunner(lambda: backend, "direct")
+    requests = [r for c in sample(2) for r in all_requests(Case(c), "direct")]
+    out = runner.completions(requests[::-1])
+    assert [c.text for c in out] == ['{"answer": "yes"}'] * 3 + ['{"answer": "no"}']
+    assert runner.completions(requests[:1])[0] is out[-1]  # memoised
+    assert runner.requests_sent == 4
+
+
+@pytest.mark.parametrize(("model", "cached", "lookahead"), [
+    ("reference/evidence-reader", False, 0),
+    ("openai/some-model", True, 6),
+    ("hf/some/path", True, 10),
+])
+def test_make_runner(tmp_path: Path, model: str, cached: bool, lookahead: int) -> None:
+    options = BackendOptions(concurrency=3, batch_size=5)
+    runner = make_runner(model, options, "cot", cache_dir=tmp_path)
+    assert runner.lookahead == lookahead and runner.condition == "cot"
+    assert (tmp_path / "responses.sqlite3").is_file() == cached
+    runner.close()
+    off = make_runner(model, options, "direct", cache_dir=tmp_path / "off", no_cache=True)
+    assert not (tmp_path / "off").exists()
+    off.close()
+
+
+def test_make_runner_answers_through_the_named_backend() -> None:
+    runner = make_runner("reference/evidence-reader", BackendOptions(), "direct")
+    assert runner.result(Case(sample(1)[0])).outcome == "a"
+    assert runner.backend.model == "reference/evidence-reader"
+    runner.close()

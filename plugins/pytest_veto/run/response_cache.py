@@ -6,8 +6,9 @@ xdist worker process. Each process opens its own :class:`ResponseCache`; writes 
 
 A cache must never cost a run and never change an answer: any trouble with the file (not
 SQLite, truncated, read-only, a foreign table, a lock held past the bound) *degrades* the
-cache to "no cache" with one :class:`PytestVetoCacheWarning`. ``degraded`` keeps the reason
-so the plugin can report it once across workers. Rows that do not validate are misses.
+cache to "no cache" with one :class:`PytestVetoCacheWarning`. ``degraded`` keeps the reason,
+which ``run.completions.CompletionCounts.cache_note`` carries to the terminal and the report.
+Rows that do not validate are misses. Reading and writing go through ``run.completions``.
 Entries never expire: delete the folder to clear the cache.
 """
 
@@ -270,7 +271,7 @@ class ResponseCache(_Closing):
         """Store responses in one transaction; return how many were written.
 
         Items whose status is ``error`` (or whose values SQLite cannot hold exactly: NaN,
-        lone surrogates) are skipped and counted in ``stats.skipped``, so the runner may
+        lone surrogates) are skipped and counted in ``stats.skipped``, so a caller may
         pass every completion. A degraded cache writes nothing.
         """
         rows = [
