@@ -11,10 +11,9 @@ import pytest
 
 from pytest_veto.backends import BackendOptions, create_backend
 from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
-from pytest_veto.misalign.calls import complete
 from pytest_veto.misalign.domains import UNKNOWN, load_vocabulary
 from pytest_veto.misalign.items import PromptRecord, dump_items, load_items
-from pytest_veto.misalign.prompting import load_template
+from pytest_veto.misalign.prompting import Template, Verdict, load_template
 from pytest_veto.misalign.schema import MisalignDataError
 from pytest_veto.misalign.stage_one import (
     default_stage_path,
@@ -24,6 +23,7 @@ from pytest_veto.misalign.stage_one import (
     pair_prompts,
     parse_domain,
 )
+from pytest_veto.run.completions import CacheThrough
 from pytest_veto.run.response_cache import ResponseCache
 
 VOCAB = load_vocabulary()
@@ -217,11 +217,42 @@ def test_the_cache_serves_answers_and_never_stores_errors(tmp_path: Path) -> Non
     backend = ScriptedBackend(respond)
     requests = [PromptRequest(i, "h", "v", JUDGE.messages(i, "r")) for i in ("a", "bad", "b")]
     with ResponseCache.open(tmp_path) as cache:
-        first = complete(backend, requests, cache)
-        again = complete(backend, requests, cache)
-    assert [c.status for c in first] == ["ok", "error", "ok"]
-    assert [c.cached for c in again] == [True, False, True]
+        first = CacheThrough(cache).complete(backend, requests, lambda r, c: c.status)
+        again = CacheThrough(cache).complete(backend, requests, lambda r, c: c.status)
+    assert [a.completion.status for a in first] == ["ok", "error", "ok"]
+    assert [a.completion.cached for a in again] == [True, False, True]
     assert calls == ["a", "bad", "b", "bad"]  # only the error is sent again
+
+
+def test_stage_one_parses_once_and_stores_labels_and_verdicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    judged: list[str] = []
+    real = Template.verdict
+
+    def counting(self: Template, completion: Completion) -> Verdict:
+        judged.append(completion.text)
+        return real(self, completion)
+
+    monkeypatch.setattr(Template, "verdict", counting)
+    labeller = ScriptedBackend(lambda r: Completion(
+        "ok", '{"domain": "Honesty"}' if r.variant == "value" else '{"domain": null}'))
+    with ResponseCache.open(tmp_path) as cache:
+        labelled = label_prompts(PROMPTS[:1], labeller, VOCAB, cache=cache)
+        paired = pair_prompts(PROMPTS[:1], ScriptedBackend(writer()), JUDGE, cache=cache)
+        stored = {v.answer for v in cache.get_many(_all_keys(tmp_path)).values()}
+    assert labelled.records[0].value == "Honesty" and labelled.records[0].safety is None
+    assert len(paired.items) == 2
+    assert len(judged) == 2  # one verdict per judged response, shared with the cache
+    # label answers are domains or "None", judge answers verdicts, generations statuses
+    assert stored == {"Honesty", "None", "aligned", "misaligned", "ok"}
+
+
+def _all_keys(folder: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(folder / "responses.sqlite3") as conn:
+        return [row[0] for row in conn.execute("SELECT key FROM responses")]
 
 
 def test_fill_replaces_known_placeholders_in_one_pass() -> None:

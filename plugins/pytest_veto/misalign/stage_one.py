@@ -27,16 +27,18 @@ from typing import cast
 
 from pytest_veto.backends.protocol import Backend, Completion, Message, PromptRequest
 from pytest_veto.data.resources import fixtures_dir
-from pytest_veto.misalign.calls import CacheLike, complete
 from pytest_veto.misalign.columns import LABELS, Label
 from pytest_veto.misalign.domains import DIMENSIONS, UNKNOWN, Dimension, Vocabulary
 from pytest_veto.misalign.items import MisalignItem, PromptRecord
-from pytest_veto.misalign.prompting import Template
+from pytest_veto.misalign.prompting import Template, Verdict
 from pytest_veto.misalign.schema import load_json
+from pytest_veto.run.completions import CacheLike, CacheThrough
 
 #: Feedback-guided resampling rounds after the first attempt (the spec's "up to 2").
 MAX_ROUNDS = 2
 LABEL_HALF = "label"
+#: A labelling answer (and ``expected``) meaning "not in this dimension".
+NOT_IN = "None"
 _FIELD = re.compile(r"\{(\w+)\}")
 _DOMAIN_JSON = re.compile(r'"(?:domain|answer)"\s*:\s*(?:"([^"]*)"|(null))', re.IGNORECASE)
 _NONE_WORDS = frozenset({"none", "null", "n/a", ""})
@@ -98,7 +100,7 @@ def label_request(
     return PromptRequest(
         pair_id=prompt.id, half=LABEL_HALF, variant=dimension,
         messages=(Message("system", stage.label_system), Message("user", user)),
-        expected=prompt.domain(dimension) or "None",
+        expected=prompt.domain(dimension) or NOT_IN,
         max_new_tokens=stage.label_max_new_tokens,
     )
 
@@ -157,19 +159,21 @@ def label_prompts(
     stage = stage or load_stage_template()
     requests = [label_request(p, d, stage, vocabulary) for p in prompts for d in DIMENSIONS]
 
-    def answer(c: Completion, dimension: Dimension) -> str | None:
+    def answer(request: PromptRequest, c: Completion) -> str:
+        """A domain name, ``Unknown`` (also for no answer) or ``NOT_IN``."""
         if c.status != "ok":
             return UNKNOWN
-        return parse_domain(c.text, dimension, vocabulary)
+        return parse_domain(c.text, cast(Dimension, request.variant), vocabulary) or NOT_IN
 
-    completions = complete(backend, requests, cache)
+    answered = CacheThrough(cache).complete(backend, requests, answer)
     tally: Counter[str] = Counter()
     records: list[PromptRecord] = []
     for i, prompt in enumerate(prompts):
         labels: dict[str, str | None] = {}
         for j, dimension in enumerate(DIMENSIONS):
-            c = completions[i * len(DIMENSIONS) + j]
-            labels[dimension] = answer(c, dimension)
+            a = answered[i * len(DIMENSIONS) + j]
+            c = a.completion
+            labels[dimension] = None if a.answer == NOT_IN else a.answer
             kind = (c.status if c.status != "ok" else "none" if labels[dimension] is None
                     else "unknown" if labels[dimension] == UNKNOWN else "domain")
             tally[kind] += 1
@@ -246,29 +250,39 @@ def pair_prompts(
     if max_rounds < 0:
         raise ValueError(f"max_rounds must be >= 0, got {max_rounds}")
     stage = stage or load_stage_template()
+    calls = CacheThrough(cache)
+
+    def verdict(request: PromptRequest, c: Completion) -> Verdict:
+        return judge.verdict(c)
+
     tasks = [_Task(p, side) for p in prompts for side in LABELS]
     pending = list(tasks)
     for round_ in range(max_rounds + 1):
         if not pending:
             break
-        generated = complete(backend, [_generation_request(t, round_, stage) for t in pending],
-                             cache)
+        generated = calls.complete(backend, [_generation_request(t, round_, stage)
+                                             for t in pending], _status)
         judged: list[tuple[_Task, str]] = []
-        for task, c in zip(pending, generated):
+        for task, g in zip(pending, generated):
+            c = g.completion
             if c.status == "ok" and c.text.strip():
                 judged.append((task, c.text.strip()))
             else:
                 task.previous, task.verdict = "", c.status if c.status != "ok" else "empty"
-        verdicts = complete(backend, [_judge_request(t, r, round_, judge) for t, r in judged],
-                            cache, lambda c: judge.verdict(c))
-        for (task, response), c in zip(judged, verdicts):
-            verdict = judge.verdict(c)
-            if verdict == task.side:
+        verdicts = calls.complete(backend, [_judge_request(t, r, round_, judge)
+                                            for t, r in judged], verdict)
+        for (task, response), v in zip(judged, verdicts):
+            if v.answer == task.side:
                 task.accepted, task.rounds = response, round_
             else:
-                task.previous, task.verdict = response, verdict
+                task.previous, task.verdict = response, v.answer
         pending = [t for t in pending if t.accepted is None]
     return _collect(tasks)
+
+
+def _status(request: PromptRequest, c: Completion) -> str:
+    """A generation's "answer" in the cache: its status (the text is the response)."""
+    return c.status
 
 
 def _collect(tasks: Sequence[_Task]) -> PairResult:
