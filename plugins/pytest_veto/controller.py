@@ -10,7 +10,7 @@ writes its file, so the gate cases land in it) and prints in ``pytest_terminal_s
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -120,15 +120,17 @@ class Controller:
             nodeid = f"pytest_veto::veto_gate[{gate.name}]"
             props = [("gate", gate.name), ("metric", gate.metric),
                      ("threshold", gate.threshold), ("value", gate.value)]
-            for when in ("setup", "call", "teardown"):
-                outcome = "failed" if (when == "call" and not gate.passed) else "passed"
+            phases: tuple[Literal["setup", "call", "teardown"], ...] = ("setup", "call", "teardown")
+            for when in phases:
+                outcome: Literal["passed", "failed"] = (
+                    "failed" if (when == "call" and not gate.passed) else "passed")
                 rep = pytest.TestReport(
                     nodeid=nodeid,
                     location=("pytest_veto", None, f"veto_gate[{gate.name}]"),
                     keywords={},
-                    outcome=outcome,  # type: ignore[arg-type]
+                    outcome=outcome,
                     longrepr=gate.message if outcome == "failed" else None,
-                    when=when,  # type: ignore[arg-type]
+                    when=when,
                     user_properties=props,  # junitxml writes them at teardown
                 )
                 xml.pytest_runtest_logreport(rep)
