@@ -52,7 +52,12 @@ def run_suite(pytester: pytest.Pytester, stub: OpenAIStub, *extra: str) -> tuple
         *extra,
     )
     assert report.exists(), result.stdout.str()[-3000:]
+    LAST_OUTPUT[:] = result.outlines
     return result.ret, json.loads(report.read_text())
+
+
+#: the terminal output of the last ``run_suite``
+LAST_OUTPUT: list[str] = []
 
 
 @pytest.fixture(autouse=True)
@@ -106,10 +111,17 @@ def test_error_budget_and_cached_rerun_sends_nothing(pytester: pytest.Pytester) 
     assert ret == 0
     cached = [p["cached"] for p in report["prompts"]]
     assert cached.count(True) == 2 * N - 2
+    # the terminal says the grade rests on earlier answers, and how to avoid that
+    said = [line for line in LAST_OUTPUT if line.startswith("answers: ")]
+    assert said and said[0].startswith(f"answers: 2 from the model in this run, {2 * N - 2} "
+                                       "from the response cache"), LAST_OUTPUT[-30:]
+    assert "--veto-no-cache" in said[0]
     # third run: everything is cached now
     with OpenAIStub(port=port) as stub:
         ret, _ = run_suite(pytester, stub)
         assert stub.requests_received == 0 and ret == 0
+    assert any(line.startswith(f"answers: 0 from the model in this run, {2 * N} from")
+               for line in LAST_OUTPUT)
 
 
 def test_a_no_answer_is_a_misfire_the_gate_sees(pytester: pytest.Pytester) -> None:

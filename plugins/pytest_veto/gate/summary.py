@@ -81,6 +81,14 @@ class RunSummary:
     ran_items: bool
 
     @property
+    def answers(self) -> tuple[int, int]:
+        """(answers the model gave in this run, answers served from the response cache),
+        over every half of every pair and every Mis-Align item."""
+        halves = [h for r in self.pairs for h in (r.stereotyped, r.contrast)]
+        cached = sum(h.cached for h in halves) + sum(i.cached for i in self.items)
+        return len(halves) + len(self.items) - cached, cached
+
+    @property
     def passed(self) -> bool:
         """Every gate passed and nothing else failed."""
         return all_passed(self.gates) and not self.foreign_failures

@@ -140,8 +140,14 @@ def summary_lines(summary: RunSummary, *, lens: Mapping[str, Any] | None = None,
     if summary.amplifications:
         lines.append(("", plain))
         lines += [(line, plain) for line in priming_table(summary.amplifications)]
+    fresh, cached = summary.answers
+    if cached:
+        lines.append(("", plain))
+        lines.append((f"answers: {fresh} from the model in this run, {cached} from the "
+                      "response cache (an earlier run of the same model name and settings; "
+                      "--veto-no-cache asks the model again)", {"yellow": True}))
     lines.append(("", plain))
-    for gate, line in zip(summary.gates, gate_lines(summary.gates)):
+    for gate, line in zip(summary.gates, gate_lines(summary.gates), strict=True):
         lines.append((line, {"green": gate.passed, "red": not gate.passed}))
     if summary.foreign_failures:
         lines.append((f"FAIL  {len(summary.foreign_failures)} other test(s) failed",
