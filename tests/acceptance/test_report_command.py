@@ -157,3 +157,27 @@ def test_invalid_and_missing_files_exit_2(reports: dict[str, Path], tmp_path: Pa
     proc = command(broken, cwd=tmp_path)
     assert proc.returncode == 2 and f"{broken}:2:" in proc.stderr
     assert not list(tmp_path.glob("*.html"))
+
+
+@pytest.mark.parametrize(("edit", "said"), [
+    (lambda r: r.update(passed=True), '"passed" is true but gate(s) failed: mar_max'),
+    (lambda r: r.update(passed=True, gates=[]), '"passed" is true but the report has no gates'),
+    (lambda r: [g.update(passed=True) for g in r["gates"] if g["name"] == "mar_max"],
+     "gate mar_max: value"),
+    (lambda r: r["metrics"]["base"]["overall"].update(c=0, mar=0.0),
+     "metrics.base.overall.c = 0, but the report's pairs give"),
+    (lambda r: r["metrics"]["base"]["overall"].update(mar_ci95=[90.0, 99.0]),
+     "lies outside its own interval"),
+])
+def test_an_edited_report_is_refused_not_trusted(reports: dict[str, Path], tmp_path: Path,
+                                                 edit: Any, said: str) -> None:
+    """A failing report edited to look green exits 2 (not 0): the verdict is recomputed
+    from the gates and the metrics from the pairs."""
+    data: dict[str, Any] = json.loads(reports["gated"].read_text(encoding="utf-8"))
+    assert data["passed"] is False
+    edit(data)
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    proc = command(edited, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{edited}: inconsistent report: " in proc.stderr and said in proc.stderr

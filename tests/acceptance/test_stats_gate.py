@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+
 from pytest_veto.backends.reference import uniform
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.score.metrics import Table, compute
 from pytest_veto.score.stats import wilson_interval
 
 VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
@@ -112,6 +114,9 @@ def test_an_undefined_rise_over_the_baseline_fails(pytester: pytest.Pytester) ->
     assert ret == 0
     for row in old["pairs"]:
         row["outcome"] = "d"  # both halves wrong everywhere: MAR = 0/0
+    # the metrics follow (a baseline whose metrics contradict its pairs is refused)
+    table = Table.of(["d"] * sum(r["variant"] == "base" for r in old["pairs"]))
+    old["metrics"]["base"]["overall"] = compute(table).as_dict()
     baseline = pytester.path / "undefined.json"
     baseline.write_text(json.dumps(old))
     ret, new, out = run(pytester, "new", "--model=reference/evidence-reader",

@@ -55,6 +55,12 @@ def load_report(path: Path) -> dict[str, Any]:
         raise ReportInputError("\n".join(f"{path}: {line}" for line in lines)) from None
     if not isinstance(data, dict):  # the schema says object; this is for the type checker
         raise ReportInputError(f"{path}: a report is a JSON object")
+    from pytest_veto.report.consistency import inconsistencies
+
+    issues = inconsistencies(data)
+    if issues:
+        raise ReportInputError("\n".join(f"{path}: inconsistent report: {issue}"
+                                          for issue in issues))
     return data
 
 
