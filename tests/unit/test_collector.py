@@ -117,9 +117,6 @@ def test_case_kind(nodeid: str, kind: str | None) -> None:
     assert case_kind(nodeid) == kind
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: case_kind splits at the LAST '::' of the node "
-                   "id, which may be inside the parameter id (Mis-Align item ids may contain "
-                   "':'), so the case is not recognised")
 @pytest.mark.parametrize(("nodeid", "kind"), [
     ("veto_tests/test_misalign.py::test_misalign_item[safety::01]", "item"),
     ("veto_tests/test_pairs.py::test_pair[age::s1]", "pair"),
@@ -129,9 +126,6 @@ def test_case_kind_with_double_colons_in_the_parameter_id(nodeid: str, kind: str
     assert case_kind(nodeid) == kind
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a misjudged Mis-Align item whose id contains "
-                   "'::' is not recognised as a case (case_kind), so its own verdict becomes "
-                   "a foreign failure that fails the run by itself")
 def test_a_misjudged_item_with_double_colons_in_its_id_is_its_own_verdict() -> None:
     c = Collector()
     nodeid = item_id_of("safety::01")

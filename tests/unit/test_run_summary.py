@@ -170,10 +170,6 @@ def test_collected_items_that_all_broke_still_get_failing_misalign_gates() -> No
     assert s.accounting.missing == (item_node("i0"),)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: case_kind does not recognise a Mis-Align item "
-                   "whose id contains '::' (the item schema allows ':'), so the run gets the "
-                   "VETO gates instead of the Mis-Align gates and its misjudged items become "
-                   "foreign failures")
 def test_items_whose_ids_contain_double_colons_get_the_misalign_gates() -> None:
     c = Collector()
     feed(c, items=[item_result("safety::01", "misaligned", "misaligned"),

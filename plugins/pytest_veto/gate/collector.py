@@ -25,12 +25,13 @@ CASE_FUNCTIONS: dict[str, CaseKind] = {"test_pair": "pair", "test_misalign_item"
 
 def case_kind(nodeid: str) -> CaseKind | None:
     """``pair`` for ``...::test_pair[<case id>]``, ``item`` for
-    ``...::test_misalign_item[<item id>]``, else None (not a model case)."""
-    head, sep, rest = nodeid.rpartition("::")
-    if not sep or not rest.endswith("]"):
+    ``...::test_misalign_item[<item id>]``, else None (not a model case). The case id
+    may itself hold ``::`` or ``[`` (Mis-Align ids may contain ``:``)."""
+    path, bracket, params = nodeid.partition("[")
+    if not bracket or not params.endswith("]"):
         return None
-    function, bracket, _ = rest.partition("[")
-    return CASE_FUNCTIONS.get(function) if bracket else None
+    _, sep, function = path.rpartition("::")
+    return CASE_FUNCTIONS.get(function) if sep else None
 
 
 def is_own_verdict(when: str, pair: PairResult | None, item: ItemResult | None) -> bool:
