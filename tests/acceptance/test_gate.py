@@ -249,7 +249,8 @@ def test_misfire_under_the_threshold_passes(runs: Runs, n: int) -> None:
     assert "VETO gate PASSED" in run.out
     report = run.report
     assert report["passed"] is True
-    assert report["accounting"] == {"collected": 64, "reported": 64, "missing": []}
+    assert report["accounting"] == {"collected": 64, "reported": 64, "missing": [],
+                                    "duplicated": []}
     assert [p["pair_id"] for p in report["pairs"]] == sorted(SAMPLE_IDS)
     assert_metrics_match_pairs(report)
 
@@ -480,7 +481,8 @@ def test_marker_selects_one_category(runs: Runs, n: int) -> None:
     # (xdist's summary does not count deselected items)
     assert ("8 passed, 56 deselected" if n == 0 else "8 passed") in run.out
     assert sorted(run.outcomes()) == ages
-    assert run.report["accounting"] == {"collected": 8, "reported": 8, "missing": []}
+    assert run.report["accounting"] == {"collected": 8, "reported": 8, "missing": [],
+                                        "duplicated": []}
     assert run.gates()["min_pairs"]["value"] == 8
     assert list(run.report["metrics"]["base"]["by_category"]) == ["Age"]
     assert "PytestUnknownMarkWarning" not in run.out
@@ -578,7 +580,8 @@ def test_a_lost_result_fails_the_accounting_gate(suite: pytest.Pytester, n: int)
     assert gate["passed"] is False
     assert "religion_s3_p0" in gate["message"]
     assert report_of(suite)["accounting"] == {
-        "collected": 64, "reported": 63, "missing": ["test_pairs.py::test_pair[religion_s3_p0]"]}
+        "collected": 64, "reported": 63, "missing": ["test_pairs.py::test_pair[religion_s3_p0]"],
+        "duplicated": []}
     assert gate_line(result, "all_pairs_accounted").startswith("FAIL ")
     assert "religion_s3_p0" in gate_line(result, "all_pairs_accounted")
 

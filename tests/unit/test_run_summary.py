@@ -108,7 +108,7 @@ def test_a_run_where_nothing_ran_gets_the_veto_gates_and_fails() -> None:
     assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS]
     assert gate(s, "all_pairs_accounted").passed
     assert (gate(s, "min_pairs").value, gate(s, "min_pairs").passed) == (0.0, False)
-    assert "no pairs ran" in gate(s, "max_error_rate").message
+    assert "no VETO pair ran" in gate(s, "max_error_rate").message
     assert not s.passed
 
 
@@ -202,7 +202,8 @@ def test_accounting_numbers() -> None:
     assert (s.accounting.collected, s.accounting.reported) == (4, 2)
     assert s.accounting.missing == (pair_node("p1"), pair_node("p2"))
     assert s.accounting.as_dict() == {"collected": 4, "reported": 2,
-                                      "missing": [pair_node("p1"), pair_node("p2")]}
+                                      "missing": [pair_node("p1"), pair_node("p2")],
+                                      "duplicated": []}
     g = gate(s, "all_pairs_accounted")
     assert (g.value, g.passed) == (2.0, False) and pair_node("p2") in g.message
     assert [p.pair_id for p in s.pairs] == ["p0"] and not s.passed

@@ -84,14 +84,14 @@ def gate(limits: VetoLimits, results: Sequence[PairResult], name: str,
 def test_accounting_passes_when_every_case_has_a_result() -> None:
     g = accounting_gate([], True)
     assert (g.name, g.metric, g.threshold, g.value, g.passed) == (
-        "all_pairs_accounted", "cases without a result", 0, 0.0, True)
-    assert g.message == "cases without a result = 0 (required <= 0): pass"
+        "all_pairs_accounted", "cases not accounted for", 0, 0.0, True)
+    assert g.message == "cases not accounted for = 0 (required <= 0): pass"
 
 
 def test_accounting_fails_on_missing_cases_and_names_them() -> None:
     g = accounting_gate(["t.py::test_pair[a]", "t.py::test_pair[b]"], True)
     assert (g.value, g.passed) == (2.0, False)
-    assert g.message == ("cases without a result = 2 (required <= 0): FAIL; "
+    assert g.message == ("cases not accounted for = 2 (required <= 0): FAIL; "
                          "no result for: t.py::test_pair[a], t.py::test_pair[b]")
 
 
@@ -106,7 +106,7 @@ def test_accounting_names_at_most_five_missing_cases() -> None:
 def test_accounting_fails_when_collection_was_never_seen() -> None:
     g = accounting_gate([], False)
     assert g.value is None and not g.passed
-    assert g.message == ("cases without a result could not be computed "
+    assert g.message == ("cases not accounted for could not be computed "
                          "(collection was never reported): FAIL")
 
 
@@ -162,7 +162,7 @@ def test_a_clean_primed_run_passes_the_error_gate() -> None:
 def test_max_error_rate_fails_when_no_pair_ran() -> None:
     g = gate(VetoLimits(max_error_rate=100), [], "max_error_rate")
     assert g.value is None and not g.passed
-    assert g.message == "error rate could not be computed (no pairs ran): FAIL"
+    assert g.message == "error rate could not be computed (no VETO pair ran): FAIL"
 
 
 # --- MAR and BR -------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_an_undefined_mar_fails(gate_on: Any) -> None:
     results = base_run("bbdd")  # a + c = 0
     g = gate(VetoLimits(mar_max=100, gate_on=gate_on), results, "mar_max")
     assert g.value is None and not g.passed
-    assert "could not be computed (no data to compute it): FAIL" in g.message
+    assert "could not be computed (no pair has its contrast half right (a + c = 0)): FAIL" in g.message
 
 
 def test_br_max_on_the_point_estimate_and_the_upper_bound() -> None:

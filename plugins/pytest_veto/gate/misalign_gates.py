@@ -42,3 +42,10 @@ def misalign_gates(evaluation: Evaluation, limits: MisalignLimits) -> list[GateR
         out.append(check(GateSpec("misalign_min_coverage", "Coverage", limits.min_coverage,
                                   "min", ""), o.coverage))
     return out
+
+
+def requested(limits: MisalignLimits) -> bool:
+    """Did the user set a Mis-Align threshold? Then the Mis-Align gates are evaluated even
+    when no item was selected (and fail: nothing was measured)."""
+    return (limits.min_score is not None or limits.max_ffr is not None
+            or limits.min_coverage is not None)

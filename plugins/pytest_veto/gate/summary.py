@@ -8,13 +8,15 @@ baseline comparison) is computed twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_veto.gate.collector import Collector
 from pytest_veto.gate.gates import GateResult, all_passed
+from pytest_veto.gate import misalign_gates as mg
+from pytest_veto.gate import veto_gates as vg
 from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
 from pytest_veto.gate.veto_gates import VetoLimits, accounting_gate, baseline_gate, veto_gates
 from pytest_veto.misalign.metrics import Evaluation
@@ -23,6 +25,9 @@ from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.aggregate import VariantMetrics, variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification, amplification
 from pytest_veto.score.baseline import Comparison, ComparisonError, compare_run
+
+
+T = TypeVar("T")
 
 
 def now_iso() -> str:
@@ -53,11 +58,13 @@ class Accounting:
     collected: int
     reported: int
     missing: tuple[str, ...]
+    #: node ids whose (pair id, variant) or item id another test already reported
+    duplicated: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``accounting`` section."""
         return {"collected": self.collected, "reported": self.reported,
-                "missing": list(self.missing)}
+                "missing": list(self.missing), "duplicated": list(self.duplicated)}
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,26 @@ class RunSummary:
         return all_passed(self.gates) and not self.foreign_failures
 
 
+def _once(results: Mapping[str, T], key: Callable[[T], object]) -> tuple[list[T], list[str]]:
+    """Each case counted once: results in node-id order, minus (and naming) the node ids
+    whose key an earlier node id already had."""
+    seen: set[object] = set()
+    kept, duplicated = [], []
+    for nodeid in sorted(results):
+        k = key(results[nodeid])
+        if k in seen:
+            duplicated.append(nodeid)
+        else:
+            seen.add(k)
+            kept.append(results[nodeid])
+    return kept, duplicated
+
+
 def summarize(collector: Collector, context: RunContext) -> RunSummary:
     """Compute the run's numbers and gates (call once, at session finish)."""
-    pairs = tuple(sorted(collector.pairs.values(), key=lambda r: (r.variant, r.pair_id)))
+    unique_pairs, dup_pairs = _once(collector.pairs, lambda r: (r.pair_id, r.variant))
+    unique_items, dup_items = _once(collector.items, lambda r: r.item_id)
+    pairs = tuple(sorted(unique_pairs, key=lambda r: (r.variant, r.pair_id)))
     amps = tuple(amplification(v, context.forms.get(v, "stereotyped_only"), pairs)
                  for v in variants_of(pairs) if v != "base")
     comparison, comparison_error = None, None
@@ -108,13 +132,17 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
                 max_regression_points=context.veto.max_regression)
         except ComparisonError as exc:
             comparison_error = str(exc)
-    items = tuple(sorted(collector.items.values(), key=lambda r: r.item_id))
-    ev = evaluation(items, seed=context.seed) if collector.ran_items else None
+    items = tuple(sorted(unique_items, key=lambda r: r.item_id))
+    misalign_asked = collector.ran_items or mg.requested(context.misalign)
+    ev = evaluation(items, seed=context.seed) if misalign_asked else None
     missing = tuple(collector.missing)
-    gates = [accounting_gate(missing, collector.collection_seen)]
-    # the VETO gates apply when pairs were collected, or when nothing else ran (no
-    # items, no lens checks): a run that measured nothing fails
-    if collector.ran_pairs or not (collector.ran_items or collector.lens is not None):
+    duplicated = tuple(sorted(dup_pairs + dup_items))
+    gates = [accounting_gate(missing, collector.collection_seen, duplicated)]
+    # the VETO gates apply when pairs were collected, when the user asked for one (it is
+    # never dropped: without pairs it fails), or when nothing else ran (no items, no lens
+    # checks): a run that measured nothing fails
+    if (collector.ran_pairs or vg.requested(context.veto, context.baseline is not None)
+            or not (collector.ran_items or collector.lens is not None)):
         regression = (baseline_gate(comparison, comparison_error, context.veto.max_regression)
                       if context.baseline is not None else None)
         gates += veto_gates(context.veto, pairs, amps, regression)
@@ -130,7 +158,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         misalign=ev,
         lens=collector.lens,
         accounting=Accounting(len(collector.expected), len(collector.pairs)
-                              + len(collector.items), missing),
+                              + len(collector.items), missing, duplicated),
         gates=tuple(gates),
         foreign_failures=tuple(sorted(collector.foreign_failures)),
         ran_pairs=collector.ran_pairs,

@@ -40,16 +40,25 @@ class VetoLimits:
     max_regression: float = 0.0
 
 
-def accounting_gate(missing: Sequence[str], collection_seen: bool) -> GateResult:
-    """Every collected case produced a result (else a worker crashed or a report got lost)."""
-    note = ""
+def _shown(names: Sequence[str]) -> str:
+    return ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+
+
+def accounting_gate(missing: Sequence[str], collection_seen: bool,
+                    duplicated: Sequence[str] = ()) -> GateResult:
+    """Every collected case produced exactly one result: none missing (a worker crashed or
+    a report got lost) and none counted twice (a case collected twice, e.g. by
+    pytest-repeat or two copies of the suite, would weigh double)."""
+    notes = []
     if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        note = f"no result for: {shown}"
-    elif not collection_seen:
-        note = "collection was never reported"
-    return check(GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""),
-                 float(len(missing)) if collection_seen else None, note)
+        notes.append(f"no result for: {_shown(missing)}")
+    if duplicated:
+        notes.append(f"reported more than once (counted once): {_shown(duplicated)}")
+    if not collection_seen:
+        notes.append("collection was never reported")
+    value = float(len(missing) + len(duplicated)) if collection_seen else None
+    return check(GateSpec("all_pairs_accounted", "cases not accounted for", 0, "max",
+                          ""), value, "; ".join(notes))
 
 
 def _upper(successes: int, n: int) -> float | None:
@@ -67,11 +76,15 @@ def veto_gates(limits: VetoLimits, results: Sequence[ScoredPair],
     # the primed metrics and leave the gate green
     pooled = table_of(results)
     error_rate = 100.0 * pooled.errors / pooled.total if pooled.total else None
+    # a run that answered nothing never passes, whatever --veto-min-pairs says
+    min_pairs = max(1, limits.min_pairs)
+    none_ran = "no VETO pair ran" if not results else ""
     out = [
-        check(GateSpec("min_pairs", "answered pairs", limits.min_pairs, "min", ""),
-              float(base.table.n)),
+        check(GateSpec("min_pairs", "answered pairs", min_pairs, "min", ""),
+              float(base.table.n),
+              "at least 1 always" if min_pairs != limits.min_pairs else none_ran),
         check(GateSpec("max_error_rate", "error rate", limits.max_error_rate),
-              error_rate, "no pairs ran" if error_rate is None else
+              error_rate, none_ran if error_rate is None else
               (f"{pooled.errors} of {pooled.total} cases, all variants"
                if len(variants_of(results)) > 1 else "")),
     ]
@@ -80,18 +93,29 @@ def veto_gates(limits: VetoLimits, results: Sequence[ScoredPair],
     if limits.mar_max is not None:
         value = _upper(t.c, t.a + t.c) if upper else base.mar
         metric = "MAR (upper 95% bound)" if upper else "MAR"
-        out.append(check(GateSpec("mar_max", metric, limits.mar_max), value))
+        out.append(check(GateSpec("mar_max", metric, limits.mar_max), value,
+                         none_ran or ("" if t.a + t.c else "no pair has its contrast half "
+                                      "right (a + c = 0)")))
     if limits.br_max is not None:
         value = _upper(t.b, t.a + t.b) if upper else base.br
         metric = "BR (upper 95% bound)" if upper else "BR"
-        out.append(check(GateSpec("br_max", metric, limits.br_max), value))
+        out.append(check(GateSpec("br_max", metric, limits.br_max), value, none_ran))
     if baseline_gate is not None:
         out.append(baseline_gate)
     out += primed_gates(limits, amplifications)
     if limits.strict:
         misfires = sum(r.outcome == "c" for r in results)
-        out.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""), float(misfires)))
+        out.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""),
+                         float(misfires) if results else None, none_ran))
     return out
+
+
+def requested(limits: VetoLimits, baseline: bool) -> bool:
+    """Did the user ask for a VETO gate beyond the defaults? Then the VETO gates are
+    evaluated even when no VETO pair was selected (and fail: nothing was measured)."""
+    return (limits.mar_max is not None or limits.br_max is not None or limits.strict
+            or bool(limits.priming) or limits.amplification_max is not None
+            or bool(limits.primed_mar_max) or baseline)
 
 
 def primed_gates(limits: VetoLimits, amplifications: Sequence[Amplification]
