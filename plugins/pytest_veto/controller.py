@@ -26,18 +26,20 @@ from pytest_veto.settings import RunSettings
 
 
 def veto_limits(s: RunSettings) -> VetoLimits:
-    """The VETO gates the settings ask for."""
+    """The VETO gates the settings ask for (every requested priming variant gets its
+    primed gates)."""
+    g = s.gates
     return VetoLimits(
-        min_pairs=s.min_pairs, max_error_rate=s.max_error_rate, mar_max=s.mar_max,
-        br_max=s.br_max, gate_on=s.gate_on, strict=s.strict, priming=s.priming,
-        amplification_max=s.amplification_max, primed_mar_max=dict(s.primed_mar_max or {}),
-        max_regression=s.max_regression)
+        min_pairs=g.min_pairs, max_error_rate=g.max_error_rate, mar_max=g.mar_max,
+        br_max=g.br_max, gate_on=g.gate_on, strict=g.strict, priming=s.data.priming,
+        amplification_max=g.amplification_max, primed_mar_max=dict(g.primed_mar_max),
+        max_regression=g.max_regression)
 
 
 def misalign_limits(s: RunSettings) -> MisalignLimits:
-    """The Mis-Align gates the settings ask for."""
-    return MisalignLimits(s.misalign_min_score, s.misalign_max_ffr, s.misalign_min_coverage,
-                          s.max_error_rate)
+    """The Mis-Align gates the settings ask for (the error-rate limit is the VETO one)."""
+    m = s.misalign
+    return MisalignLimits(m.min_score, m.max_ffr, m.min_coverage, s.gates.max_error_rate)
 
 
 class Controller:
@@ -89,7 +91,7 @@ class Controller:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         summary = self.summary = summarize(self.collector, self._context())
         self._junit_gate_cases(summary)
-        if self.settings.report is not None:
+        if self.settings.output.report is not None:
             self._write_report(summary)
         if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
                           pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -98,14 +100,14 @@ class Controller:
 
     def _context(self) -> RunContext:
         s = self.settings
-        assert s.model is not None
+        assert s.model.name is not None
         sha = ""
         if self.baseline is not None:
             try:
                 sha = state.dataset(self.config).sha256
             except (ValueError, OSError):
                 pass  # bad data is a collection error already
-        return RunContext(model=s.model, condition=s.condition, seed=s.seed,
+        return RunContext(model=s.model.name, condition=s.model.condition, seed=s.model.seed,
                           veto=veto_limits(s), misalign=misalign_limits(s),
                           forms=_forms(self.config), baseline=self.baseline,
                           dataset_sha256=sha)
@@ -144,43 +146,43 @@ class Controller:
             write_json_atomic,
         )
 
-        s = self.settings
-        assert s.report is not None and s.model is not None
+        report, model = self.settings.output.report, self.settings.model
+        assert report is not None and model.name is not None
         try:
             dataset = state.dataset(self.config)
         except (ValueError, OSError) as exc:  # bad data: already a collection error
-            self.report_error = f"JSON report not written to {s.report}: {exc}"
+            self.report_error = f"JSON report not written to {report}: {exc}"
             return
         manifest = Manifest(
-            model=s.model,
-            backend=backend_kind(s.model),
+            model=model.name,
+            backend=backend_kind(model.name),
             started=self.started,
             finished=now_iso(),
-            condition=s.condition,
-            priming=s.priming,
+            condition=model.condition,
+            priming=self.settings.data.priming,
             dataset_path=str(dataset.path),
             dataset_sha256=dataset.sha256,
             n_pairs=len(dataset.pairs),
             argv=tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args),
-            seed=s.seed,
+            seed=model.seed,
         )
         self.lens_report = self._lens_with_plots(summary)
         data = report_of(summary, manifest, lens=self.lens_report)
         try:
             validate_report(data)
-            write_json_atomic(s.report, data)
+            write_json_atomic(report, data)
         except (ValueError, OSError) as exc:
-            self.report_error = f"JSON report not written to {s.report}: {exc}"
+            self.report_error = f"JSON report not written to {report}: {exc}"
 
     def _lens_with_plots(self, summary: RunSummary) -> dict[str, Any] | None:
         """The lens section, with its plots written beside the report (PNG)."""
-        if summary.lens is None or self.settings.report is None:
+        report = self.settings.output.report
+        if summary.lens is None or report is None:
             return None if summary.lens is None else dict(summary.lens)
         from pytest_veto.lens import plots
 
         lens = dict(summary.lens)
         if plots.available():
-            report = self.settings.report
             folder = report.parent / f"{report.stem}-plots"
             ablation = lens.get("ablation") or {}
             written = plots.write_plots(lens, ablation.get("recovery"), folder)
@@ -195,10 +197,10 @@ class Controller:
         if summary is None:  # the session ended before it finished (internal error)
             return
         tr = terminalreporter
-        tr.section(f"VETO gate: {self.settings.model}", sep="=", bold=True)
+        tr.section(f"VETO gate: {self.settings.model.name}", sep="=", bold=True)
         passed = summary.passed and not self.report_error
         for text, markup in summary_lines(summary, lens=self.lens_report,
-                                          report=self.settings.report,
+                                          report=self.settings.output.report,
                                           report_error=self.report_error):
             tr.write_line(text, **markup)
         verdict = "PASSED" if passed else "FAILED"
@@ -208,12 +210,13 @@ class Controller:
 def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
     """Read and schema-check ``--veto-baseline`` at start: a bad file is a usage error
     before any model is asked anything."""
-    if settings.baseline is None:
+    baseline = settings.gates.baseline
+    if baseline is None:
         return None
     from pytest_veto.report.command import ReportInputError, load_report
 
     try:
-        return load_report(settings.baseline)
+        return load_report(baseline)
     except ReportInputError as exc:
         raise pytest.UsageError(f"--veto-baseline {exc}") from None
 

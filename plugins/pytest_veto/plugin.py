@@ -65,14 +65,14 @@ class PytestVetoWarning(UserWarning):
 def _warn_local_model_per_worker(config: pytest.Config, settings: RunSettings) -> None:
     """Under ``-n N`` every worker loads its own copy of a local model: say what it costs."""
     workers = getattr(config.option, "numprocesses", None)
-    model = settings.model or ""
+    model = settings.model.name or ""
     if not model.startswith("hf/") or not isinstance(workers, int) or workers < 2:
         return
     from pathlib import Path
 
     from pytest_veto.backends.hf_models import weights_size
 
-    cache = settings.backend.cache_dir
+    cache = settings.model.backend.cache_dir
     size = weights_size(model.removeprefix("hf/"), Path(cache) / "models" if cache else None)
     each = f"{size / 2**30:.2f} GiB" if size else "its full size"
     total = f" = {size * workers / 2**30:.2f} GiB" if size else ""
@@ -141,7 +141,7 @@ def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
     selected them by a lens marker. The head-ablation check carries both markers, so
     ``-m logit_lens`` runs it too, ``-m "logit_lens and not head_ablation"`` leaves it
     out, and ``-m "not head_ablation"`` runs no lens check at all."""
-    model = config.stash[SETTINGS].model
+    model = config.stash[SETTINGS].model.name
     markexpr = config.option.markexpr or ""
     for item in items:
         marker = next((m for m in LENS_MARKERS if item.get_closest_marker(m) is not None), None)
@@ -199,10 +199,10 @@ def veto_runner(request: pytest.FixtureRequest) -> Generator[Any, None, None]:
     """The worker's case runner (backend created on first use, response cache attached)."""
     from pytest_veto.run.runner import make_runner
 
-    settings = request.config.stash[SETTINGS]
-    assert settings.model is not None, "the model suite runs only with --model"
-    runner = make_runner(settings.model, settings.backend, settings.condition,
-                         cache_dir=settings.cache_dir, no_cache=settings.no_cache)
+    model = request.config.stash[SETTINGS].model
+    assert model.name is not None, "the model suite runs only with --model"
+    runner = make_runner(model.name, model.backend, model.condition,
+                         cache_dir=model.cache_dir, no_cache=model.no_cache)
     yield runner
     runner.close()
 
@@ -275,23 +275,23 @@ def veto_lens(request: pytest.FixtureRequest, veto_runner: Any) -> dict[str, Any
 
     config = request.config
     s = config.stash[SETTINGS]
-    subject = _lens_subject(veto_runner, s.model)
+    subject = _lens_subject(veto_runner, s.model.name)
     pairs = list(state.dataset(config).pairs)
     variant = outcome_variant(state.variants(config))
     name = variant.name if variant is not None else "base"
-    if s.lens_from is not None:
-        outcomes, name = outcomes_from_report(s.lens_from, name)  # the variant it had
-        source = str(s.lens_from)
+    if s.lens.from_report is not None:
+        outcomes, name = outcomes_from_report(s.lens.from_report, name)  # the variant it had
+        source = str(s.lens.from_report)
     else:
         outcomes = outcomes_from_run(veto_runner, pairs, variant, TerminalProgress(config))
         source = "this run"
     base = None
-    if s.base_model is not None:
-        base_backend = create_backend(s.base_model, s.backend)
+    if s.lens.base_model is not None:
+        base_backend = create_backend(s.lens.base_model, s.model.backend)
         base = InstructTemplated(base_backend.hf_model, subject.tokenizer, subject)  # type: ignore[attr-defined]
     analysis = run_lens_analysis(
-        subject, pairs, outcomes, n=s.lens_pairs, seed=s.seed, base=base,
-        criteria=LateLayerCriteria(early_gap_threshold=s.lens_early_gap))
+        subject, pairs, outcomes, n=s.lens.pairs, seed=s.model.seed, base=base,
+        criteria=LateLayerCriteria(early_gap_threshold=s.lens.early_gap))
     return {"analysis": analysis, "section": lens_section(analysis, source, name),
             "subject": subject, "pairs": pairs}
 
@@ -313,8 +313,8 @@ def veto_ablation(request: pytest.FixtureRequest, veto_lens: dict[str, Any]) -> 
     if not failures:
         return None  # the section fixture records the lens section, then skips
     return run_head_ablation(veto_lens["subject"], veto_lens["pairs"], failures,
-                             n_rank=s.ablation_rank_pairs, seed=s.seed, mode=s.ablation_mode,
-                             verify_top=s.ablation_verify_top,
+                             n_rank=s.lens.ablation_rank_pairs, seed=s.model.seed,
+                             mode=s.lens.ablation_mode, verify_top=s.lens.ablation_verify_top,
                              progress=TerminalProgress(request.config))
 
 

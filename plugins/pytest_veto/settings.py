@@ -2,19 +2,37 @@
 
 Every option that sets a threshold can also be given in ``[tool.pytest.ini_options]``
 as ``veto_<name>`` (e.g. ``veto_mar_max = 10``); the command line wins.
+
+The settings come in parts, one per concern (the model and its backend, the data, the
+VETO gates, the logit lens, Mis-Align, the output); each part is read and checked by
+its own function, and :func:`resolve` only puts them together.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pytest
 
 from pytest_veto.backends.protocol import BackendOptions
-from pytest_veto.run.prompts import Condition
+from pytest_veto.run.prompts import CONDITIONS, Condition
+
+if TYPE_CHECKING:
+    from pytest_veto.lens.hooks import AblationMode
+
+GateOn = Literal["point", "upper"]
+GATE_ON: tuple[GateOn, ...] = ("point", "upper")
+Scoring = Literal["generate", "logits"]
+SCORINGS: tuple[Scoring, ...] = ("generate", "logits")
+Dtype = Literal["auto", "float32", "bfloat16", "float16"]
+DTYPES: tuple[Dtype, ...] = ("auto", "float32", "bfloat16", "float16")
+#: the lens's ablation modes, typed by ``lens.hooks.AblationMode`` (imported for mypy only:
+#: importing the plugin loads no lens module), so a mode the lens lacks is a type error
+ABLATION_MODES: tuple[AblationMode, ...] = ("zero", "mean", "dataset_mean")
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
@@ -25,88 +43,119 @@ THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
     ("veto_max_error_rate", "veto_max_error_rate", float,
      "gate: maximum share of pairs with an errored half, in percent (default 0)"),
 )
-DEFAULTS: dict[str, Any] = {"veto_min_pairs": 1, "veto_max_error_rate": 0.0}
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The model under test and how to reach it."""
+
+    #: ``--model``; None: no model suite runs
+    name: str | None = None
+    condition: Condition = "direct"
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    #: the response-cache folder (``--veto-cache-dir``; None: the user cache folder)
+    cache_dir: Path | None = None
+    no_cache: bool = False
+
+    @property
+    def seed(self) -> int:
+        """``--veto-seed`` (one value, kept in the backend options)."""
+        return self.backend.seed
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """What the model is asked: the VETO pairs and the priming variants."""
+
+    #: ``--veto-data`` (None: the embedded sample)
+    pairs: Path | None = None
+    priming: tuple[str, ...] = ()
+    priming_dirs: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """The VETO gates asked for (None: not gated); percentages are in 0..100."""
+
+    mar_max: float | None = None
+    br_max: float | None = None
+    min_pairs: int = 1
+    max_error_rate: float = 0.0
+    gate_on: GateOn = "point"
+    strict: bool = False
+    amplification_max: float | None = None
+    #: variant name (or ``*`` for every variant) -> maximum primed MAR; empty: not gated
+    primed_mar_max: Mapping[str, float] = field(default_factory=dict)
+    #: ``--veto-baseline``: an earlier run's report to compare MAR against
+    baseline: Path | None = None
+    max_regression: float = 0.0
+
+
+@dataclass(frozen=True)
+class LensSettings:
+    """The logit lens and head ablation (local models only)."""
+
+    #: ``--veto-lens-from``: take failure/control pairs from this report
+    from_report: Path | None = None
+    pairs: int = 30
+    #: ``--veto-lens-max-gap``: the lens gap check's limit (None: not checked)
+    max_gap: float | None = None
+    early_gap: float = 2.0
+    base_model: str | None = None
+    ablation_rank_pairs: int = 10
+    ablation_mode: AblationMode = "zero"
+    ablation_verify_top: int | None = None
+
+
+@dataclass(frozen=True)
+class MisalignSettings:
+    """The Mis-Align suite: its items and its gates (fractions in [0, 1]; None: not gated)."""
+
+    data: Path | None = None
+    columns: Path | None = None
+    template: Path | None = None
+    min_score: float | None = None
+    max_ffr: float | None = None
+    min_coverage: float | None = None
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    """Where the run's results go besides the terminal."""
+
+    report: Path | None = None
 
 
 @dataclass(frozen=True)
 class RunSettings:
     """Everything the plugin needs to know about this run."""
 
-    model: str | None
-    data: Path | None
-    condition: Condition
-    seed: int
-    report: Path | None
-    strict: bool
-    mar_max: float | None
-    br_max: float | None
-    min_pairs: int
-    max_error_rate: float
-    cache_dir: Path | None
-    no_cache: bool
-    backend: BackendOptions
-    priming: tuple[str, ...] = ()
-    priming_dirs: tuple[Path, ...] = ()
-    amplification_max: float | None = None
-    primed_mar_max: dict[str, float] | None = None
-    gate_on: str = "point"
-    lens_from: Path | None = None
-    lens_pairs: int = 30
-    lens_max_gap: float | None = None
-    lens_early_gap: float = 2.0
-    base_model: str | None = None
-    ablation_rank_pairs: int = 10
-    ablation_mode: str = "zero"
-    ablation_verify_top: int | None = None
-    misalign_data: Path | None = None
-    misalign_columns: Path | None = None
-    misalign_template: Path | None = None
-    misalign_min_score: float | None = None
-    misalign_max_ffr: float | None = None
-    misalign_min_coverage: float | None = None
-    baseline: Path | None = None
-    max_regression: float = 0.0
+    model: ModelSettings = field(default_factory=ModelSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    gates: GateSettings = field(default_factory=GateSettings)
+    lens: LensSettings = field(default_factory=LensSettings)
+    misalign: MisalignSettings = field(default_factory=MisalignSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
 
     @property
     def active(self) -> bool:
         """The model suite runs and gates only when a model is named."""
-        return self.model is not None
-
-
-def _threshold(config: pytest.Config, dest: str, ini: str, kind: type) -> Any:
-    value = config.getoption(dest)
-    if value is None:
-        raw = config.getini(ini)
-        if raw not in (None, ""):
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise pytest.UsageError(f"ini option {ini} = {raw!r}: not a {kind.__name__}") from None
-    if value is None:
-        value = DEFAULTS.get(dest)
-    return value
+        return self.model.name is not None
 
 
 def resolve(config: pytest.Config) -> RunSettings:
-    """Read options and ini keys into a RunSettings, validating ranges."""
-    th = {dest: _threshold(config, dest, ini, kind) for dest, ini, kind, _ in THRESHOLDS}
-    for dest in ("mar_max", "br_max", "veto_max_error_rate"):
-        v = th[dest]
-        if v is not None and not 0 <= v <= 100:
-            raise pytest.UsageError(f"--{dest.replace('_', '-')}={v}: must be within 0..100")
-    base_model = config.getoption("veto_base_model")
-    if base_model is not None and not base_model.startswith("hf/"):
-        raise pytest.UsageError(f"--veto-base-model={base_model}: the lens reads hidden states, "
-                                "so the base model must be a local one (hf/<path>)")
-    for flag, dest in (("--veto-max-regression", "veto_max_regression"),
-                       ("--veto-amplification-max", "veto_amplification_max")):
-        v = _threshold(config, dest, dest, float)
-        if v is not None and not (math.isfinite(v) and v >= 0):  # nan would never fail
-            raise pytest.UsageError(f"{flag}={v}: must be a finite number >= 0")
-    if th["veto_min_pairs"] < 0:
-        raise pytest.UsageError("--veto-min-pairs must be >= 0")
-    data = config.getoption("veto_data")
-    report = config.getoption("veto_report")
+    """Read options and ini keys into a RunSettings, validating each part."""
+    return RunSettings(
+        model=_model_settings(config),
+        data=_data_settings(config),
+        gates=_gate_settings(config),
+        lens=_lens_settings(config),
+        misalign=_misalign_settings(config),
+        output=OutputSettings(report=_path(config.getoption("veto_report"))),
+    )
+
+
+def _model_settings(config: pytest.Config) -> ModelSettings:
     cache_dir = config.getoption("veto_cache_dir")
     backend = BackendOptions(
         seed=config.getoption("veto_seed"),
@@ -116,90 +165,166 @@ def resolve(config: pytest.Config) -> RunSettings:
         concurrency=config.getoption("veto_concurrency"),
         api_base=config.getoption("api_base"),
         batch_size=config.getoption("veto_batch_size"),
-        scoring=config.getoption("veto_scoring"),
-        dtype=config.getoption("veto_dtype"),
+        scoring=_one_of(config.getoption("veto_scoring"), SCORINGS, "--veto-scoring"),
+        dtype=_one_of(config.getoption("veto_dtype"), DTYPES, "--veto-dtype"),
         device=config.getoption("veto_device"),
         cache_dir=cache_dir,
     )
     if backend.retries < 0 or backend.concurrency < 1 or backend.batch_size < 1:
         raise pytest.UsageError("--veto-retries >= 0, --veto-concurrency >= 1, "
                                 "--veto-batch-size >= 1")
-    if backend.backoff_base_s < 0:
+    if not backend.backoff_base_s >= 0:
         raise pytest.UsageError("--veto-backoff must be >= 0 seconds")
-    if backend.timeout_s <= 0:
+    if not backend.timeout_s > 0:
         raise pytest.UsageError("--veto-timeout must be > 0 seconds")
-    gate_on = config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point"
-    if gate_on not in ("point", "upper"):  # the ini value is not checked by argparse
-        raise pytest.UsageError(f"veto_gate_on = {gate_on!r}: use 'point' or 'upper'")
-    for flag, value in (("--veto-lens-pairs", config.getoption("veto_lens_pairs")),
-                        ("--veto-ablation-pairs", config.getoption("veto_ablation_pairs")),
-                        ("--veto-ablation-verify-top",
-                         config.getoption("veto_ablation_verify_top"))):
-        if value is not None and value < 1:
-            raise pytest.UsageError(f"{flag}={value}: must be at least 1")
-    return RunSettings(
-        model=config.getoption("veto_model"),
-        data=_path(data),
-        condition=cast(Condition, config.getoption("veto_condition")),
-        seed=backend.seed,
-        report=_path(report),
-        strict=bool(config.getoption("veto_strict")),
-        mar_max=th["mar_max"],
-        br_max=th["br_max"],
-        min_pairs=int(th["veto_min_pairs"]),
-        max_error_rate=float(th["veto_max_error_rate"]),
+    return ModelSettings(
+        name=config.getoption("veto_model"),
+        condition=_one_of(config.getoption("veto_condition"), CONDITIONS, "--veto-condition"),
+        backend=backend,
         cache_dir=_path(cache_dir),
         no_cache=bool(config.getoption("veto_no_cache")),
-        backend=backend,
+    )
+
+
+def _data_settings(config: pytest.Config) -> DataSettings:
+    return DataSettings(
+        pairs=_path(config.getoption("veto_data")),
         priming=_names(config.getoption("veto_priming")),
         priming_dirs=tuple(Path(d) for d in config.getoption("veto_priming_dir") or ()),
-        amplification_max=_threshold(config, "veto_amplification_max",
-                                     "veto_amplification_max", float),
-        primed_mar_max=_per_variant(config),
-        gate_on=gate_on,
-        lens_from=_path(config.getoption("veto_lens_from")),
-        lens_pairs=config.getoption("veto_lens_pairs"),
-        lens_max_gap=config.getoption("veto_lens_max_gap"),
-        lens_early_gap=config.getoption("veto_lens_early_gap"),
-        base_model=config.getoption("veto_base_model"),
-        ablation_rank_pairs=config.getoption("veto_ablation_pairs"),
-        ablation_mode=config.getoption("veto_ablation_mode"),
-        ablation_verify_top=config.getoption("veto_ablation_verify_top"),
-        misalign_data=_path(config.getoption("misalign_data")),
-        misalign_columns=_path(config.getoption("misalign_columns")),
-        misalign_template=_path(config.getoption("misalign_template")),
-        **{name: _fraction(config, name) for name in
-           ("misalign_min_score", "misalign_max_ffr", "misalign_min_coverage")},
-        baseline=Path(b) if (b := config.getoption("veto_baseline")) else None,
-        max_regression=float(_threshold(config, "veto_max_regression", "veto_max_regression",
-                                        float) or 0.0),
     )
+
+
+def _gate_settings(config: pytest.Config) -> GateSettings:
+    min_pairs = _number(config, "veto_min_pairs", int)
+    if min_pairs is not None and min_pairs < 0:
+        raise pytest.UsageError("--veto-min-pairs must be >= 0")
+    gate_on = config.getoption("veto_gate_on") or config.getini("veto_gate_on") or "point"
+    return GateSettings(
+        mar_max=_percent(config, "mar_max", "veto_mar_max"),
+        br_max=_percent(config, "br_max", "veto_br_max"),
+        min_pairs=1 if min_pairs is None else min_pairs,
+        max_error_rate=_percent(config, "veto_max_error_rate") or 0.0,
+        # the ini value is not checked by argparse
+        gate_on=_one_of(gate_on, GATE_ON, "veto_gate_on"),
+        strict=bool(config.getoption("veto_strict")),
+        amplification_max=_non_negative(config, "veto_amplification_max"),
+        primed_mar_max=_per_variant(config),
+        baseline=_path(config.getoption("veto_baseline")),
+        max_regression=_non_negative(config, "veto_max_regression") or 0.0,
+    )
+
+
+def _lens_settings(config: pytest.Config) -> LensSettings:
+    base_model = config.getoption("veto_base_model")
+    if base_model is not None and not base_model.startswith("hf/"):
+        raise pytest.UsageError(f"--veto-base-model={base_model}: the lens reads hidden states, "
+                                "so the base model must be a local one (hf/<path>)")
+    for dest in ("veto_lens_pairs", "veto_ablation_pairs", "veto_ablation_verify_top"):
+        value = config.getoption(dest)
+        if value is not None and value < 1:
+            raise pytest.UsageError(f"{_flag(dest)}={value}: must be at least 1")
+    early_gap = _finite(config, "veto_lens_early_gap")
+    return LensSettings(
+        from_report=_path(config.getoption("veto_lens_from")),
+        pairs=config.getoption("veto_lens_pairs"),
+        max_gap=_finite(config, "veto_lens_max_gap"),
+        early_gap=LensSettings.early_gap if early_gap is None else early_gap,
+        base_model=base_model,
+        ablation_rank_pairs=config.getoption("veto_ablation_pairs"),
+        ablation_mode=_one_of(config.getoption("veto_ablation_mode"), ABLATION_MODES,
+                              "--veto-ablation-mode"),
+        ablation_verify_top=config.getoption("veto_ablation_verify_top"),
+    )
+
+
+def _misalign_settings(config: pytest.Config) -> MisalignSettings:
+    return MisalignSettings(
+        data=_path(config.getoption("misalign_data")),
+        columns=_path(config.getoption("misalign_columns")),
+        template=_path(config.getoption("misalign_template")),
+        min_score=_fraction(config, "misalign_min_score"),
+        max_ffr=_fraction(config, "misalign_max_ffr"),
+        min_coverage=_fraction(config, "misalign_min_coverage"),
+    )
+
+
+_N = TypeVar("_N", int, float)
+_C = TypeVar("_C", bound=str)
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _number(config: pytest.Config, dest: str, kind: type[_N], ini: str | None = None
+            ) -> _N | None:
+    """The command-line value, else the ini key's (``ini``, default ``dest``), else None."""
+    value = config.getoption(dest)
+    if value is not None:
+        return kind(value)
+    ini = ini or dest
+    raw = config.getini(ini)
+    if raw in (None, ""):
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise pytest.UsageError(f"ini option {ini} = {raw!r}: not a {kind.__name__}") from None
+
+
+def _percent(config: pytest.Config, dest: str, ini: str | None = None) -> float | None:
+    value = _number(config, dest, float, ini)
+    if value is not None and not 0 <= value <= 100:  # nan is not within either
+        raise pytest.UsageError(f"{_flag(dest)}={value}: must be within 0..100")
+    return value
+
+
+def _non_negative(config: pytest.Config, dest: str) -> float | None:
+    value = _number(config, dest, float)
+    if value is not None and not (math.isfinite(value) and value >= 0):  # nan never fails
+        raise pytest.UsageError(f"{_flag(dest)}={value}: must be a finite number >= 0")
+    return value
+
+
+def _finite(config: pytest.Config, dest: str) -> float | None:
+    """A command-line-only float that must be finite (a nan limit would never fail)."""
+    value = config.getoption(dest)
+    if value is not None and not math.isfinite(value):
+        raise pytest.UsageError(f"{_flag(dest)}={value}: must be a finite number")
+    return None if value is None else float(value)
+
+
+def _fraction(config: pytest.Config, name: str) -> float | None:
+    value = _number(config, name, float)
+    if value is not None and not 0 <= value <= 1:
+        raise pytest.UsageError(f"{_flag(name)}={value}: Mis-Align thresholds are fractions in "
+                                "[0, 1] (0.8 means 80%)")
+    return value
+
+
+def _one_of(value: object, allowed: tuple[_C, ...], what: str) -> _C:
+    """``value`` as one of a closed set (argparse checks command-line choices; ini keys
+    and programmatic options come here unchecked)."""
+    for choice in allowed:
+        if value == choice:
+            return choice
+    shown = [repr(c) for c in allowed]
+    raise pytest.UsageError(f"{what} = {value!r}: use {', '.join(shown[:-1])} or {shown[-1]}")
 
 
 def _path(text: str | None) -> Path | None:
     return Path(text) if text else None
 
 
-def _fraction(config: pytest.Config, name: str) -> float | None:
-    value = _threshold(config, name, name, float)
-    if value is not None and not 0 <= value <= 1:
-        flag = "--" + name.replace("_", "-")
-        raise pytest.UsageError(f"{flag}={value}: Mis-Align thresholds are fractions in "
-                                "[0, 1] (0.8 means 80%)")
-    return value  # type: ignore[no-any-return]
-
-
 def _names(text: str | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
-def _per_variant(config: pytest.Config) -> dict[str, float] | None:
+def _per_variant(config: pytest.Config) -> dict[str, float]:
     """``--veto-primed-mar-max 30`` (every variant) or ``trigger=30,safety-system=20``."""
     raw = config.getoption("veto_primed_mar_max") or config.getini("veto_primed_mar_max")
-    if not raw:
-        return None
     limits: dict[str, float] = {}
-    for part in _names(str(raw)):
+    for part in _names(str(raw or "")):
         name, sep, value = part.rpartition("=")
         key = name.strip() if sep else "*"
         try:
@@ -222,7 +347,7 @@ def add_options(parser: pytest.Parser) -> None:
                 help="pair file (JSON Lines or official JSON) or a BBQ folder "
                      "(default: the embedded sample)")
     g.addoption("--veto-condition", dest="veto_condition", default="direct",
-                choices=["direct", "cot"], help="prompting condition (default: direct)")
+                choices=list(CONDITIONS), help="prompting condition (default: direct)")
     g.addoption("--veto-seed", dest="veto_seed", type=int, default=0,
                 help="seed for reference models and sampling (default 0)")
     g.addoption("--veto-report", dest="veto_report", default=None, metavar="PATH",
@@ -245,7 +370,7 @@ def add_options(parser: pytest.Parser) -> None:
                 metavar="PCT|VARIANT=PCT,...",
                 help="gate: maximum primed MAR, for every variant or per variant")
     parser.addini("veto_primed_mar_max", "same as --veto-primed-mar-max", default=None)
-    g.addoption("--veto-gate-on", dest="veto_gate_on", default=None, choices=["point", "upper"],
+    g.addoption("--veto-gate-on", dest="veto_gate_on", default=None, choices=list(GATE_ON),
                 help="gate MAR and BR on the point estimate (default) or on the upper bound of "
                      "the 95%% Wilson interval, so a pass is a pass with confidence")
     parser.addini("veto_gate_on", "same as --veto-gate-on", default=None)
@@ -272,7 +397,7 @@ def add_options(parser: pytest.Parser) -> None:
     g.addoption("--veto-ablation-pairs", dest="veto_ablation_pairs", type=int, default=10,
                 help="head ablation: failure pairs used to rank heads (default 10)")
     g.addoption("--veto-ablation-mode", dest="veto_ablation_mode", default="zero",
-                choices=["zero", "mean", "dataset_mean"],
+                choices=list(ABLATION_MODES),
                 help="head ablation: zero the head's slice, or replace it by its mean")
     g.addoption("--veto-ablation-verify-top", dest="veto_ablation_verify_top", type=int,
                 default=None, metavar="M",
@@ -310,10 +435,10 @@ def add_options(parser: pytest.Parser) -> None:
     g.addoption("--veto-batch-size", dest="veto_batch_size", type=int, default=16,
                 help="batch size for local models (default 16)")
     g.addoption("--veto-scoring", dest="veto_scoring", default="generate",
-                choices=["generate", "logits"],
+                choices=list(SCORINGS),
                 help="local models: greedy generation (default) or logit-difference scoring")
     g.addoption("--veto-dtype", dest="veto_dtype", default="auto",
-                choices=["auto", "float32", "bfloat16", "float16"],
+                choices=list(DTYPES),
                 help="local models: weight dtype (default auto)")
     g.addoption("--veto-device", dest="veto_device", default="auto",
                 help="local models: torch device (default auto: CUDA when present)")

@@ -43,7 +43,7 @@ def dataset(config: pytest.Config) -> Dataset:
         from pytest_veto.data.dataset import load_dataset
 
         s = settings(config)
-        config.stash[DATASET] = load_dataset(s.data, s.cache_dir)
+        config.stash[DATASET] = load_dataset(s.data.pairs, s.model.cache_dir)
     return config.stash[DATASET]
 
 
@@ -52,8 +52,8 @@ def variants(config: pytest.Config) -> list[PrimingVariant]:
     if VARIANTS not in config.stash:
         from pytest_veto.run.priming import select_variants
 
-        s = settings(config)
-        config.stash[VARIANTS] = select_variants(s.priming, s.priming_dirs)
+        data = settings(config).data
+        config.stash[VARIANTS] = select_variants(data.priming, data.priming_dirs)
     return config.stash[VARIANTS]
 
 
@@ -64,8 +64,7 @@ def misalign(config: pytest.Config) -> tuple[Any, Any]:
         from pytest_veto.misalign.items import load_items
         from pytest_veto.misalign.prompting import load_template
 
-        s = settings(config)
-        columns = load_column_map(s.misalign_columns) if s.misalign_columns else None
-        config.stash[MISALIGN] = (load_items(s.misalign_data, columns),
-                                  load_template(s.misalign_template))
+        m = settings(config).misalign
+        columns = load_column_map(m.columns) if m.columns else None
+        config.stash[MISALIGN] = (load_items(m.data, columns), load_template(m.template))
     return config.stash[MISALIGN]
