@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from pytest_veto import state
+
 pytestmark = pytest.mark.logit_lens
 
 
@@ -27,7 +29,7 @@ def test_lens_gap_at_peak(veto_lens_section: Any, request: pytest.FixtureRequest
         pytest.fail(summary["late_layer"]["message"], pytrace=False)
     layer = summary["peak"]["layer"]
     gap = failure[layer] - (control[layer] if control else 0.0)
-    limit = request.config.getoption("veto_lens_max_gap")
+    limit = state.settings(request.config).lens.max_gap
     request.node.user_properties.extend([("peak_layer", layer), ("gap_at_peak", gap)])
     if limit is not None and gap > limit:
         pytest.fail(f"failure-minus-control gap {gap:+.2f} logits at layer {layer} of "
