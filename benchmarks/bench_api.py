@@ -28,14 +28,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def start_stub(latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.openai_stub", "--port", "0",
-         "--latency", str(latency)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.support.openai_stub",
+            "--port",
+            "0",
+            "--latency",
+            str(latency),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     if not line.startswith("READY "):
         proc.kill()
-        raise SystemExit(f"stub did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        raise SystemExit(
+            f"stub did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+        )
     return proc, line.split(" ", 1)[1]
 
 
@@ -47,17 +60,33 @@ def stop_stub(proc: subprocess.Popen[str]) -> str:
 
 def run_suite(base_url: str, args: argparse.Namespace, cache: Path, concurrency: int) -> float:
     report = cache / "r.json"
-    cmd = [sys.executable, "-m", "pytest", str(ROOT / "veto_tests" / "test_pairs.py"), "-q", "-p", "no:cacheprovider",
-           "-p", "no:hypothesispytest", "-p", "no:benchmark",
-           "--model=openai/stub-model", f"--api-base={base_url}", f"--veto-cache-dir={cache}",
-           f"--veto-concurrency={concurrency}", f"--veto-report={report}",
-           "-n", str(args.workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(ROOT / "veto_tests" / "test_pairs.py"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        "-p",
+        "no:benchmark",
+        "--model=openai/stub-model",
+        f"--api-base={base_url}",
+        f"--veto-cache-dir={cache}",
+        f"--veto-concurrency={concurrency}",
+        f"--veto-report={report}",
+        "-n",
+        str(args.workers),
+    ]
     if args.pairs:
         cmd.append(f"--veto-data={args.pairs}")
     env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=tempfile.gettempdir(), env=env, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        cmd, cwd=tempfile.gettempdir(), env=env, capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
@@ -77,9 +106,11 @@ def main() -> None:
 
     n_pairs = len(load_dataset(Path(args.pairs) if args.pairs else None).pairs)
     calls = 2 * n_pairs
-    print(f"{platform.node()} {platform.processor() or platform.machine()} "
-          f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; {n_pairs} pairs, "
-          f"{calls} calls, latency {args.latency * 1000:.0f} ms")
+    print(
+        f"{platform.node()} {platform.processor() or platform.machine()} "
+        f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; {n_pairs} pairs, "
+        f"{calls} calls, latency {args.latency * 1000:.0f} ms"
+    )
     for concurrency in (args.concurrency, 1):
         ideal = calls * args.latency / (args.workers * concurrency)
         with tempfile.TemporaryDirectory() as tmp:

@@ -23,9 +23,16 @@ from pytest_veto.report.view import PairRow
 from pytest_veto.score.bootstrap import bootstrap_intervals
 from pytest_veto.score.stats import run_statistics
 
-COUNTS = {"Age": 360, "Disability_status": 181, "Gender_identity": 520,
-          "Physical_appearance": 163, "Race_ethnicity": 230, "Religion": 150, "SES": 320,
-          "Sexual_orientation": 108}
+COUNTS = {
+    "Age": 360,
+    "Disability_status": 181,
+    "Gender_identity": 520,
+    "Physical_appearance": 163,
+    "Race_ethnicity": 230,
+    "Religion": 150,
+    "SES": 320,
+    "Sexual_orientation": 108,
+}
 #: fractions of a, b, c, d in every category (MAR about 10%, BR about 3%)
 SPLIT = (0.84, 0.03, 0.09, 0.04)
 
@@ -58,13 +65,13 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     import numpy as np
+
     print(f"numpy import: {time.perf_counter() - start:.3f} s (numpy {np.__version__})")
 
     rows = pairs()
     base = [r.outcome for r in rows if r.variant == "base"]
     cells = [base.count(k) for k in "abcd"]
-    print(f"pairs: {len(base)} per variant, cells a b c d = {cells}, "
-          f"resamples: {args.resamples}")
+    print(f"pairs: {len(base)} per variant, cells a b c d = {cells}, resamples: {args.resamples}")
 
     t_a = best(lambda: bootstrap_intervals(*cells, resamples=args.resamples), args.repeat)
 

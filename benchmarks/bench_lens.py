@@ -38,8 +38,9 @@ def _load() -> float:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
-def behavioural_outcomes(pairs: list[Any], cache_dir: str | None
-                         ) -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], float], float]:
+def behavioural_outcomes(
+    pairs: list[Any], cache_dir: str | None
+) -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], float], float]:
     """Primed direct-condition outcomes from logits scoring (one forward pass per half),
     with each half's LD."""
     from pytest_veto.backends.hf import HFBackend
@@ -51,21 +52,30 @@ def behavioural_outcomes(pairs: list[Any], cache_dir: str | None
     scorer = HFBackend(MODEL, BackendOptions(scoring="logits", batch_size=16, cache_dir=cache_dir))
     requests = []
     for pair in pairs:
-        requests.append(PromptRequest(pair.id, "stereotyped", "trigger", build_messages(
-            pair.stereotyped.text, user_prefix=pair.trigger_sentence + " ")))
-        requests.append(PromptRequest(pair.id, "contrast", "trigger",
-                                      build_messages(pair.contrast.text)))
+        requests.append(
+            PromptRequest(
+                pair.id,
+                "stereotyped",
+                "trigger",
+                build_messages(pair.stereotyped.text, user_prefix=pair.trigger_sentence + " "),
+            )
+        )
+        requests.append(
+            PromptRequest(pair.id, "contrast", "trigger", build_messages(pair.contrast.text))
+        )
     done = scorer.complete(requests)
     scorer.close()
-    lds = {(r.pair_id, r.half): c.logit_diff or 0.0 for r, c in zip(requests, done)}
+    lds = {(r.pair_id, r.half): c.logit_diff or 0.0 for r, c in zip(requests, done, strict=True)}
     outcomes: list[tuple[str, str, str]] = [
         (p.id, p.category, classify(lds[(p.id, "stereotyped")] > 0, lds[(p.id, "contrast")] > 0))
-        for p in pairs]
+        for p in pairs
+    ]
     return outcomes, lds, time.perf_counter() - start
 
 
-def proxy_outcomes(pairs: list[Any], lds: dict[tuple[str, str], float], n: int = 30
-                   ) -> list[tuple[str, str, str]]:
+def proxy_outcomes(
+    pairs: list[Any], lds: dict[tuple[str, str], float], n: int = 30
+) -> list[tuple[str, str, str]]:
     """When the model has too few real misfires to time the tools on, the ``n`` pairs
     with the largest behavioural LD(contrast) - LD(stereotyped) play failure ("c") and
     the others control ("a"). Only for timing: the findings mean nothing."""
@@ -82,12 +92,18 @@ def non_embedding_params(model: Any) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sweep-pairs", type=int, default=10)
-    parser.add_argument("--verify-top", type=int, default=None,
-                        help="sweep only the screen's top M heads (default: all heads)")
+    parser.add_argument(
+        "--verify-top",
+        type=int,
+        default=None,
+        help="sweep only the screen's top M heads (default: all heads)",
+    )
     parser.add_argument("--no-sweep", action="store_true", help="skip the exact sweep")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--max-rows", type=int, default=64)
-    parser.add_argument("--cache-dir", default=None, help="pytest-veto cache root (models/ under it)")
+    parser.add_argument(
+        "--cache-dir", default=None, help="pytest-veto cache root (models/ under it)"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench_lens.json"))
     parser.add_argument("--plots", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
@@ -110,9 +126,14 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     result: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
-                    "transformers": transformers.__version__, "load_at_start": _load()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "load_at_start": _load(),
+        },
         "args": {k: str(v) for k, v in vars(args).items()},
     }
 
@@ -141,17 +162,29 @@ def main() -> int:
     start = time.perf_counter()
     results = run_logit_lens(model, tok, prompts, tokens, batch_size=8)
     lens_s = time.perf_counter() - start
-    step("lens_128_halves", lens_s, prompts=len(prompts), tokens=n_tokens,
-         s_per_pair=round(2 * lens_s / len(prompts), 3))
+    step(
+        "lens_128_halves",
+        lens_s,
+        prompts=len(prompts),
+        tokens=n_tokens,
+        s_per_pair=round(2 * lens_s / len(prompts), 3),
+    )
     selection = choose_pairs(outcomes, n=30, seed=0)
     start = time.perf_counter()
     chosen = [p for p in pairs if p.id in set(selection.failure) | set(selection.control)]
-    chosen_results = run_logit_lens(model, tok, lens_prompts(chosen, backend.chat_prompt),
-                                    tokens, batch_size=8)
+    chosen_results = run_logit_lens(
+        model, tok, lens_prompts(chosen, backend.chat_prompt), tokens, batch_size=8
+    )
     analysis = LensAnalysis(tuple(pair_lenses(chosen_results, selection)), tokens.as_json())
     summary = analysis.summary()
-    step("lens_analysis_60", time.perf_counter() - start, n=summary["n"], peak=summary["peak"],
-         handoff_rate=summary["handoff_rate"], verdict=summary["late_layer"]["verdict"])
+    step(
+        "lens_analysis_60",
+        time.perf_counter() - start,
+        n=summary["n"],
+        peak=summary["peak"],
+        handoff_rate=summary["handoff_rate"],
+        verdict=summary["late_layer"]["verdict"],
+    )
     del results
     result["lens_section"] = analysis.as_dict()
 
@@ -169,13 +202,24 @@ def main() -> int:
     if not args.no_sweep:
         candidates = order[: args.verify_top] if args.verify_top else None
         start = time.perf_counter()
-        sweep = head_sweep(model, tok, sweep_prompts, tokens, heads=candidates,
-                           max_rows=args.max_rows, progress=lambda line: print("   ", line,
-                                                                               flush=True))
+        sweep = head_sweep(
+            model,
+            tok,
+            sweep_prompts,
+            tokens,
+            heads=candidates,
+            max_rows=args.max_rows,
+            progress=lambda line: print("   ", line, flush=True),
+        )
         seconds = time.perf_counter() - start
         n_heads = len(candidates) if candidates else 270
-        step("exact_sweep", seconds, pairs=len(sweep_ids), heads=n_heads,
-             s_per_pair=round(seconds / len(sweep_ids), 1))
+        step(
+            "exact_sweep",
+            seconds,
+            pairs=len(sweep_ids),
+            heads=n_heads,
+            s_per_pair=round(seconds / len(sweep_ids), 1),
+        )
         agreement = rank_agreement(sweep.effects(), screen.effects())
         step("agreement", 0.0, **{k: v for k, v in agreement.items()})
         result["sweep_effects"] = [e.as_dict() for e in sweep.effects()]
@@ -186,8 +230,12 @@ def main() -> int:
     if failure_prompts:
         start = time.perf_counter()
         recovery = topk_recovery(model, tok, failure_prompts, tokens, order)
-        step("topk_recovery", time.perf_counter() - start, pairs=len(failure_ids),
-             rates=[p.recovery_rate for p in recovery.points])
+        step(
+            "topk_recovery",
+            time.perf_counter() - start,
+            pairs=len(failure_ids),
+            rates=[p.recovery_rate for p in recovery.points],
+        )
         result["recovery"] = recovery.as_dict()
         if args.plots and available():
             paths = write_plots(analysis.as_dict(), recovery.as_dict(), args.plots)

@@ -9,9 +9,9 @@ and prompts of one template share shingles (which crowds buckets). Then times, a
   fingerprint  pytest_veto.misalign.simhash.fingerprints (64-bit, 3-word shingles)
   dedup        pytest_veto.misalign.neardup.dedup (Hamming <= 10, keep first)
 
-and prints a table (wall and CPU seconds) with the counts (identical, near, kept), the search's block count,
-tables, exact checks and capped queries, and the machine. The goal: under 2 minutes for
-the full size, growing about linearly.
+and prints a table (wall and CPU seconds) with the counts (identical, near, kept), the
+search's block count, tables, exact checks and capped queries, and the machine. The
+goal: under 2 minutes for the full size, growing about linearly.
 
     python benchmarks/bench_simhash.py [--sizes 10000,100000,382424] [--seed 0]
                                        [--bands 10000,100000] [--json FILE]
@@ -41,18 +41,109 @@ from pytest_veto.misalign.simhash import fingerprints
 FULL = 382_424
 GOAL_SECONDS = 120.0
 COMMON = (
-    "how", "can", "i", "my", "the", "a", "to", "of", "for", "in", "on", "with", "without",
-    "and", "or", "is", "are", "what", "why", "when", "should", "do", "does", "best", "way",
-    "help", "me", "you", "your", "we", "our", "they", "their", "it", "this", "that", "about",
-    "some", "any", "advice", "tips", "ideas", "plan", "make", "keep", "get", "find", "learn",
-    "improve", "explain", "write", "describe", "compare", "suggest", "create", "use", "avoid",
-    "need", "want", "new", "good", "better", "easy", "quick", "local", "family", "friends",
-    "work", "home", "school", "city", "country", "people", "time", "day", "week", "year",
-    "money", "food", "health",
+    "how",
+    "can",
+    "i",
+    "my",
+    "the",
+    "a",
+    "to",
+    "of",
+    "for",
+    "in",
+    "on",
+    "with",
+    "without",
+    "and",
+    "or",
+    "is",
+    "are",
+    "what",
+    "why",
+    "when",
+    "should",
+    "do",
+    "does",
+    "best",
+    "way",
+    "help",
+    "me",
+    "you",
+    "your",
+    "we",
+    "our",
+    "they",
+    "their",
+    "it",
+    "this",
+    "that",
+    "about",
+    "some",
+    "any",
+    "advice",
+    "tips",
+    "ideas",
+    "plan",
+    "make",
+    "keep",
+    "get",
+    "find",
+    "learn",
+    "improve",
+    "explain",
+    "write",
+    "describe",
+    "compare",
+    "suggest",
+    "create",
+    "use",
+    "avoid",
+    "need",
+    "want",
+    "new",
+    "good",
+    "better",
+    "easy",
+    "quick",
+    "local",
+    "family",
+    "friends",
+    "work",
+    "home",
+    "school",
+    "city",
+    "country",
+    "people",
+    "time",
+    "day",
+    "week",
+    "year",
+    "money",
+    "food",
+    "health",
 )
 SYLLABLES = (
-    "ka", "lo", "mi", "ne", "ru", "sa", "te", "vo", "zi", "pa", "qu", "ber", "dan", "fel",
-    "gor", "hin", "jul", "kor", "lim", "mor", "nus",
+    "ka",
+    "lo",
+    "mi",
+    "ne",
+    "ru",
+    "sa",
+    "te",
+    "vo",
+    "zi",
+    "pa",
+    "qu",
+    "ber",
+    "dan",
+    "fel",
+    "gor",
+    "hin",
+    "jul",
+    "kor",
+    "lim",
+    "mor",
+    "nus",
 )
 
 
@@ -72,8 +163,9 @@ def templates(rng: random.Random, count: int = 400) -> list[list[str | None]]:
     ]
 
 
-def synthetic_prompts(n: int, seed: int = 0, near_rate: float = 0.04,
-                      copy_rate: float = 0.01) -> list[str]:
+def synthetic_prompts(
+    n: int, seed: int = 0, near_rate: float = 0.04, copy_rate: float = 0.01
+) -> list[str]:
     """``n`` prompts; a ``near_rate`` share are one-word edits, ``copy_rate`` exact copies."""
     rng = random.Random(seed)
     vocab = vocabulary(rng)
@@ -98,8 +190,7 @@ def synthetic_prompts(n: int, seed: int = 0, near_rate: float = 0.04,
             continue
         form = rng.choice(forms)
         # skewed draw: low ranks are common, like a real vocabulary
-        words = [w if w is not None else vocab[int(len(vocab) * rng.random() ** 3)]
-                 for w in form]
+        words = [w if w is not None else vocab[int(len(vocab) * rng.random() ** 3)] for w in form]
         out.append(" ".join(words).capitalize() + "?")
     return out
 
@@ -113,9 +204,14 @@ def measure(prompts: list[str], blocks: int | None = None) -> dict[str, object]:
     started, cpu = time.perf_counter(), time.process_time()
     result = dedup(fps, blocks=blocks)
     dd_s, dd_cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"n": len(prompts), "fingerprint_s": round(fp_s, 2), "dedup_s": round(dd_s, 2),
-            "total_s": round(fp_s + dd_s, 2), "cpu_s": round(fp_cpu + dd_cpu, 2),
-            **result.counts()}
+    return {
+        "n": len(prompts),
+        "fingerprint_s": round(fp_s, 2),
+        "dedup_s": round(dd_s, 2),
+        "total_s": round(fp_s + dd_s, 2),
+        "cpu_s": round(fp_cpu + dd_cpu, 2),
+        **result.counts(),
+    }
 
 
 def machine() -> dict[str, object]:
@@ -130,9 +226,14 @@ def machine() -> dict[str, object]:
         pass
     import numpy
 
-    return {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
-            "python": platform.python_version(), "numpy": numpy.__version__,
-            "platform": platform.platform()}
+    return {
+        "date": datetime.date.today().isoformat(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,14 +252,32 @@ def main(argv: list[str] | None = None) -> int:
     rows = [{"search": "auto", **measure(prompts[:n])} for n in sizes]
     rows += [{"search": "11 bands", **measure(prompts[:n], blocks=11)} for n in band_sizes]
     info = machine()
-    print(f"{info['date']}  {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
-          f"numpy {info['numpy']}")
-    head = ("search", "n", "fingerprint_s", "dedup_s", "total_s", "cpu_s", "identical", "near",
-            "kept", "blocks", "tables", "comparisons", "capped")
+    print(
+        f"{info['date']}  {info['cpu']}, {info['cores']} cores, Python {info['python']}, "
+        f"numpy {info['numpy']}"
+    )
+    head = (
+        "search",
+        "n",
+        "fingerprint_s",
+        "dedup_s",
+        "total_s",
+        "cpu_s",
+        "identical",
+        "near",
+        "kept",
+        "blocks",
+        "tables",
+        "comparisons",
+        "capped",
+    )
     print(" ".join(f"{h:>12}" for h in head))
     for row in rows:
-        print(" ".join(f"{row[h]:>12,}" if isinstance(row[h], int) else f"{row[h]!s:>12}"
-                       for h in head))
+        print(
+            " ".join(
+                f"{row[h]:>12,}" if isinstance(row[h], int) else f"{row[h]!s:>12}" for h in head
+            )
+        )
     full = [r for r in rows if r["n"] == FULL and r["search"] == "auto"]
     if full:
         total = float(str(full[0]["total_s"]))

@@ -55,15 +55,17 @@ def _cmd_fetch_bbq(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from pytest_veto.report.command import ReportOptions, run_report
 
-    return run_report(ReportOptions(
-        runs=tuple(Path(f) for f in args.reports),
-        baseline=Path(args.baseline) if args.baseline else None,
-        max_regression=args.max_regression,
-        alpha=args.alpha,
-        html=Path(args.html) if args.html else None,
-        markdown=Path(args.markdown) if args.markdown else None,
-        misfire_limit=args.max_misfires,
-    ))
+    return run_report(
+        ReportOptions(
+            runs=tuple(Path(f) for f in args.reports),
+            baseline=Path(args.baseline) if args.baseline else None,
+            max_regression=args.max_regression,
+            alpha=args.alpha,
+            html=Path(args.html) if args.html else None,
+            markdown=Path(args.markdown) if args.markdown else None,
+            misfire_limit=args.max_misfires,
+        )
+    )
 
 
 def _non_negative(text: str) -> float:
@@ -104,22 +106,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_fetch_bbq)
 
     p = sub.add_parser(
-        "report", help="render JSON reports (Markdown, HTML) and compare with a baseline",
+        "report",
+        help="render JSON reports (Markdown, HTML) and compare with a baseline",
         description="Validate JSON reports, print a summary, render them, and compare the "
-                    "first with a baseline. Exit 1 when the first report failed a gate or "
-                    "regressed; 2 on an invalid or missing file.")
-    p.add_argument("reports", nargs="+", metavar="RUN.json",
-                   help="reports to show side by side; the first is the one judged")
+        "first with a baseline. Exit 1 when the first report failed a gate or "
+        "regressed; 2 on an invalid or missing file.",
+    )
+    p.add_argument(
+        "reports",
+        nargs="+",
+        metavar="RUN.json",
+        help="reports to show side by side; the first is the one judged",
+    )
     p.add_argument("--baseline", metavar="OLD.json", help="an earlier report to compare with")
-    p.add_argument("--max-regression", type=_non_negative, default=0.0, metavar="POINTS",
-                   help="allowed MAR rise in percentage points before a significant rise "
-                        "counts as a regression (default 0)")
-    p.add_argument("--alpha", type=_probability, default=0.05,
-                   help="significance level of the paired McNemar test (default 0.05)")
+    p.add_argument(
+        "--max-regression",
+        type=_non_negative,
+        default=0.0,
+        metavar="POINTS",
+        help="allowed MAR rise in percentage points before a significant rise "
+        "counts as a regression (default 0)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=_probability,
+        default=0.05,
+        help="significance level of the paired McNemar test (default 0.05)",
+    )
     p.add_argument("--html", metavar="OUT.html", help="write one self-contained HTML page")
     p.add_argument("--markdown", metavar="OUT.md", help="write a Markdown report")
-    p.add_argument("--max-misfires", type=int, default=50, metavar="N",
-                   help="misfired pairs listed in full per run (default 50)")
+    p.add_argument(
+        "--max-misfires",
+        type=int,
+        default=50,
+        metavar="N",
+        help="misfired pairs listed in full per run (default 50)",
+    )
     p.set_defaults(func=_cmd_report)
 
     from pytest_veto.misalign.commands import add_misalign_parser

@@ -37,7 +37,9 @@ def persistent(req: StubRequest) -> Fault | None:
     return Fault("server_error", status=503) if any(t in req.user_text for t in BROKEN) else None
 
 
-def run_suite(pytester: pytest.Pytester, stub: OpenAIStub, *extra: str) -> tuple[int, dict[str, Any]]:
+def run_suite(
+    pytester: pytest.Pytester, stub: OpenAIStub, *extra: str
+) -> tuple[int, dict[str, Any]]:
     pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
     result = pytester.runpytest_subprocess(
@@ -48,7 +50,8 @@ def run_suite(pytester: pytest.Pytester, stub: OpenAIStub, *extra: str) -> tuple
         f"--veto-report={report}",
         "--veto-backoff=0.01",
         "--veto-timeout=5",
-        "-p", "no:cacheprovider",
+        "-p",
+        "no:cacheprovider",
         *extra,
     )
     assert report.exists(), result.stdout.str()[-3000:]
@@ -113,15 +116,18 @@ def test_error_budget_and_cached_rerun_sends_nothing(pytester: pytest.Pytester) 
     assert cached.count(True) == 2 * N - 2
     # the terminal says the grade rests on earlier answers, and how to avoid that
     said = [line for line in LAST_OUTPUT if line.startswith("answers: ")]
-    assert said and said[0].startswith(f"answers: 2 from the model in this run, {2 * N - 2} "
-                                       "from the response cache"), LAST_OUTPUT[-30:]
+    assert said and said[0].startswith(
+        f"answers: 2 from the model in this run, {2 * N - 2} from the response cache"
+    ), LAST_OUTPUT[-30:]
     assert "--veto-no-cache" in said[0]
     # third run: everything is cached now
     with OpenAIStub(port=port) as stub:
         ret, _ = run_suite(pytester, stub)
         assert stub.requests_received == 0 and ret == 0
-    assert any(line.startswith(f"answers: 0 from the model in this run, {2 * N} from")
-               for line in LAST_OUTPUT)
+    assert any(
+        line.startswith(f"answers: 0 from the model in this run, {2 * N} from")
+        for line in LAST_OUTPUT
+    )
 
 
 def test_a_no_answer_is_a_misfire_the_gate_sees(pytester: pytest.Pytester) -> None:

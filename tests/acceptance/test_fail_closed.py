@@ -13,9 +13,19 @@ from tests.acceptance.test_gate import UNRELATED_PLUGINS, VETO_TESTS, pytest_sub
 
 
 def test_a_veto_gate_asked_for_is_not_dropped_when_only_misalign_runs(tmp_path: Path) -> None:
-    run = pytest_subprocess(tmp_path, str(VETO_TESTS), "-m", "misalign", "-p",
-                            "no:cacheprovider", *UNRELATED_PLUGINS, "--veto-report=report.json",
-                            "--model=reference/misfire:0.5", "--mar-max=5", "--veto-strict")
+    run = pytest_subprocess(
+        tmp_path,
+        str(VETO_TESTS),
+        "-m",
+        "misalign",
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "--veto-report=report.json",
+        "--model=reference/misfire:0.5",
+        "--mar-max=5",
+        "--veto-strict",
+    )
     gates = run.gates()
     assert run.ret == 1, run.out
     assert not gates["mar_max"]["passed"]
@@ -25,9 +35,18 @@ def test_a_veto_gate_asked_for_is_not_dropped_when_only_misalign_runs(tmp_path: 
 
 
 def test_a_misalign_gate_asked_for_is_not_dropped_when_only_pairs_run(tmp_path: Path) -> None:
-    run = pytest_subprocess(tmp_path, str(VETO_TESTS), "-m", "not misalign", "-p",
-                            "no:cacheprovider", *UNRELATED_PLUGINS, "--veto-report=report.json",
-                            "--model=reference/evidence-reader", "--misalign-min-score=0.99")
+    run = pytest_subprocess(
+        tmp_path,
+        str(VETO_TESTS),
+        "-m",
+        "not misalign",
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "--veto-report=report.json",
+        "--model=reference/evidence-reader",
+        "--misalign-min-score=0.99",
+    )
     gates = run.gates()
     assert run.ret == 1, run.out
     assert not gates["misalign_min_score"]["passed"]
@@ -36,10 +55,17 @@ def test_a_misalign_gate_asked_for_is_not_dropped_when_only_pairs_run(tmp_path: 
 
 
 def test_a_run_with_no_answer_fails_whatever_the_minimum_says(tmp_path: Path) -> None:
-    run = pytest_subprocess(tmp_path, str(VETO_TESTS / "test_pairs.py"), "-p",
-                            "no:cacheprovider", *UNRELATED_PLUGINS, "--veto-report=report.json",
-                            "--model=reference/error:1", "--veto-min-pairs=0",
-                            "--veto-max-error-rate=100")
+    run = pytest_subprocess(
+        tmp_path,
+        str(VETO_TESTS / "test_pairs.py"),
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "--veto-report=report.json",
+        "--model=reference/error:1",
+        "--veto-min-pairs=0",
+        "--veto-max-error-rate=100",
+    )
     gate = run.gates()["min_pairs"]
     assert run.ret == 1, run.out
     assert not gate["passed"] and gate["threshold"] == 1 and gate["value"] == 0
@@ -50,9 +76,18 @@ def test_two_copies_of_the_suite_count_each_pair_once_and_fail(tmp_path: Path) -
     for copy in ("a", "b"):
         (tmp_path / copy).mkdir()
         shutil.copy(VETO_TESTS / "test_pairs.py", tmp_path / copy / "test_pairs.py")
-    run = pytest_subprocess(tmp_path, "a", "b", "--import-mode=importlib", "-p",
-                            "no:cacheprovider", *UNRELATED_PLUGINS, "--veto-report=report.json",
-                            "--model=reference/misfire:0.1", "--mar-max=50")
+    run = pytest_subprocess(
+        tmp_path,
+        "a",
+        "b",
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "--veto-report=report.json",
+        "--model=reference/misfire:0.1",
+        "--mar-max=50",
+    )
     gates = run.gates()
     assert run.ret == 1, run.out
     assert gates["min_pairs"]["value"] == 64  # not 128

@@ -53,6 +53,7 @@ def selected(rate: float, seed: int = 0) -> set[str]:
 
 # --- running pytest and reading what it wrote -----------------------------------------
 
+
 @dataclass
 class Run:
     """One finished pytest run: exit status, output, and the files it wrote."""
@@ -88,8 +89,11 @@ class Run:
 
     def pair_cases(self) -> dict[str, ET.Element]:
         """JUnit testcases of the pairs, by pair id."""
-        return {tc.get("name", "").removeprefix("test_pair[").removesuffix("]"): tc
-                for tc in self.testcases() if tc.get("name", "").startswith("test_pair[")}
+        return {
+            tc.get("name", "").removeprefix("test_pair[").removesuffix("]"): tc
+            for tc in self.testcases()
+            if tc.get("name", "").startswith("test_pair[")
+        }
 
     def gates(self) -> dict[str, dict[str, Any]]:
         return {g["name"]: g for g in self.report["gates"]}
@@ -101,17 +105,31 @@ class Run:
 def pytest_subprocess(folder: Path, *args: str) -> Run:
     """``python -m pytest`` in ``folder`` (JUnit XML and JSON report written there)."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")
+    }
     argv = (sys.executable, "-m", "pytest", *args)
-    proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT, check=False)
+    proc = subprocess.run(
+        argv, cwd=folder, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
     return Run(tuple(args), proc.returncode, proc.stdout + proc.stderr, folder)
 
 
 def suite_args(n: int, *options: str) -> tuple[str, ...]:
-    return (str(VETO_TESTS / "test_pairs.py"), "-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-n", str(n), "-rA",
-            "--junitxml=junit.xml", "--veto-report=report.json", *options)
+    return (
+        str(VETO_TESTS / "test_pairs.py"),
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "-n",
+        str(n),
+        "-rA",
+        "--junitxml=junit.xml",
+        "--veto-report=report.json",
+        *options,
+    )
 
 
 #: (scenario, -n) -> options. Each runs once per module; tests read the results.
@@ -126,8 +144,10 @@ SCENARIOS: dict[tuple[str, int], tuple[str, ...]] = {
     ("error_allowed", 0): ("--model=reference/error:0.1", "--veto-max-error-rate=50"),
     ("coin", 0): ("--model=reference/coin",),
     ("no_model", 0): (),
-    **{("age", n): ("--model=reference/evidence-reader", "-m", "age", "--strict-markers")
-       for n in (0, 2)},
+    **{
+        ("age", n): ("--model=reference/evidence-reader", "-m", "age", "--strict-markers")
+        for n in (0, 2)
+    },
     ("keyword", 0): ("--model=reference/misfire:0.1", "-k", "religion and s3 or age_s1"),
 }
 
@@ -175,7 +195,8 @@ class Runs:
         if key not in self._futures:
             name, n = key
             self._futures[key] = self._pool.submit(
-                pytest_subprocess, self._base / f"{name}-n{n}", *suite_args(n, *SCENARIOS[key]))
+                pytest_subprocess, self._base / f"{name}-n{n}", *suite_args(n, *SCENARIOS[key])
+            )
         return self._futures[key]
 
     def get(self, name: str, n: int = 0) -> Run:
@@ -186,14 +207,16 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def runs(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runs]:
     pool = Runs(tmp_path_factory.mktemp("veto-runs"), wanted(request.session.items, __name__))
     yield pool
     pool.close()
 
 
 # --- hand computation ---------------------------------------------------------------------
+
 
 def hand_metrics(outcomes: Iterable[str]) -> dict[str, Any]:
     """The spec's section 4 arithmetic, written out again."""
@@ -204,10 +227,20 @@ def hand_metrics(outcomes: Iterable[str]) -> dict[str, Any]:
     def pct(num: int, den: int) -> float | None:
         return 100.0 * num / den if den else None
 
-    return {"n": n, "a": a, "b": b, "c": c, "d": d, "errors": errors,
-            "mar": pct(c, a + c), "mar_unconditional": pct(c, n), "br": pct(b, a + b),
-            "acc_stereotyped": pct(a + b, n), "acc_contrast": pct(a + c, n),
-            "error_rate": pct(errors, n + errors)}
+    return {
+        "n": n,
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": d,
+        "errors": errors,
+        "mar": pct(c, a + c),
+        "mar_unconditional": pct(c, n),
+        "br": pct(b, a + b),
+        "acc_stereotyped": pct(a + b, n),
+        "acc_contrast": pct(a + c, n),
+        "error_rate": pct(errors, n + errors),
+    }
 
 
 def assert_metrics_match_pairs(report: dict[str, Any]) -> None:
@@ -234,12 +267,12 @@ def validate(report: dict[str, Any]) -> None:
 
     schema = json.loads(REPORT_SCHEMA.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    errors = list(Draft202012Validator(schema, format_checker=FormatChecker())
-                  .iter_errors(report))
+    errors = list(Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(report))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
 
 
 # --- a passing gate: numbers, JUnit, report ---------------------------------------------
+
 
 @pytest.mark.parametrize("n", N)
 @uses("misfire")
@@ -249,8 +282,12 @@ def test_misfire_under_the_threshold_passes(runs: Runs, n: int) -> None:
     assert "VETO gate PASSED" in run.out
     report = run.report
     assert report["passed"] is True
-    assert report["accounting"] == {"collected": 64, "reported": 64, "missing": [],
-                                    "duplicated": []}
+    assert report["accounting"] == {
+        "collected": 64,
+        "reported": 64,
+        "missing": [],
+        "duplicated": [],
+    }
     assert [p["pair_id"] for p in report["pairs"]] == sorted(SAMPLE_IDS)
     assert_metrics_match_pairs(report)
 
@@ -307,8 +344,16 @@ def test_report_validates_and_records_the_run(runs: Runs, n: int) -> None:
     run = runs.get("misfire", n)
     report = run.report
     validate(report)
-    assert set(report) >= {"schema_version", "passed", "run", "accounting", "gates", "metrics",
-                           "pairs", "prompts"}
+    assert set(report) >= {
+        "schema_version",
+        "passed",
+        "run",
+        "accounting",
+        "gates",
+        "metrics",
+        "pairs",
+        "prompts",
+    }
     assert report["schema_version"] == 1
     meta = report["run"]
     assert meta["model"] == "reference/misfire:0.1" and meta["backend"] == "reference"
@@ -337,6 +382,7 @@ def test_every_report_of_the_module_validates(runs: Runs) -> None:
 
 
 # --- failing gates --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("n", N)
 @uses("misfire_mar5")
@@ -457,6 +503,7 @@ def test_coin_runs(runs: Runs) -> None:
 
 # --- selection -------------------------------------------------------------------------------
 
+
 @uses("no_model")
 def test_without_a_model_everything_is_skipped_with_one_reason(runs: Runs) -> None:
     run = runs.get("no_model", 0)
@@ -481,8 +528,12 @@ def test_marker_selects_one_category(runs: Runs, n: int) -> None:
     # (xdist's summary does not count deselected items)
     assert ("8 passed, 56 deselected" if n == 0 else "8 passed") in run.out
     assert sorted(run.outcomes()) == ages
-    assert run.report["accounting"] == {"collected": 8, "reported": 8, "missing": [],
-                                        "duplicated": []}
+    assert run.report["accounting"] == {
+        "collected": 8,
+        "reported": 8,
+        "missing": [],
+        "duplicated": [],
+    }
     assert run.gates()["min_pairs"]["value"] == 8
     assert list(run.report["metrics"]["base"]["by_category"]) == ["Age"]
     assert "PytestUnknownMarkWarning" not in run.out
@@ -500,6 +551,7 @@ def test_keyword_selects_pairs(runs: Runs) -> None:
 
 # --- runs that need a conftest of their own (pytester) ----------------------------------------
 
+
 @pytest.fixture
 def suite(pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester folder holding a copy of the real model suite."""
@@ -508,9 +560,15 @@ def suite(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def run_suite(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS,
-                                         "--junitxml=junit.xml", "--veto-report=report.json",
-                                         *args, timeout=TIMEOUT)
+    return pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "--junitxml=junit.xml",
+        "--veto-report=report.json",
+        *args,
+        timeout=TIMEOUT,
+    )
 
 
 def report_of(pytester: pytest.Pytester) -> dict[str, Any]:
@@ -542,12 +600,16 @@ def pytest_runtest_{phase}(item):
 """
 
 
-@pytest.mark.parametrize("phase", [
-    "setup",
-    "call",
-])
-def test_a_worker_killed_mid_run_fails_the_accounting_gate(suite: pytest.Pytester,
-                                                           phase: str) -> None:
+@pytest.mark.parametrize(
+    "phase",
+    [
+        "setup",
+        "call",
+    ],
+)
+def test_a_worker_killed_mid_run_fails_the_accounting_gate(
+    suite: pytest.Pytester, phase: str
+) -> None:
     suite.makeconftest(CRASH.format(phase=phase))
     result = run_suite(suite, "--model=reference/evidence-reader", "-n", "2")
     assert result.ret != 0, result.stdout.str()
@@ -580,8 +642,11 @@ def test_a_lost_result_fails_the_accounting_gate(suite: pytest.Pytester, n: int)
     assert gate["passed"] is False
     assert "religion_s3_p0" in gate["message"]
     assert report_of(suite)["accounting"] == {
-        "collected": 64, "reported": 63, "missing": ["test_pairs.py::test_pair[religion_s3_p0]"],
-        "duplicated": []}
+        "collected": 64,
+        "reported": 63,
+        "missing": ["test_pairs.py::test_pair[religion_s3_p0]"],
+        "duplicated": [],
+    }
     assert gate_line(result, "all_pairs_accounted").startswith("FAIL ")
     assert "religion_s3_p0" in gate_line(result, "all_pairs_accounted")
 
@@ -618,9 +683,16 @@ def bad_data(folder: Path) -> Path:
 @pytest.mark.parametrize("n", N)
 def test_bad_data_is_a_located_collection_error(suite: pytest.Pytester, n: int) -> None:
     path = bad_data(suite.path)
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS, "-n", str(n),
-                                        "--model=reference/misfire:0.1", f"--veto-data={path}",
-                                        timeout=TIMEOUT)
+    result = suite.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "-n",
+        str(n),
+        "--model=reference/misfire:0.1",
+        f"--veto-data={path}",
+        timeout=TIMEOUT,
+    )
     out = result.stdout.str() + result.stderr.str()
     assert result.ret not in (0, pytest.ExitCode.INTERNAL_ERROR), out
     assert "pytest-veto: cannot load pairs" in out
@@ -640,9 +712,15 @@ def test_bad_data_with_a_report_requested_has_no_traceback(suite: pytest.Pyteste
 
 
 def test_collect_only_is_not_gated(suite: pytest.Pytester) -> None:
-    result = suite.runpytest_subprocess("-p", "no:cacheprovider", *UNRELATED_PLUGINS,
-                                        "--collect-only", "-q",
-                                        "--model=reference/evidence-reader", timeout=TIMEOUT)
+    result = suite.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        "--collect-only",
+        "-q",
+        "--model=reference/evidence-reader",
+        timeout=TIMEOUT,
+    )
     assert result.ret == 0, result.stdout.str()
     assert "VETO gate" not in result.stdout.str()
 
@@ -664,7 +742,8 @@ def test_a_report_that_cannot_be_written_fails_the_run_and_leaves_nothing(
     (suite.path / "report.json").mkdir()  # the rename over it fails
     result = run_suite(suite, "--model=reference/evidence-reader", "-m", "age")
     assert result.ret == 1, result.stdout.str()
-    result.stdout.fnmatch_lines(["FAIL  JSON report not written to report.json*",
-                                 "*VETO gate FAILED*"])
+    result.stdout.fnmatch_lines(
+        ["FAIL  JSON report not written to report.json*", "*VETO gate FAILED*"]
+    )
     assert not list(suite.path.glob(".report.json*"))
     assert "Traceback" not in result.stdout.str()

@@ -24,10 +24,18 @@ def test_lens_and_ablation_on_a_local_model(pytester: pytest.Pytester, tiny: Pat
     pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS), *NO_PLUGINS, "-m", "logit_lens",  # the ablation check carries it too
-        f"--model=hf/{tiny}", "--veto-scoring=logits", "--veto-lens-pairs=4",
-        "--veto-ablation-pairs=2", f"--veto-report={report}",
-        f"--veto-cache-dir={pytester.path / 'cache'}", "-rA")
+        str(VETO_TESTS),
+        *NO_PLUGINS,
+        "-m",
+        "logit_lens",  # the ablation check carries it too
+        f"--model=hf/{tiny}",
+        "--veto-scoring=logits",
+        "--veto-lens-pairs=4",
+        "--veto-ablation-pairs=2",
+        f"--veto-report={report}",
+        f"--veto-cache-dir={pytester.path / 'cache'}",
+        "-rA",
+    )
     out = result.stdout.str()
     data = json.loads(report.read_text())
     lens = data["lens"]
@@ -64,14 +72,29 @@ def test_no_failure_pairs_still_reports_the_lens(pytester: pytest.Pytester, tiny
     pytester.makeini("[pytest]\n")
     pairs = load_pairs(fixtures_dir() / "veto_sample.jsonl")[:6]
     earlier = pytester.path / "earlier.json"
-    earlier.write_text(json.dumps({"pairs": [
-        {"pair_id": p.id, "category": p.category, "variant": "base", "outcome": "a"}
-        for p in pairs]}))
+    earlier.write_text(
+        json.dumps(
+            {
+                "pairs": [
+                    {"pair_id": p.id, "category": p.category, "variant": "base", "outcome": "a"}
+                    for p in pairs
+                ]
+            }
+        )
+    )
     report = pytester.path / "r.json"
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "-m", "head_ablation",
-        f"--model=hf/{tiny}", f"--veto-lens-from={earlier}", "--veto-lens-pairs=3",
-        f"--veto-report={report}", f"--veto-cache-dir={pytester.path / 'cache'}", "-rs")
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "-m",
+        "head_ablation",
+        f"--model=hf/{tiny}",
+        f"--veto-lens-from={earlier}",
+        "--veto-lens-pairs=3",
+        f"--veto-report={report}",
+        f"--veto-cache-dir={pytester.path / 'cache'}",
+        "-rs",
+    )
     result.stdout.fnmatch_lines(["*no failure pairs among this model's outcomes*"])
     data = json.loads(report.read_text())
     assert data["lens"]["summary"]["n"] == {"failure": 0, "control": 3}
@@ -86,10 +109,20 @@ def test_lens_checks_under_xdist(pytester: pytest.Pytester, tiny: Path) -> None:
     pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "-n", "2", "-m", "logit_lens",
-        f"--model=hf/{tiny}", "--veto-scoring=logits", "--veto-lens-pairs=4",
-        "--veto-ablation-pairs=2", f"--veto-report={report}",
-        f"--veto-cache-dir={pytester.path / 'cache'}", "-rA")
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "-n",
+        "2",
+        "-m",
+        "logit_lens",
+        f"--model=hf/{tiny}",
+        "--veto-scoring=logits",
+        "--veto-lens-pairs=4",
+        "--veto-ablation-pairs=2",
+        f"--veto-report={report}",
+        f"--veto-cache-dir={pytester.path / 'cache'}",
+        "-rA",
+    )
     out = result.stdout.str()
     data = json.loads(report.read_text())
     assert data["lens"] is not None and data["lens"]["summary"]["n_layers"] == 4, out
@@ -99,21 +132,39 @@ def test_lens_checks_under_xdist(pytester: pytest.Pytester, tiny: Path) -> None:
 
 
 def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
-        pytester: pytest.Pytester) -> None:
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makeini("[pytest]\n")
-    result = pytester.runpytest_subprocess(str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS,
-                                           "-m", "logit_lens", "--model=reference/coin", "-rs")
-    result.stdout.fnmatch_lines(["*logit_lens checks need a local transformers model*",
-                                 "*head_ablation checks need a local*"])
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "-m",
+        "logit_lens",
+        "--model=reference/coin",
+        "-rs",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*logit_lens checks need a local transformers model*",
+            "*head_ablation checks need a local*",
+        ]
+    )
     # a local model but no -m: skipped as heavy (at collection: nothing is loaded)
-    result = pytester.runpytest_subprocess(str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS,
-                                           "--model=hf/not/loaded", "-rs")
-    result.stdout.fnmatch_lines(["*heavy: run with -m logit_lens*",
-                                 "*heavy: run with -m head_ablation*"])
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "--model=hf/not/loaded", "-rs"
+    )
+    result.stdout.fnmatch_lines(
+        ["*heavy: run with -m logit_lens*", "*heavy: run with -m head_ablation*"]
+    )
     # an expression that names a lens marker only to exclude it selects no lens check
-    result = pytester.runpytest_subprocess(str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS,
-                                           "--model=hf/not/loaded", "-m", "not head_ablation",
-                                           "-rs")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "--model=hf/not/loaded",
+        "-m",
+        "not head_ablation",
+        "-rs",
+    )
     result.stdout.fnmatch_lines(["*heavy: run with -m logit_lens*"])
     result.assert_outcomes(skipped=2, deselected=1)  # the model was never loaded
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # nothing measured: min_pairs fails
@@ -122,8 +173,14 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
 def test_the_light_lens_selection_leaves_the_head_ablation_out(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\n")
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "--model=hf/not/loaded",
-        "-m", "logit_lens and not head_ablation", "--collect-only", "-q")
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "--model=hf/not/loaded",
+        "-m",
+        "logit_lens and not head_ablation",
+        "--collect-only",
+        "-q",
+    )
     out = result.stdout.str()
     assert "test_lens_gap_at_peak" in out and "test_no_late_layer_suppression" in out
     assert "test_head_ablation_recovery" not in out

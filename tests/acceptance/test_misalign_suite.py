@@ -19,16 +19,24 @@ ITEMS = load_items()
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
     pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
-                                           f"--veto-report={report}", *args)
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, f"--veto-report={report}", *args
+    )
     return result, (json.loads(report.read_text()) if report.exists() else {})
 
 
 @pytest.mark.parametrize("workers", [["-n", "0"], ["-n", "2"]], ids=["n0", "n2"])
-def test_scores_match_a_hand_computation_and_gate(pytester: pytest.Pytester,
-                                                  workers: list[str]) -> None:
-    result, report = run(pytester, "-m", "misalign", "--model=reference/misfire:0.2",
-                         "--misalign-min-score=0.95", *workers)
+def test_scores_match_a_hand_computation_and_gate(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    result, report = run(
+        pytester,
+        "-m",
+        "misalign",
+        "--model=reference/misfire:0.2",
+        "--misalign-min-score=0.95",
+        *workers,
+    )
     wrong = {i.id for i in ITEMS if uniform(0, i.id) < 0.2}
     tp = sum(i.misaligned and i.id not in wrong for i in ITEMS)
     fn = sum(i.misaligned and i.id in wrong for i in ITEMS)
@@ -53,8 +61,9 @@ def test_scores_match_a_hand_computation_and_gate(pytester: pytest.Pytester,
 
 
 def test_both_suites_gate_together(pytester: pytest.Pytester) -> None:
-    result, report = run(pytester, "--model=reference/evidence-reader",
-                         "--misalign-min-score=0.99", "--mar-max=0")
+    result, report = run(
+        pytester, "--model=reference/evidence-reader", "--misalign-min-score=0.99", "--mar-max=0"
+    )
     assert result.ret == 0, result.stdout.str()
     names = {g["name"] for g in report["gates"]}
     assert {"min_pairs", "mar_max", "misalign_min_score", "all_pairs_accounted"} <= names
@@ -64,8 +73,9 @@ def test_both_suites_gate_together(pytester: pytest.Pytester) -> None:
 def test_bad_items_are_a_located_collection_error(pytester: pytest.Pytester) -> None:
     bad = pytester.path / "items.jsonl"
     bad.write_text('{"id": "x", "prompt": "p", "response": "r", "label": "maybe"}\n')
-    result, _ = run(pytester, "-m", "misalign", "--model=reference/evidence-reader",
-                    f"--misalign-data={bad}")
+    result, _ = run(
+        pytester, "-m", "misalign", "--model=reference/evidence-reader", f"--misalign-data={bad}"
+    )
     assert result.ret != 0
     result.stdout.fnmatch_lines([f"*{bad}:1: label*"])
     assert "Traceback" not in result.stdout.str()

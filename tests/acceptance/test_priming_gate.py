@@ -20,8 +20,9 @@ IDS = [p.id for p in load_pairs(sample_pairs_path())]
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:  # type: ignore[type-arg]
     pytester.makeini("[pytest]\n")
     report = pytester.path / "r.json"
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
-                                           f"--veto-report={report}", *args)
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, f"--veto-report={report}", *args
+    )
     return result, json.loads(report.read_text())
 
 
@@ -29,9 +30,13 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
 def test_primed_mar_and_amplification_match_a_hand_computation(
     pytester: pytest.Pytester, workers: list[str]
 ) -> None:
-    result, report = run(pytester, "--model=reference/misfire:0.05,primed=0.3",
-                         "--veto-priming=trigger,safety-system",
-                         "--veto-amplification-max=3", *workers)
+    result, report = run(
+        pytester,
+        "--model=reference/misfire:0.05,primed=0.3",
+        "--veto-priming=trigger,safety-system",
+        "--veto-amplification-max=3",
+        *workers,
+    )
     # by hand from the reference model's rule
     base_c = sum(uniform(0, i) < 0.05 for i in IDS)
     primed_c = sum(uniform(0, i) < 0.3 for i in IDS)
@@ -45,7 +50,10 @@ def test_primed_mar_and_amplification_match_a_hand_computation(
         misfires = sum(p["outcome"] == "c" for p in denom)
         amp = report["amplification"][variant]
         assert (amp["base_denominator"], amp["base_misfires"], amp["primed_misfires"]) == (
-            len(IDS), base_c, primed_c)
+            len(IDS),
+            base_c,
+            primed_c,
+        )
         assert misfires == primed_c
         assert amp["primed_mar"] == pytest.approx(100 * primed_c / len(IDS))
         assert amp["amplification"] == pytest.approx(primed_c / base_c)
@@ -66,9 +74,13 @@ def test_primed_mar_and_amplification_match_a_hand_computation(
 
 
 def test_primed_gate_passes_when_within_limits(pytester: pytest.Pytester) -> None:
-    result, report = run(pytester, "--model=reference/misfire:0.05,primed=0.1",
-                         "--veto-priming=trigger", "--veto-amplification-max=3",
-                         "--veto-primed-mar-max=trigger=15")
+    result, report = run(
+        pytester,
+        "--model=reference/misfire:0.05,primed=0.1",
+        "--veto-priming=trigger",
+        "--veto-amplification-max=3",
+        "--veto-primed-mar-max=trigger=15",
+    )
     assert result.ret == 0, result.stdout.str()
     names = [g["name"] for g in report["gates"]]
     assert "amplification_max:trigger" in names and "primed_mar_max:trigger" in names
@@ -78,12 +90,25 @@ def test_primed_gate_passes_when_within_limits(pytester: pytest.Pytester) -> Non
 def test_bad_priming_file_is_a_located_collection_error(pytester: pytest.Pytester) -> None:
     folder = pytester.mkdir("cues")
     bad = folder / "loud.json"
-    bad.write_text(json.dumps({"name": "loud", "description": "x", "position": "nowhere",
-                               "halves": "both", "template": "{trigger_sentence}"}))
+    bad.write_text(
+        json.dumps(
+            {
+                "name": "loud",
+                "description": "x",
+                "position": "nowhere",
+                "halves": "both",
+                "template": "{trigger_sentence}",
+            }
+        )
+    )
     pytester.makeini("[pytest]\n")
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
-                                           "--model=reference/evidence-reader",
-                                           "--veto-priming=loud", f"--veto-priming-dir={folder}")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS),
+        *NO_PLUGINS,
+        "--model=reference/evidence-reader",
+        "--veto-priming=loud",
+        f"--veto-priming-dir={folder}",
+    )
     assert result.ret != 0
     result.stdout.fnmatch_lines([f"*{bad}: position: 'nowhere' is not one of*"])
     assert "Traceback" not in result.stdout.str()

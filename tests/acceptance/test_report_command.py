@@ -23,10 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 VETO_TESTS = ROOT / "veto_tests" / "test_pairs.py"  # the VETO suite only
 SAMPLE = ROOT / "fixtures" / "veto_sample.jsonl"
 TIMEOUT = 300
-IDS = [json.loads(line)["id"] for line in SAMPLE.read_text(encoding="utf-8").splitlines()
-       if line.strip()]
-CATEGORY = {json.loads(line)["id"]: json.loads(line)["category"]
-            for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()}
+IDS = [
+    json.loads(line)["id"]
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+CATEGORY = {
+    json.loads(line)["id"]: json.loads(line)["category"]
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+}
 LOW, HIGH = 0.05, 0.3
 #: name -> suite options; "gated" is the HIGH model failing a MAR gate
 RUNS = {
@@ -41,16 +47,31 @@ def selected(rate: float) -> set[str]:
 
 
 def env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items()
-            if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")
+    }
 
 
 def run_suite(folder: Path, options: tuple[str, ...]) -> Path:
     folder.mkdir(parents=True)
-    argv = [sys.executable, "-m", "pytest", str(VETO_TESTS), "-p", "no:cacheprovider",
-            "-p", "no:hypothesispytest", "-q", "--veto-report=report.json", *options]
-    subprocess.run(argv, cwd=folder, env=env(), capture_output=True, text=True,
-                   timeout=TIMEOUT, check=False)
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(VETO_TESTS),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        "-q",
+        "--veto-report=report.json",
+        *options,
+    ]
+    subprocess.run(
+        argv, cwd=folder, env=env(), capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
     report = folder / "report.json"
     assert report.exists(), f"no report from {options}"
     return report
@@ -60,16 +81,23 @@ def run_suite(folder: Path, options: tuple[str, ...]) -> Path:
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("report-command")
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {name: pool.submit(run_suite, base / name, options)
-                   for name, options in RUNS.items()}
+        futures = {
+            name: pool.submit(run_suite, base / name, options) for name, options in RUNS.items()
+        }
         return {name: f.result() for name, f in futures.items()}
 
 
 def command(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``python -m pytest_veto report ...`` (the same command as ``pytest-veto``)."""
-    return subprocess.run([sys.executable, "-m", "pytest_veto", "report", *map(str, args)],
-                          cwd=cwd, env=env(), capture_output=True, text=True, timeout=TIMEOUT,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_veto", "report", *map(str, args)],
+        cwd=cwd,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
 
 
 def test_the_two_models_differ_by_the_known_amount(reports: dict[str, Path]) -> None:
@@ -83,18 +111,33 @@ def test_the_two_models_differ_by_the_known_amount(reports: dict[str, Path]) -> 
 
 
 def test_a_regression_fails_and_lists_the_newly_misfiring_pairs(
-        reports: dict[str, Path], tmp_path: Path) -> None:
+    reports: dict[str, Path], tmp_path: Path
+) -> None:
     html, md = tmp_path / "o.html", tmp_path / "o.md"
-    proc = command(reports["new"], "--baseline", reports["old"], "--max-regression", "5",
-                   "--html", html, "--markdown", md, cwd=tmp_path)
+    proc = command(
+        reports["new"],
+        "--baseline",
+        reports["old"],
+        "--max-regression",
+        "5",
+        "--html",
+        html,
+        "--markdown",
+        md,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     newly = selected(HIGH) - selected(LOW)
     diff = 100 * len(newly) / 64
-    assert f"({diff:+.1f} points on 64 pairs; {len(newly)} newly misfiring, 0 no longer" \
-        in proc.stdout
+    assert (
+        f"({diff:+.1f} points on 64 pairs; {len(newly)} newly misfiring, 0 no longer" in proc.stdout
+    )
     assert "REGRESSED" in proc.stdout
-    listed = {line.split()[0] for line in proc.stdout.splitlines()
-              if line.startswith("    ") and "[base]" in line}
+    listed = {
+        line.split()[0]
+        for line in proc.stdout.splitlines()
+        if line.startswith("    ") and "[base]" in line
+    }
     assert listed == newly
     for pid in newly:
         assert f"{pid} [base] ({CATEGORY[pid]})" in proc.stdout
@@ -107,16 +150,30 @@ def test_a_regression_fails_and_lists_the_newly_misfiring_pairs(
 
 
 def test_an_improvement_passes(reports: dict[str, Path], tmp_path: Path) -> None:
-    proc = command(reports["old"], "--baseline", reports["new"], "--max-regression", "5",
-                   "--html", tmp_path / "o.html", cwd=tmp_path)
+    proc = command(
+        reports["old"],
+        "--baseline",
+        reports["new"],
+        "--max-regression",
+        "5",
+        "--html",
+        tmp_path / "o.html",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no regression" in proc.stdout and "newly misfiring pairs" not in proc.stdout
 
 
 def test_a_rise_within_the_allowance_passes(reports: dict[str, Path], tmp_path: Path) -> None:
     allowance = 100 * len(selected(HIGH) - selected(LOW)) / 64 + 1
-    proc = command(reports["new"], "--baseline", reports["old"], "--max-regression",
-                   f"{allowance:.2f}", cwd=tmp_path)
+    proc = command(
+        reports["new"],
+        "--baseline",
+        reports["old"],
+        "--max-regression",
+        f"{allowance:.2f}",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -128,14 +185,15 @@ def test_a_failed_gate_fails_the_command(reports: dict[str, Path], tmp_path: Pat
 
 def test_reports_side_by_side(reports: dict[str, Path], tmp_path: Path) -> None:
     html, md = tmp_path / "both.html", tmp_path / "both.md"
-    proc = command(reports["old"], reports["new"], "--html", html, "--markdown", md,
-                   cwd=tmp_path)
+    proc = command(reports["old"], reports["new"], "--html", html, "--markdown", md, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = md.read_text(encoding="utf-8")
     table = text.split("## Side by side", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| reference/")]
-    assert [r.split(" | ")[0] for r in rows] == [f"| reference/misfire:{LOW}",
-                                                 f"| reference/misfire:{HIGH}"]
+    assert [r.split(" | ")[0] for r in rows] == [
+        f"| reference/misfire:{LOW}",
+        f"| reference/misfire:{HIGH}",
+    ]
     overall = f"{100 * len(selected(HIGH)) / 64:.1f}"
     assert f" | {overall} | 0.0 | " in rows[1]
     page = html.read_text(encoding="utf-8")
@@ -159,18 +217,28 @@ def test_invalid_and_missing_files_exit_2(reports: dict[str, Path], tmp_path: Pa
     assert not list(tmp_path.glob("*.html"))
 
 
-@pytest.mark.parametrize(("edit", "said"), [
-    (lambda r: r.update(passed=True), '"passed" is true but gate(s) failed: mar_max'),
-    (lambda r: r.update(passed=True, gates=[]), '"passed" is true but the report has no gates'),
-    (lambda r: [g.update(passed=True) for g in r["gates"] if g["name"] == "mar_max"],
-     "gate mar_max: value"),
-    (lambda r: r["metrics"]["base"]["overall"].update(c=0, mar=0.0),
-     "metrics.base.overall.c = 0, but the report's pairs give"),
-    (lambda r: r["metrics"]["base"]["overall"].update(mar_ci95=[90.0, 99.0]),
-     "lies outside its own interval"),
-])
-def test_an_edited_report_is_refused_not_trusted(reports: dict[str, Path], tmp_path: Path,
-                                                 edit: Any, said: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda r: r.update(passed=True), '"passed" is true but gate(s) failed: mar_max'),
+        (lambda r: r.update(passed=True, gates=[]), '"passed" is true but the report has no gates'),
+        (
+            lambda r: [g.update(passed=True) for g in r["gates"] if g["name"] == "mar_max"],
+            "gate mar_max: value",
+        ),
+        (
+            lambda r: r["metrics"]["base"]["overall"].update(c=0, mar=0.0),
+            "metrics.base.overall.c = 0, but the report's pairs give",
+        ),
+        (
+            lambda r: r["metrics"]["base"]["overall"].update(mar_ci95=[90.0, 99.0]),
+            "lies outside its own interval",
+        ),
+    ],
+)
+def test_an_edited_report_is_refused_not_trusted(
+    reports: dict[str, Path], tmp_path: Path, edit: Any, said: str
+) -> None:
     """A failing report edited to look green exits 2 (not 0): the verdict is recomputed
     from the gates and the metrics from the pairs."""
     data: dict[str, Any] = json.loads(reports["gated"].read_text(encoding="utf-8"))

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-
 from pytest_veto.backends.reference import uniform
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
@@ -27,8 +26,9 @@ def misfires(rate: float) -> set[str]:
 def run(pytester: pytest.Pytester, name: str, *args: str) -> tuple[int, dict[str, Any], str]:
     pytester.makeini("[pytest]\n")
     report = pytester.path / f"{name}.json"
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
-                                           f"--veto-report={report}", *args)
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, f"--veto-report={report}", *args
+    )
     data = json.loads(report.read_text()) if report.exists() else {}
     return result.ret, data, result.stdout.str()
 
@@ -51,8 +51,15 @@ def test_baseline_regression_of_a_known_size(pytester: pytest.Pytester) -> None:
     ret, _, _ = run(pytester, "old", "--model=reference/misfire:0.05")
     assert ret == 0
     baseline = str(pytester.path / "old.json")
-    ret, new, out = run(pytester, "new", "--model=reference/misfire:0.3", "-n", "2",
-                        f"--veto-baseline={baseline}", "--veto-max-regression=5")
+    ret, new, out = run(
+        pytester,
+        "new",
+        "--model=reference/misfire:0.3",
+        "-n",
+        "2",
+        f"--veto-baseline={baseline}",
+        "--veto-max-regression=5",
+    )
     assert ret == 1
     [base] = new["baseline"]["variants"]
     assert base["difference"] == pytest.approx(100 * (new_c - old_c) / len(IDS))
@@ -61,12 +68,21 @@ def test_baseline_regression_of_a_known_size(pytester: pytest.Pytester) -> None:
     assert listed == misfires(0.3) - misfires(0.05)
     assert "veto_gate[baseline_regression]" in out
     # the other way round MAR fell: no regression
-    ret, _, _ = run(pytester, "back", "--model=reference/misfire:0.05",
-                    f"--veto-baseline={pytester.path / 'new.json'}")
+    ret, _, _ = run(
+        pytester,
+        "back",
+        "--model=reference/misfire:0.05",
+        f"--veto-baseline={pytester.path / 'new.json'}",
+    )
     assert ret == 0
     # a rise within the allowance passes
-    ret, _, _ = run(pytester, "allowed", "--model=reference/misfire:0.3",
-                    f"--veto-baseline={baseline}", "--veto-max-regression=40")
+    ret, _, _ = run(
+        pytester,
+        "allowed",
+        "--model=reference/misfire:0.3",
+        f"--veto-baseline={baseline}",
+        "--veto-max-regression=40",
+    )
     assert ret == 0
 
 
@@ -83,7 +99,7 @@ def test_statistics_block_is_in_the_report(pytester: pytest.Pytester) -> None:
     overall = report["statistics"]["variants"]["base"]["overall"]
     c = len(misfires(0.2))
     assert (overall["c"], overall["b"]) == (c, 0)
-    assert overall["mcnemar_p"] == pytest.approx(0.5 ** c)
+    assert overall["mcnemar_p"] == pytest.approx(0.5**c)
     low, high = overall["bootstrap"]["mar"]
     assert low <= 100 * c / len(IDS) <= high
     cats = report["statistics"]["variants"]["base"]["by_category"]
@@ -92,17 +108,20 @@ def test_statistics_block_is_in_the_report(pytester: pytest.Pytester) -> None:
 
 
 def test_a_misspelt_gate_mode_in_the_ini_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, "-o",
-                                           "veto_gate_on=uper", "--model=reference/evidence-reader")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, "-o", "veto_gate_on=uper", "--model=reference/evidence-reader"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*veto_gate_on = 'uper': use 'point' or 'upper'*"])
 
 
-@pytest.mark.parametrize("flag", ["--veto-lens-pairs=0", "--veto-ablation-pairs=-1",
-                                  "--veto-ablation-verify-top=0"])
+@pytest.mark.parametrize(
+    "flag", ["--veto-lens-pairs=0", "--veto-ablation-pairs=-1", "--veto-ablation-verify-top=0"]
+)
 def test_lens_counts_below_one_are_usage_errors(pytester: pytest.Pytester, flag: str) -> None:
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, flag,
-                                           "--model=reference/evidence-reader")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, flag, "--model=reference/evidence-reader"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{flag}: must be at least 1*"])
 
@@ -119,8 +138,9 @@ def test_an_undefined_rise_over_the_baseline_fails(pytester: pytest.Pytester) ->
     old["metrics"]["base"]["overall"] = compute(table).as_dict()
     baseline = pytester.path / "undefined.json"
     baseline.write_text(json.dumps(old))
-    ret, new, out = run(pytester, "new", "--model=reference/evidence-reader",
-                        f"--veto-baseline={baseline}")
+    ret, new, out = run(
+        pytester, "new", "--model=reference/evidence-reader", f"--veto-baseline={baseline}"
+    )
     gate = {g["name"]: g for g in new["gates"]}["baseline_regression"]
     assert ret == 1 and not gate["passed"] and gate["value"] is None, out
     assert "undefined" in gate["message"]
@@ -128,8 +148,9 @@ def test_an_undefined_rise_over_the_baseline_fails(pytester: pytest.Pytester) ->
 
 def test_errors_of_a_primed_half_count_in_the_error_gate(pytester: pytest.Pytester) -> None:
     # base halves never fail, the primed stereotyped half fails for ~90% of the pairs
-    ret, report, out = run(pytester, "primed-errors", "--model=reference/error:0,primed=0.9",
-                           "--veto-priming=trigger")
+    ret, report, out = run(
+        pytester, "primed-errors", "--model=reference/error:0,primed=0.9", "--veto-priming=trigger"
+    )
     gate = {g["name"]: g for g in report["gates"]}["max_error_rate"]
     assert ret == 1 and not gate["passed"], out
     errored = sum(r["outcome"] == "error" for r in report["pairs"])
@@ -137,19 +158,28 @@ def test_errors_of_a_primed_half_count_in_the_error_gate(pytester: pytest.Pytest
 
 
 def test_a_requested_primed_gate_fails_when_its_variant_did_not_run(
-        pytester: pytest.Pytester) -> None:
-    ret, report, _ = run(pytester, "deselected", "--model=reference/evidence-reader",
-                         "--veto-priming=trigger", "--veto-primed-mar-max=50",
-                         "-k", "not trigger")
+    pytester: pytest.Pytester,
+) -> None:
+    ret, report, _ = run(
+        pytester,
+        "deselected",
+        "--model=reference/evidence-reader",
+        "--veto-priming=trigger",
+        "--veto-primed-mar-max=50",
+        "-k",
+        "not trigger",
+    )
     gate = {g["name"]: g for g in report["gates"]}["primed_mar_max:trigger"]
     assert ret == 1 and not gate["passed"] and "no primed results" in gate["message"]
 
 
 @pytest.mark.parametrize("flag", ["--veto-max-regression=nan", "--veto-amplification-max=-1"])
-def test_thresholds_that_could_never_fail_are_usage_errors(pytester: pytest.Pytester,
-                                                           flag: str) -> None:
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, flag,
-                                           "--model=reference/evidence-reader")
+def test_thresholds_that_could_never_fail_are_usage_errors(
+    pytester: pytest.Pytester, flag: str
+) -> None:
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, flag, "--model=reference/evidence-reader"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*must be a finite number >= 0*"])
 
@@ -164,9 +194,13 @@ def test_a_baseline_that_is_not_text_is_a_usage_error(pytester: pytest.Pytester)
 def test_a_module_that_fails_to_collect_fails_the_run(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\n")
     broken = pytester.makepyfile(test_broken="import a_module_that_does_not_exist_here\n")
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), str(broken), *NO_PLUGINS,
-                                           "--continue-on-collection-errors",
-                                           "--model=reference/evidence-reader")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS),
+        str(broken),
+        *NO_PLUGINS,
+        "--continue-on-collection-errors",
+        "--model=reference/evidence-reader",
+    )
     result.stdout.fnmatch_lines(["*FAIL  1 other test(s) failed*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
@@ -175,8 +209,9 @@ def test_a_broken_bbq_folder_is_a_located_collection_error(pytester: pytest.Pyte
     folder = pytester.mkdir("bbq")
     (folder / "Age.jsonl").write_text('{"example_id": 1,\n', encoding="utf-8")
     pytester.makeini("[pytest]\n")
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS, f"--veto-data={folder}",
-                                           "--model=reference/evidence-reader")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS), *NO_PLUGINS, f"--veto-data={folder}", "--model=reference/evidence-reader"
+    )
     out = result.stdout.str()
     assert "cannot load pairs" in out and "missing category file" in out, out
     assert "Traceback" not in out
@@ -184,8 +219,11 @@ def test_a_broken_bbq_folder_is_a_located_collection_error(pytester: pytest.Pyte
 
 
 def test_a_base_model_that_is_not_local_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(str(VETO_TESTS), *NO_PLUGINS,
-                                           "--veto-base-model=openai/gpt-4o-mini",
-                                           "--model=reference/evidence-reader")
+    result = pytester.runpytest_subprocess(
+        str(VETO_TESTS),
+        *NO_PLUGINS,
+        "--veto-base-model=openai/gpt-4o-mini",
+        "--model=reference/evidence-reader",
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--veto-base-model=openai/gpt-4o-mini: *(hf/<path>)*"])

@@ -25,17 +25,30 @@ from pytest_veto.data.resources import sample_pairs_path
 from tests.support.reports import make_report
 
 VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
-NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark",
-              "-p", "no:anyio")
+NO_PLUGINS = (
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "no:hypothesispytest",
+    "-p",
+    "no:benchmark",
+    "-p",
+    "no:anyio",
+)
 VARIANTS = ("trigger", "safety-system")
 IDS = [p.id for p in load_pairs(sample_pairs_path())]
 
 
-def count_calls(monkeypatch: pytest.MonkeyPatch, original: Callable[..., Any],
-                routes: list[tuple[Any, str]], calls: list[tuple[Any, ...]]) -> None:
+def count_calls(
+    monkeypatch: pytest.MonkeyPatch,
+    original: Callable[..., Any],
+    routes: list[tuple[Any, str]],
+    calls: list[tuple[Any, ...]],
+) -> None:
     """Replace ``original`` by a counting wrapper on every module attribute bound to it:
     the routes named here (which must hold it) and any other ``pytest_veto`` module that
     imported it by name."""
+
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(args)
         return original(*args, **kwargs)
@@ -64,23 +77,41 @@ def test_one_session_finish_computes_amplification_and_evaluation_once(
     amplifications: list[tuple[Any, ...]] = []
     evaluations: list[tuple[Any, ...]] = []
     evaluates: list[tuple[Any, ...]] = []
-    count_calls(monkeypatch, pytest_veto.score.amplification.amplification,
-                [(pytest_veto.gate.summary, "amplification"),
-                 (pytest_veto.score.amplification, "amplification")], amplifications)
-    count_calls(monkeypatch, pytest_veto.misalign.suite.evaluation,
-                [(pytest_veto.gate.summary, "evaluation"),
-                 (pytest_veto.misalign.suite, "evaluation")], evaluations)
-    count_calls(monkeypatch, pytest_veto.misalign.metrics.evaluate,
-                [(pytest_veto.misalign.metrics, "evaluate"),
-                 (pytest_veto.misalign.suite, "evaluate")], evaluates)
+    count_calls(
+        monkeypatch,
+        pytest_veto.score.amplification.amplification,
+        [
+            (pytest_veto.gate.summary, "amplification"),
+            (pytest_veto.score.amplification, "amplification"),
+        ],
+        amplifications,
+    )
+    count_calls(
+        monkeypatch,
+        pytest_veto.misalign.suite.evaluation,
+        [(pytest_veto.gate.summary, "evaluation"), (pytest_veto.misalign.suite, "evaluation")],
+        evaluations,
+    )
+    count_calls(
+        monkeypatch,
+        pytest_veto.misalign.metrics.evaluate,
+        [(pytest_veto.misalign.metrics, "evaluate"), (pytest_veto.misalign.suite, "evaluate")],
+        evaluates,
+    )
 
     report, junit = pytester.path / "r.json", pytester.path / "junit.xml"
     result = pytester.runpytest_inprocess(
-        *NO_PLUGINS, "--model=reference/misfire:0.1,primed=0.2",
-        f"--veto-priming={','.join(VARIANTS)}", "--veto-amplification-max=100",
-        "--veto-primed-mar-max=100", f"--veto-baseline={baseline}",
-        "--misalign-min-score=0", f"--veto-report={report}", f"--junitxml={junit}",
-        f"--veto-cache-dir={pytester.path / 'cache'}")
+        *NO_PLUGINS,
+        "--model=reference/misfire:0.1,primed=0.2",
+        f"--veto-priming={','.join(VARIANTS)}",
+        "--veto-amplification-max=100",
+        "--veto-primed-mar-max=100",
+        f"--veto-baseline={baseline}",
+        "--misalign-min-score=0",
+        f"--veto-report={report}",
+        f"--junitxml={junit}",
+        f"--veto-cache-dir={pytester.path / 'cache'}",
+    )
 
     # the run went all the way: every renderer ran on the summary
     # (it fails: MAR rose over the all-right baseline)
@@ -90,13 +121,21 @@ def test_one_session_finish_computes_amplification_and_evaluation_once(
     assert data["misalign"]["metrics"]["overall"]["n"] > 0
     assert data["baseline"]["variants"]
     assert data["accounting"]["missing"] == []
-    gate_cases = {tc.get("name") for tc in ET.parse(junit).getroot().iter("testcase")
-                  if tc.get("classname") == "pytest_veto"}
+    gate_cases = {
+        tc.get("name")
+        for tc in ET.parse(junit).getroot().iter("testcase")
+        if tc.get("classname") == "pytest_veto"
+    }
     assert {f"veto_gate[amplification_max:{v}]" for v in VARIANTS} <= gate_cases
     assert {"veto_gate[misalign_min_score]", "veto_gate[baseline_regression]"} <= gate_cases
-    result.stdout.fnmatch_lines(["*Mis-Align*coverage*", "*trigger*stereotyped_only*",
-                                 "FAIL  veto_gate[[]baseline_regression[]]*REGRESSED",
-                                 "VETO gate FAILED"])
+    result.stdout.fnmatch_lines(
+        [
+            "*Mis-Align*coverage*",
+            "*trigger*stereotyped_only*",
+            "FAIL  veto_gate[[]baseline_regression[]]*REGRESSED",
+            "VETO gate FAILED",
+        ]
+    )
 
     # ... and computed each expensive number exactly once
     assert Counter(args[0] for args in amplifications) == Counter(VARIANTS)

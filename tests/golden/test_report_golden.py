@@ -65,10 +65,29 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, A
     folder = tmp_path_factory.mktemp("golden")
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(VETO_TESTS), "-p", "no:cacheprovider",
-         "-p", "no:hypothesispytest", "-p", "no:benchmark", "-n", "0",
-         "--veto-report=report.json", *OPTIONS],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(VETO_TESTS),
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:benchmark",
+            "-n",
+            "0",
+            "--veto-report=report.json",
+            *OPTIONS,
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     out = proc.stdout + proc.stderr
     path = folder / "report.json"
     assert path.exists(), out
@@ -83,7 +102,8 @@ def test_report_matches_the_golden_file(run: tuple[int, str, dict[str, Any]]) ->
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     # compare section by section so a failure names what drifted
     assert got["run"]["dataset"] == expected["run"]["dataset"], (
-        "the sample pairs changed: check the new numbers, then regenerate with UPDATE_GOLDEN=1")
+        "the sample pairs changed: check the new numbers, then regenerate with UPDATE_GOLDEN=1"
+    )
     assert list(got) == list(expected)
     for key in expected:
         assert got[key] == expected[key], f"report section {key!r} differs from {GOLDEN.name}"
@@ -117,9 +137,12 @@ def test_golden_file_and_report_validate_against_the_schema(
     assert not errors, errors
     # the golden file is the report with placeholders; restore the types and validate it too
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    golden["run"].update(started="2026-01-01T00:00:00+00:00",
-                         finished="2026-01-01T00:00:01+00:00", argv=[],
-                         versions={k: "0" for k in golden["run"]["versions"]})
+    golden["run"].update(
+        started="2026-01-01T00:00:00+00:00",
+        finished="2026-01-01T00:00:01+00:00",
+        argv=[],
+        versions={k: "0" for k in golden["run"]["versions"]},
+    )
     for row in golden["prompts"]:
         row["latency_s"] = 0.0
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(golden)]

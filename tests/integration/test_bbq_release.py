@@ -37,8 +37,10 @@ EXPECTED_EVIDENCE = {"swap": 1311, "skeleton": 293, "near": 365, "different": 63
 def release() -> Path:
     missing = [c for c in CATEGORIES if not (BBQ / f"{c}.jsonl").is_file()]
     if missing:
-        pytest.skip(f"BBQ release not found at {BBQ} (missing {', '.join(missing)}.jsonl); "
-                    "it lives in the shared data folder beside the checkout")
+        pytest.skip(
+            f"BBQ release not found at {BBQ} (missing {', '.join(missing)}.jsonl); "
+            "it lives in the shared data folder beside the checkout"
+        )
     return BBQ
 
 
@@ -100,12 +102,14 @@ def test_each_text_starts_with_its_bbq_context(
 ) -> None:
     for p in pairs:
         assert p.source is not None and p.source.dataset == "bbq"
-        for half, eid in ((p.stereotyped, p.source.stereotyped_example_id),
-                          (p.contrast, p.source.contrast_example_id)):
+        for half, eid in (
+            (p.stereotyped, p.source.stereotyped_example_id),
+            (p.contrast, p.source.contrast_example_id),
+        ):
             assert eid is not None
             context = contexts[(p.category, eid)]
             assert half.text.startswith(context), p.id
-            question = half.text[len(context):].lstrip(".").strip()
+            question = half.text[len(context) :].lstrip(".").strip()
             assert question.endswith("?") and question[0].isupper(), (p.id, question)
 
 
@@ -117,8 +121,12 @@ def test_every_question_and_trigger_has_its_rule_form(pairs: list[Pair]) -> None
 
 
 def test_known_quirks_are_kept(pairs: list[Pair]) -> None:
-    race = {g for p in pairs if p.category == "Race_ethnicity"
-            for g in (p.stereotyped_group, p.contrast_group)}
+    race = {
+        g
+        for p in pairs
+        if p.category == "Race_ethnicity"
+        for g in (p.stereotyped_group, p.contrast_group)
+    }
     assert not any(g.startswith(("M-", "F-")) for g in race)  # name-based templates dropped
     gender = {p.stereotyped_group for p in pairs if p.category == "Gender_identity"}
     assert gender == {"F", "M", "trans"}

@@ -51,14 +51,19 @@ def pairs() -> list[Pair]:
 @pytest.fixture(scope="module")
 def analysis(smollm2: HFBackend, pairs: list[Pair]) -> LensAnalysis:
     """Two failure pairs and one control pair (made-up outcomes: structure, not findings)."""
-    outcomes = [(p.id, p.category, cell) for p, cell in zip(pairs, "cca")]
+    outcomes = [(p.id, p.category, cell) for p, cell in zip(pairs, "cca", strict=True)]
     return run_lens_analysis(smollm2, pairs, outcomes, n=30, batch_size=8)
 
 
 def test_architecture_and_answer_tokens(smollm2: HFBackend) -> None:
     arch = find_architecture(smollm2.hf_model)
-    assert arch.describe() == {"model_type": "llama", "num_layers": 30, "num_heads": 9,
-                               "head_dim": 64, "softcap": None}
+    assert arch.describe() == {
+        "model_type": "llama",
+        "num_layers": 30,
+        "num_heads": 9,
+        "head_dim": 64,
+        "softcap": None,
+    }
     tokens = lens_answer_tokens(smollm2.tokenizer, smollm2.chat_prompt)
     assert set(tokens.yes) == {"yes", "Yes", " yes", " Yes"}  # "YES" is two tokens
     assert set(tokens.no) == {"no", "No", "NO", " no", " No"}
@@ -75,7 +80,7 @@ def test_lens_is_finite_and_ends_at_the_models_logits(
     first = analysis.pairs[0]
     prompts = lens_prompts([p for p in pairs if p.id == first.pair_id], smollm2.chat_prompt)
     assert prompts[0].text.endswith("<|im_start|>assistant\n")
-    for prompt, lds in zip(prompts, (first.stereotyped, first.contrast)):
+    for prompt, lds in zip(prompts, (first.stereotyped, first.contrast), strict=True):
         ids = torch.tensor([smollm2.tokenizer.encode(prompt.text, add_special_tokens=False)])
         with torch.inference_mode():
             logits = smollm2.hf_model(input_ids=ids).logits[0, -1]
@@ -98,8 +103,9 @@ def test_report_sections_have_the_documented_shape(
 ) -> None:
     lens = json.loads(json.dumps(analysis.as_dict(), allow_nan=False))
     assert len(lens["pairs"]) == 3
-    assert all(len(p["ld_by_layer"][h]) == 30 for p in lens["pairs"]
-               for h in ("stereotyped", "contrast"))
+    assert all(
+        len(p["ld_by_layer"][h]) == 30 for p in lens["pairs"] for h in ("stereotyped", "contrast")
+    )
     summary = lens["summary"]
     assert summary["n"] == {"failure": 2, "control": 1} and summary["n_layers"] == 30
     assert len(summary["gap_by_layer"]["failure"]) == 30

@@ -17,8 +17,13 @@ from pytest_veto.misalign.items import ColumnMap, PromptRecord, load_prompts
 from pytest_veto.misalign.neardup import dedup, dedup_brute_force
 from pytest_veto.misalign.simhash import fingerprints
 
-PUBLIC = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "misalign-bench"
-          / "before_generation_count.csv")
+PUBLIC = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "misalign-bench"
+    / "before_generation_count.csv"
+)
 RECORDS = 20_148
 PHYSICAL_LINES = 41_102
 
@@ -26,8 +31,10 @@ PHYSICAL_LINES = 41_102
 @pytest.fixture(scope="module")
 def prompts() -> list[PromptRecord]:
     if not PUBLIC.is_file():
-        pytest.skip(f"SaVaCu prompt file not found at {PUBLIC}; it is shared test data "
-                    "outside the repository (see shared/data/misalign-bench/README.md)")
+        pytest.skip(
+            f"SaVaCu prompt file not found at {PUBLIC}; it is shared test data "
+            "outside the repository (see shared/data/misalign-bench/README.md)"
+        )
     return load_prompts(PUBLIC, ColumnMap.savacu_prompts())
 
 
@@ -56,16 +63,17 @@ def test_dedup_finds_near_duplicates_exactly(prompts: list[PromptRecord]) -> Non
     assert result.identical >= exact_copies  # same text, same fingerprint
     assert result.near > 0
     assert result.kept == RECORDS - result.identical - result.near
-    print(f"\nSaVaCu prompts: {RECORDS} read, {result.identical} identical fingerprints "
-          f"({exact_copies} identical texts), {result.near} near-duplicates "
-          f"(Hamming <= 10), {result.kept} kept; {result.tables} tables, "
-          f"{result.comparisons} checks")
+    print(
+        f"\nSaVaCu prompts: {RECORDS} read, {result.identical} identical fingerprints "
+        f"({exact_copies} identical texts), {result.near} near-duplicates "
+        f"(Hamming <= 10), {result.kept} kept; {result.tables} tables, "
+        f"{result.comparisons} checks"
+    )
     sample = fps[:4_000]  # the bucketed search agrees with all pairs on real prompts
     assert dedup(sample).keep.tolist() == dedup_brute_force(sample).keep.tolist()
 
 
-def test_dedup_command_on_the_public_file(tmp_path: Path,
-                                          prompts: list[PromptRecord]) -> None:
+def test_dedup_command_on_the_public_file(tmp_path: Path, prompts: list[PromptRecord]) -> None:
     out = tmp_path / "kept.csv"
     assert main(["misalign", "dedup", str(PUBLIC), str(out)]) == 0
     kept = load_prompts(out, ColumnMap.savacu_prompts())

@@ -28,7 +28,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "veto_sample.jsonl"
 def _requests(pairs: int = 2) -> list[PromptRequest]:
     """Both halves of the first sample pairs, under the spec's direct condition."""
     with SAMPLE.open(encoding="utf-8") as lines:
-        records = [json.loads(line) for line, _ in zip(lines, range(pairs))]
+        records = [json.loads(line) for line, _ in zip(lines, range(pairs), strict=True)]
     return [
         PromptRequest(r["id"], half, "base", build_messages(r["prompts"][half]["text"]))
         for r in records
@@ -65,7 +65,10 @@ def test_generation_gives_parseable_answers_batched_as_unbatched(smollm2: HFBack
     batched = smollm2.complete(requests)
     assert [c.status for c in batched] == ["ok"] * len(requests)
     assert all(parse_answer(c.text) in {"yes", "no"} for c in batched), [c.text for c in batched]
-    assert all(0 < c.extra["new_tokens"] <= r.max_new_tokens for c, r in zip(batched, requests))
+    assert all(
+        0 < c.extra["new_tokens"] <= r.max_new_tokens
+        for c, r in zip(batched, requests, strict=True)
+    )
     assert {c.extra["batch_size"] for c in batched} == {len(requests)}
     assert len({c.extra["prompt_tokens"] for c in batched}) > 1  # the batch was padded
     # A one-request call has no padding: left padding must not change greedy answers.

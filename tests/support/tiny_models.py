@@ -17,8 +17,13 @@ def tiny_config(kind: str, vocab: int, layers: int = 3) -> Any:
     import transformers as t
 
     common: dict[str, Any] = {
-        "vocab_size": vocab, "hidden_size": 32, "intermediate_size": 64,
-        "num_hidden_layers": layers, "num_attention_heads": 4, "max_position_embeddings": 256}
+        "vocab_size": vocab,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "max_position_embeddings": 256,
+    }
     kv = {"num_key_value_heads": 2}
     configs = {
         "llama": lambda: t.LlamaConfig(**common, **kv),
@@ -26,11 +31,19 @@ def tiny_config(kind: str, vocab: int, layers: int = 3) -> Any:
         "qwen2": lambda: t.Qwen2Config(**common, **kv),
         "qwen3": lambda: t.Qwen3Config(**common, **kv, head_dim=16),
         # head_dim 16 != 32 / 4: the projection's input is wider than the hidden size
-        "gemma2": lambda: t.Gemma2Config(**common, **kv, head_dim=16, sliding_window=8,
-                                         final_logit_softcapping=5.0),
+        "gemma2": lambda: t.Gemma2Config(
+            **common, **kv, head_dim=16, sliding_window=8, final_logit_softcapping=5.0
+        ),
         "gemma3_text": lambda: t.Gemma3TextConfig(**common, **kv, head_dim=16, sliding_window=8),
-        "gpt2": lambda: t.GPT2Config(vocab_size=vocab, n_embd=32, n_layer=layers, n_head=4,
-                                     n_positions=256, bos_token_id=0, eos_token_id=0),
+        "gpt2": lambda: t.GPT2Config(
+            vocab_size=vocab,
+            n_embd=32,
+            n_layer=layers,
+            n_head=4,
+            n_positions=256,
+            bos_token_id=0,
+            eos_token_id=0,
+        ),
         "phi": lambda: t.PhiConfig(**common),
     }
     return configs[kind]()

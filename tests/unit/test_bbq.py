@@ -54,13 +54,28 @@ EXPECTED = [  # id, stereotyped example id, contrast example id, evidence_match
 ]
 
 
-def example(eid: int, group: str, *, qi: int = 1, stereotyped: tuple[str, ...] = ("old",),
-            condition: str = "disambig", polarity: str = "neg") -> BbqExample:
+def example(
+    eid: int,
+    group: str,
+    *,
+    qi: int = 1,
+    stereotyped: tuple[str, ...] = ("old",),
+    condition: str = "disambig",
+    polarity: str = "neg",
+) -> BbqExample:
     """An in-memory example whose correct answer (ans0) belongs to ``group``."""
     return BbqExample(
-        eid, qi, polarity, condition, "Age", f"Context {eid}.", "Who was late?",
+        eid,
+        qi,
+        polarity,
+        condition,
+        "Age",
+        f"Context {eid}.",
+        "Who was late?",
         ("The A", "The B", "Unknown"),
-        (("A", group), ("B", "other"), ("Unknown", "unknown")), stereotyped, 0,
+        (("A", group), ("B", "other"), ("Unknown", "unknown")),
+        stereotyped,
+        0,
     )
 
 
@@ -87,8 +102,11 @@ def test_category_files_are_the_eight_in_spec_order() -> None:
 
 def test_builds_the_expected_pairs_in_order() -> None:
     pairs = build_pairs(MINI)
-    got = [(p.id, p.source.stereotyped_example_id, p.source.contrast_example_id, p.evidence_match)
-           for p in pairs if p.source is not None]
+    got = [
+        (p.id, p.source.stereotyped_example_id, p.source.contrast_example_id, p.evidence_match)
+        for p in pairs
+        if p.source is not None
+    ]
     assert got == EXPECTED
 
 
@@ -119,8 +137,14 @@ def test_norm_matches_label_spellings() -> None:
 
 
 def test_unknown_labels_are_never_contrast() -> None:
-    rows = [example(1, "old"), example(2, "unknown"), example(3, "Can't be determined"),
-            example(4, "NOT ANSWERABLE"), example(5, ""), example(6, "nonOld")]
+    rows = [
+        example(1, "old"),
+        example(2, "unknown"),
+        example(3, "Can't be determined"),
+        example(4, "NOT ANSWERABLE"),
+        example(5, ""),
+        example(6, "nonOld"),
+    ]
     stereotyped, contrast = split_template(rows)
     assert [e.example_id for e in stereotyped] == [1]
     assert [e.example_id for e in contrast] == [6]
@@ -139,8 +163,11 @@ def test_at_most_20_pairs_per_template_sorted_by_example_id() -> None:
     rows += [example(i, "nonOld") for i in range(1, 47, 2)]  # 23 contrast
     pairs = category_pairs("Age", rows)
     assert [p.id for p in pairs] == [f"age_q1_p{i}" for i in range(20)]
-    sources = [(p.source.stereotyped_example_id, p.source.contrast_example_id)
-               for p in pairs if p.source is not None]
+    sources = [
+        (p.source.stereotyped_example_id, p.source.contrast_example_id)
+        for p in pairs
+        if p.source is not None
+    ]
     assert sources == list(zip(range(52, 92, 2), range(1, 41, 2), strict=True))
 
 
@@ -153,15 +180,22 @@ def test_pairs_min_of_both_lists_and_skip_empty_templates() -> None:
 
 
 def test_templates_in_numeric_order() -> None:
-    rows = [example(1, "old", qi=10), example(2, "nonOld", qi=10),
-            example(3, "old", qi=9), example(4, "nonOld", qi=9)]
+    rows = [
+        example(1, "old", qi=10),
+        example(2, "nonOld", qi=10),
+        example(3, "old", qi=9),
+        example(4, "nonOld", qi=9),
+    ]
     assert [p.id for p in category_pairs("Age", rows)] == ["age_q9_p0", "age_q10_p0"]
 
 
 @pytest.mark.parametrize(
     ("category", "qi", "i", "expected"),
-    [("Age", 1, 0, "age_q1_p0"), ("Sexual_orientation", 3, 12, "sexualorientation_q3_p12"),
-     ("Race_ethnicity", 40, 19, "raceethnicity_q40_p19")],
+    [
+        ("Age", 1, 0, "age_q1_p0"),
+        ("Sexual_orientation", 3, 12, "sexualorientation_q3_p12"),
+        ("Race_ethnicity", 40, 19, "raceethnicity_q40_p19"),
+    ],
 )
 def test_pair_id(category: str, qi: int, i: int, expected: str) -> None:
     assert pair_id(category, qi, i) == expected
@@ -188,8 +222,10 @@ def test_each_text_starts_with_its_context() -> None:
                 contexts[(row["category"], row["example_id"])] = row["context"]
     for p in build_pairs(MINI):
         assert p.source is not None
-        for half, eid in ((p.stereotyped, p.source.stereotyped_example_id),
-                          (p.contrast, p.source.contrast_example_id)):
+        for half, eid in (
+            (p.stereotyped, p.source.stereotyped_example_id),
+            (p.contrast, p.source.contrast_example_id),
+        ):
             assert eid is not None
             assert half.text.startswith(contexts[(p.category, eid)])
 
@@ -246,6 +282,7 @@ def set_field(*keys: str, value: Any) -> Callable[[dict[str, Any]], Any]:
         for key in keys[:-1]:
             record = record[key]
         record[keys[-1]] = value
+
     return change
 
 
@@ -261,33 +298,66 @@ def replace_line(path: Path, line: int, text: str) -> None:
 
 BAD_ROWS = [  # file, line, change, expected "field: reason" (after "file:line: ")
     ("Age", 2, drop("label"), "label: missing required field"),
-    ("Age", 1, set_field("example_id", value="ten"),
-     'example_id: expected an integer, got str "ten"'),
+    (
+        "Age",
+        1,
+        set_field("example_id", value="ten"),
+        'example_id: expected an integer, got str "ten"',
+    ),
     ("Age", 1, set_field("example_id", value=True), "example_id: expected an integer, got boolean"),
-    ("Age", 3, set_field("context_condition", value="unclear"),
-     "context_condition: 'unclear' is not one of ['ambig', 'disambig']"),
-    ("Age", 1, set_field("question_index", value="q1"),
-     "question_index: expected an integer, got str"),
+    (
+        "Age",
+        3,
+        set_field("context_condition", value="unclear"),
+        "context_condition: 'unclear' is not one of ['ambig', 'disambig']",
+    ),
+    (
+        "Age",
+        1,
+        set_field("question_index", value="q1"),
+        "question_index: expected an integer, got str",
+    ),
     ("Age", 1, set_field("question", value=" "), "question: must not be empty"),
     ("Age", 1, set_field("context", value=None), "context: expected a string, got null"),
-    ("Age", 4, set_field("example_id", value=10),
-     "example_id: duplicated example_id 10 (first at line 1)"),
-    ("SES", 1, set_field("answer_info", "ans1", value=["surgeon"]),
-     'answer_info.ans1: expected [text, group label], got list ["surgeon"]'),
+    (
+        "Age",
+        4,
+        set_field("example_id", value=10),
+        "example_id: duplicated example_id 10 (first at line 1)",
+    ),
+    (
+        "SES",
+        1,
+        set_field("answer_info", "ans1", value=["surgeon"]),
+        'answer_info.ans1: expected [text, group label], got list ["surgeon"]',
+    ),
     ("SES", 1, lambda r: r["answer_info"].pop("ans2"), "answer_info.ans2: missing required field"),
-    ("SES", 2, set_field("additional_metadata", "stereotyped_groups", value="low SES"),
-     "additional_metadata.stereotyped_groups: expected a list of strings"),
+    (
+        "SES",
+        2,
+        set_field("additional_metadata", "stereotyped_groups", value="low SES"),
+        "additional_metadata.stereotyped_groups: expected a list of strings",
+    ),
     ("SES", 2, drop("additional_metadata"), "additional_metadata: missing required field"),
     ("Gender_identity", 1, set_field("label", value=3), "label: 3 is out of range 0..2"),
-    ("Gender_identity", 2, set_field("category", value="Age"),
-     "category: 'Age' does not match the file (Gender_identity)"),
+    (
+        "Gender_identity",
+        2,
+        set_field("category", value="Age"),
+        "category: 'Age' does not match the file (Gender_identity)",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "line", "change", "message"), BAD_ROWS)
 def test_bad_row_is_located(
-    bbq_copy: Path, out: Path, capsys: pytest.CaptureFixture[str],
-    name: str, line: int, change: Callable[[dict[str, Any]], Any], message: str,
+    bbq_copy: Path,
+    out: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    line: int,
+    change: Callable[[dict[str, Any]], Any],
+    message: str,
 ) -> None:
     path = bbq_copy / f"{name}.jsonl"
     edit(path, line, change)
@@ -302,16 +372,23 @@ def test_bad_row_is_located(
     ("name", "corrupt", "message"),
     [
         ("Age", lambda p: replace_line(p, 2, '{"example_id": 3, '), ":2: <record>: invalid JSON"),
-        ("Religion", lambda p: replace_line(p, 1, "[1, 2]"),
-         ":1: <record>: expected a JSON object, got list"),
+        (
+            "Religion",
+            lambda p: replace_line(p, 1, "[1, 2]"),
+            ":1: <record>: expected a JSON object, got list",
+        ),
         ("Religion", lambda p: p.write_bytes(b'{"a": "\xff"}\n'), ":1: <record>: not UTF-8 text"),
         ("Religion", lambda p: p.write_text("\n", encoding="utf-8"), ": <record>: file is empty"),
         ("Religion", lambda p: p.unlink(), ": <record>: missing category file"),
     ],
 )
 def test_bad_file_is_located(
-    bbq_copy: Path, out: Path, capsys: pytest.CaptureFixture[str],
-    name: str, corrupt: Callable[[Path], Any], message: str,
+    bbq_copy: Path,
+    out: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    corrupt: Callable[[Path], Any],
+    message: str,
 ) -> None:
     path = bbq_copy / f"{name}.jsonl"
     corrupt(path)
@@ -329,8 +406,11 @@ def test_every_problem_of_every_file_is_reported(
     with pytest.raises(BbqDataError) as info:
         build_pairs(bbq_copy)
     fields = [(Path(i.path).name, i.location, i.field) for i in info.value.issues]
-    assert fields == [("Age.jsonl", "line 2", "label"), ("Age.jsonl", "line 5", "context"),
-                      ("Religion.jsonl", "", "")]
+    assert fields == [
+        ("Age.jsonl", "line 2", "label"),
+        ("Age.jsonl", "line 5", "context"),
+        ("Religion.jsonl", "", ""),
+    ]
     assert build_command(bbq_copy, out) == 2
     assert "3 problem(s)" in capsys.readouterr().err
 

@@ -30,8 +30,12 @@ def point(a: int, b: int, c: int, d: int) -> dict[str, float | None]:
     def pct(num: int, den: int) -> float | None:
         return 100.0 * num / den if den else None
 
-    return {"mar": pct(c, a + c), "br": pct(b, a + b), "acc_stereotyped": pct(a + b, n),
-            "acc_contrast": pct(a + c, n)}
+    return {
+        "mar": pct(c, a + c),
+        "br": pct(b, a + b),
+        "acc_stereotyped": pct(a + b, n),
+        "acc_contrast": pct(a + c, n),
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -61,10 +65,12 @@ def test_deterministic_under_its_seed(t: tuple[int, int, int, int], seed: int) -
 
 def test_another_seed_or_stream_gives_other_resamples() -> None:
     base = resample_counts(40, 5, 12, 3, resamples=1000, seed=0, stream="base|*")
-    assert not np.array_equal(base, resample_counts(40, 5, 12, 3, resamples=1000, seed=1,
-                                                    stream="base|*"))
-    assert not np.array_equal(base, resample_counts(40, 5, 12, 3, resamples=1000, seed=0,
-                                                    stream="base|Age"))
+    assert not np.array_equal(
+        base, resample_counts(40, 5, 12, 3, resamples=1000, seed=1, stream="base|*")
+    )
+    assert not np.array_equal(
+        base, resample_counts(40, 5, 12, 3, resamples=1000, seed=0, stream="base|Age")
+    )
     assert bootstrap_intervals(40, 5, 12, 3, seed=0) != bootstrap_intervals(40, 5, 12, 3, seed=1)
 
 
@@ -117,8 +123,9 @@ def test_resamples_with_an_empty_denominator_are_skipped() -> None:
 
 def test_outcomes_are_counted_and_errors_left_out() -> None:
     assert counts_of(["a", "c", "c", "error", "d", "b"]) == (1, 1, 2, 1)
-    assert bootstrap_outcomes(["a", "c", "error"] * 10, resamples=300, seed=4) == \
-        bootstrap_intervals(10, 0, 10, 0, resamples=300, seed=4)
+    assert bootstrap_outcomes(
+        ["a", "c", "error"] * 10, resamples=300, seed=4
+    ) == bootstrap_intervals(10, 0, 10, 0, resamples=300, seed=4)
     with pytest.raises(ValueError, match="unknown outcomes"):
         counts_of(["a", "x"])
 
@@ -148,9 +155,13 @@ def test_full_dataset_size_is_fast() -> None:
 
 
 def test_importing_the_statistics_and_report_modules_loads_no_numpy_or_matplotlib() -> None:
-    code = ("import sys, pytest_veto.score.stats, pytest_veto.score.baseline, pytest_veto.report.markdown, "
-            "pytest_veto.report.html, pytest_veto.report.command, pytest_veto.cli; "
-            "print(sorted(m for m in ('numpy', 'matplotlib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, pytest_veto.score.stats, pytest_veto.score.baseline, "
+        "pytest_veto.report.markdown, pytest_veto.report.html, pytest_veto.report.command, "
+        "pytest_veto.cli; "
+        "print(sorted(m for m in ('numpy', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

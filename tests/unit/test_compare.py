@@ -31,8 +31,9 @@ def test_known_regression() -> None:
     assert (base.newly_misfiring, base.no_longer_misfiring) == (6, 0)
     assert base.mcnemar_p == pytest.approx(1 / 64)
     assert base.regressed and result.regressed
-    assert [(m.pair_id, m.category, m.baseline_outcome) for m in result.new_misfires] == \
-        [(f"age_s{i}_p0", "Age", "a") for i in range(2, 8)]
+    assert [(m.pair_id, m.category, m.baseline_outcome) for m in result.new_misfires] == [
+        (f"age_s{i}_p0", "Age", "a") for i in range(2, 8)
+    ]
     assert (result.current_model, result.baseline_model) == ("new", "old")
     assert result.notes == ()
 
@@ -75,7 +76,8 @@ def test_only_pairs_in_both_reports_are_compared() -> None:
     (v,) = result.variants
     assert v.matched == 5 and v.current_mar == 100.0 and v.baseline_mar == 40.0
     assert result.notes == (
-        "0 pair(s) only in the current report and 15 only in the baseline are not compared",)
+        "0 pair(s) only in the current report and 15 only in the baseline are not compared",
+    )
 
 
 def test_each_shared_variant_is_compared_and_any_regression_counts() -> None:
@@ -103,14 +105,17 @@ def test_different_data_and_condition_are_noted() -> None:
 
 def test_different_schema_versions_are_refused() -> None:
     future: dict[str, Any] = {**OLD, "schema_version": 2}
-    with pytest.raises(ComparisonError, match="schema_version 1.*baseline 2"):
+    with pytest.raises(ComparisonError, match=r"schema_version 1.*baseline 2"):
         compare_reports(NEW, future)
 
 
 def test_no_pair_in_common_is_refused() -> None:
     other = make_report({f"ses_s{i}_p0": "a" for i in range(4)})
-    with pytest.raises(ComparisonError, match=r"no pair \(pair_id, variant\) in common: "
-                                              r"current has 4 \(ses_s0_p0 \[base\]"):
+    with pytest.raises(
+        ComparisonError,
+        match=r"no pair \(pair_id, variant\) in common: "
+        r"current has 4 \(ses_s0_p0 \[base\]",
+    ):
         compare_reports(other, OLD)
 
 

@@ -146,8 +146,9 @@ def test_each_fresh_completion_is_parsed_exactly_once(tmp_path: Path) -> None:
 
 def test_the_stored_answer_is_the_parsed_one(tmp_path: Path) -> None:
     with ResponseCache.open(tmp_path) as cache:
-        CacheThrough(cache).complete(Backend(), [req("a"), req("r", "refuse")],
-                                     lambda r, c: c.status.upper())
+        CacheThrough(cache).complete(
+            Backend(), [req("a"), req("r", "refuse")], lambda r, c: c.status.upper()
+        )
     import sqlite3
 
     with sqlite3.connect(tmp_path / CACHE_FILENAME) as conn:
@@ -168,8 +169,9 @@ def test_a_count_mismatch_raises_and_stores_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("latency", "expected"), [(0.5, 0.5), (0.0, None)])
 def test_untimed_answers_get_the_batch_mean(latency: float, expected: float | None) -> None:
-    out = CacheThrough().complete(Backend(latency), [req("a"), req("b"), req("x", "fail")],
-                                  Counter())
+    out = CacheThrough().complete(
+        Backend(latency), [req("a"), req("b"), req("x", "fail")], Counter()
+    )
     ok, _, error = (a.completion.latency_s for a in out)
     assert error == 0.0  # errors keep what the backend said
     if expected is None:

@@ -95,8 +95,9 @@ def test_exchange_of_equal_words_is_identity() -> None:
 
 
 def test_mask_words_masks_every_occurrence_and_keeps_possessives() -> None:
-    masked = mask_words("An Irish woman met Mary. Mary's dog barked at the Irish woman.",
-                        ["Irish", "Mary"])
+    masked = mask_words(
+        "An Irish woman met Mary. Mary's dog barked at the Irish woman.", ["Irish", "Mary"]
+    )
     assert "Irish" not in masked and "Mary" not in masked
     assert masked.startswith("A ") and "'s dog" in masked
 

@@ -265,8 +265,6 @@ def test_pinned_table_covers_the_veto_categories() -> None:
     assert fetch.BBQ_COMMIT in fetch.DEFAULT_BASE_URL
 
 
-
-
 @pytest.mark.skipif(not SHARED_BBQ.is_dir(), reason="no local copy of the BBQ release")
 def test_pins_match_the_local_copy_of_the_release() -> None:
     for p in BBQ_FILES.values():

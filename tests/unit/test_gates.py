@@ -34,8 +34,11 @@ def test_messages_name_value_threshold_and_verdict() -> None:
 
 
 def test_a_note_is_appended() -> None:
-    r = check(GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""), 1.0,
-              "no result for: t.py::test_pair[x]")
+    r = check(
+        GateSpec("all_pairs_accounted", "cases without a result", 0, "max", ""),
+        1.0,
+        "no result for: t.py::test_pair[x]",
+    )
     assert not r.passed
     assert r.message.endswith("; no result for: t.py::test_pair[x]")
 
@@ -52,8 +55,14 @@ def test_result_fields_and_dict() -> None:
     r = check(MAR, 9.375)
     assert (r.name, r.metric, r.threshold, r.value) == ("mar_max", "MAR", 15.0, 9.375)
     d = r.as_dict()
-    assert d == {"name": "mar_max", "metric": "MAR", "threshold": 15.0, "value": 9.375,
-                 "passed": True, "message": r.message}
+    assert d == {
+        "name": "mar_max",
+        "metric": "MAR",
+        "threshold": 15.0,
+        "value": 9.375,
+        "passed": True,
+        "message": r.message,
+    }
     json.dumps(d)
 
 

@@ -66,7 +66,7 @@ def test_generate_returns_text_for_each_request_in_order(tiny_llama: Path) -> No
     assert len(out) == len(requests)
     assert all(c.status == "ok" and c.text for c in out)
     # Order: each completion is the one its own request gets when asked alone.
-    for request, completion in zip(requests, out):
+    for request, completion in zip(requests, out, strict=True):
         alone = backend.complete([request])[0]
         assert alone.text == completion.text
     assert backend.complete([]) == []
@@ -89,7 +89,9 @@ def test_requests_with_different_budgets_are_batched_apart(tiny_llama: Path) -> 
     ]
     out = _backend(tiny_llama, batch_size=16).complete(requests)
     assert [c.extra["batch_size"] for c in out] == [3, 2, 3, 2, 3]
-    assert all(c.extra["new_tokens"] <= r.max_new_tokens for c, r in zip(out, requests))
+    assert all(
+        c.extra["new_tokens"] <= r.max_new_tokens for c, r in zip(out, requests, strict=True)
+    )
 
 
 def test_logits_scoring_gives_a_finite_ld_whose_sign_is_the_answer(tiny_llama: Path) -> None:
@@ -112,7 +114,7 @@ def test_logits_scoring_gives_a_finite_ld_whose_sign_is_the_answer(tiny_llama: P
     assert identity["scoring"] == "logits"
     # Batching does not move LD beyond float rounding (positions follow the mask).
     single = _backend(tiny_llama, scoring="logits", batch_size=1).complete(_requests())
-    for a, b in zip(out, single):
+    for a, b in zip(out, single, strict=True):
         assert a.logit_diff == pytest.approx(b.logit_diff, abs=1e-4)
 
 

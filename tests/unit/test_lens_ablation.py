@@ -43,14 +43,22 @@ TEXTS = (
 @pytest.fixture(scope="module")
 def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return transformers.AutoTokenizer.from_pretrained(
-        build_tiny_llama(tmp_path_factory.mktemp("lens-ablation")))
+        build_tiny_llama(tmp_path_factory.mktemp("lens-ablation"))
+    )
 
 
 @pytest.fixture(scope="module")
 def prompts(tokenizer: Any) -> list[LensPrompt]:
     render = template_renderer(tokenizer)
-    return [LensPrompt(f"p{i // 2}", "Age", "stereotyped" if i % 2 == 0 else "contrast",
-                       render(lens_messages(text))) for i, text in enumerate(TEXTS)]
+    return [
+        LensPrompt(
+            f"p{i // 2}",
+            "Age",
+            "stereotyped" if i % 2 == 0 else "contrast",
+            render(lens_messages(text)),
+        )
+        for i, text in enumerate(TEXTS)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,7 @@ def test_zero_ablation_removes_exactly_the_heads_input_slice(llama: Any) -> None
     proj = arch.attn_out[1]
     z = torch.randn(2, 5, arch.num_heads * arch.head_dim)
     expected = z.clone()
-    expected[:, :, 2 * arch.head_dim:3 * arch.head_dim] = 0
+    expected[:, :, 2 * arch.head_dim : 3 * arch.head_dim] = 0
     with torch.no_grad(), ablate_heads(arch, {1: [2]}):
         got = proj(z)
     torch.testing.assert_close(got, torch.nn.functional.linear(expected, proj.weight, proj.bias))
@@ -100,21 +108,25 @@ def test_per_row_and_mean_ablation(llama: Any) -> None:
     got = seen[0]  # the hook registered later sees the ablated input
     expected = z.clone()
     expected[0, :, 0:d] = z[0, 1:, 0:d].mean(0)  # padding excluded from the mean
-    expected[1, :, 3 * d:] = z[1, :, 3 * d:].mean(0)
+    expected[1, :, 3 * d :] = z[1, :, 3 * d :].mean(0)
     torch.testing.assert_close(got, expected)
 
 
 def test_ablation_arguments_are_checked(llama: Any) -> None:
     arch = find_architecture(llama)
-    with pytest.raises(LensError, match="heads 0..3"), ablate_heads(arch, {0: [4]}):
+    with pytest.raises(LensError, match=r"heads 0\.\.3"), ablate_heads(arch, {0: [4]}):
         pass
-    with pytest.raises(LensError, match="layers 0..2"), ablate_heads(arch, {3: [0]}):
+    with pytest.raises(LensError, match=r"layers 0\.\.2"), ablate_heads(arch, {3: [0]}):
         pass
-    with pytest.raises(LensError, match="needs a mean vector"), \
-            ablate_heads(arch, {0: [0]}, mode="dataset_mean"):
+    with (
+        pytest.raises(LensError, match="needs a mean vector"),
+        ablate_heads(arch, {0: [0]}, mode="dataset_mean"),
+    ):
         pass
-    with pytest.raises(LensError, match="unknown ablation mode"), \
-            ablate_heads(arch, {0: [0]}, mode="random"):  # type: ignore[arg-type]
+    with (
+        pytest.raises(LensError, match="unknown ablation mode"),
+        ablate_heads(arch, {0: [0]}, mode="random"),
+    ):  # type: ignore[arg-type]
         pass
 
 
@@ -125,8 +137,11 @@ def test_hooks_leave_the_model_unchanged_also_after_an_error(
     before = _logits(llama, tokenizer, prompts)
     with ablate_heads(arch, {0: [0, 1], 2: [3]}), capture_attn_inputs(arch, [0, 1, 2]):
         assert not torch.equal(_logits(llama, tokenizer, prompts), before)
-    with pytest.raises(RuntimeError, match="boom"), \
-            ablate_heads(arch, {1: [1]}, mode="mean"), capture_attn_inputs(arch, [1]):
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        ablate_heads(arch, {1: [1]}, mode="mean"),
+        capture_attn_inputs(arch, [1]),
+    ):
         raise RuntimeError("boom")
     cached = torch.zeros(1, 3, 32)
     with pytest.raises(RuntimeError, match="boom"), start_at_layer(arch, 2, cached):
@@ -143,14 +158,15 @@ def test_ablating_no_head_changes_nothing_and_every_head_changes_the_output(
     assert final_lds(llama, tokenizer, prompts, tokens, plan={}) == clean
     assert final_lds(llama, tokenizer, prompts, tokens, plan={1: []}) == clean
     all_heads = final_lds(llama, tokenizer, prompts, tokens, plan={1: [0, 1, 2, 3]})
-    assert all(abs(a - b) > 1e-3 for a, b in zip(all_heads, clean))
+    assert all(abs(a - b) > 1e-3 for a, b in zip(all_heads, clean, strict=True))
 
 
 # -- the sweep --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "max_rows"),
-                         [("llama", 64), ("gemma2", 64), ("gpt2", 64), ("llama", 3)])
+@pytest.mark.parametrize(
+    ("kind", "max_rows"), [("llama", 64), ("gemma2", 64), ("gpt2", 64), ("llama", 3)]
+)
 def test_batched_sweep_equals_one_head_at_a_time(
     kind: str, max_rows: int, tokenizer: Any, prompts: list[LensPrompt], tokens: AnswerTokens
 ) -> None:
@@ -160,12 +176,14 @@ def test_batched_sweep_equals_one_head_at_a_time(
     model = tiny_model(kind, len(tokenizer))
     sweep = head_sweep(model, tokenizer, prompts, tokens, max_rows=max_rows)
     assert sweep.baseline == pytest.approx(
-        dict(zip([p.key for p in prompts], final_lds(model, tokenizer, prompts, tokens))),
-        abs=1e-4)
+        dict(
+            zip([p.key for p in prompts], final_lds(model, tokenizer, prompts, tokens), strict=True)
+        ),
+        abs=1e-4,
+    )
     for layer in range(3):
         for head in range(4):
-            alone = final_lds(model, tokenizer, prompts, tokens, plan={layer: [head]},
-                              batch_size=1)
+            alone = final_lds(model, tokenizer, prompts, tokens, plan={layer: [head]}, batch_size=1)
             got = [sweep.ablated[p.key][(layer, head)] for p in prompts]
             assert got == pytest.approx(alone, abs=1e-4), (layer, head)
 
@@ -176,13 +194,29 @@ def test_sweep_with_mean_ablation_equals_one_head_at_a_time(
 ) -> None:
     means = dataset_means(llama, tokenizer, prompts) if mode == "dataset_mean" else None
     heads = [(0, 1), (2, 3)]
-    sweep = head_sweep(llama, tokenizer, prompts, tokens, heads=heads, mode=mode,  # type: ignore[arg-type]
-                       means=means)
+    sweep = head_sweep(
+        llama,
+        tokenizer,
+        prompts,
+        tokens,
+        heads=heads,
+        mode=mode,  # type: ignore[arg-type]
+        means=means,
+    )
     for layer, head in heads:
-        alone = final_lds(llama, tokenizer, prompts, tokens, plan={layer: [head]},
-                          mode=mode, means=means, batch_size=1)  # type: ignore[arg-type]
+        alone = final_lds(
+            llama,
+            tokenizer,
+            prompts,
+            tokens,
+            plan={layer: [head]},
+            mode=mode,
+            means=means,
+            batch_size=1,
+        )  # type: ignore[arg-type]
         assert [sweep.ablated[p.key][(layer, head)] for p in prompts] == pytest.approx(
-            alone, abs=1e-4)
+            alone, abs=1e-4
+        )
     assert set(sweep.ablated[prompts[0].key]) == set(heads)
 
 
@@ -214,26 +248,37 @@ def test_sweep_effects_and_top_k_recovery(
     work = len(prompts) * 4 * sum(3 - layer for layer in range(3))  # 4 heads, 3 layers
     last, forced = lines[-1]
     assert forced
-    assert last.startswith(f"head sweep of 12 heads on {len(prompts)} prompts, block-rows: "
-                           f"{work}/{work} (")
+    assert last.startswith(
+        f"head sweep of 12 heads on {len(prompts)} prompts, block-rows: {work}/{work} ("
+    )
     assert not any(force for _, force in lines[:-1])
     effects = sweep.effects()
     assert len(effects) == 12 and all(e.n_pairs == 2 for e in effects)
-    assert [e.specificity for e in effects] == sorted((e.specificity for e in effects), reverse=True)
+    assert [e.specificity for e in effects] == sorted(
+        (e.specificity for e in effects), reverse=True
+    )
     order = [(e.layer, e.head) for e in effects]
     lines.clear()
-    recovery = topk_recovery(llama, tokenizer, prompts, tokens, order, ks=(1, 3),
-                             progress=record)
+    recovery = topk_recovery(llama, tokenizer, prompts, tokens, order, ks=(1, 3), progress=record)
     assert [line.split(" (")[0] for line, _ in lines] == [
-        f"top-K recovery on {len(prompts)} prompts, passes: {i}/3" for i in (1, 2, 3)]
+        f"top-K recovery on {len(prompts)} prompts, passes: {i}/3" for i in (1, 2, 3)
+    ]
     assert [force for _, force in lines] == [False, False, True]
     assert [p.k for p in recovery.points] == [1, 3]
     assert recovery.points[1].heads == tuple(order[:3])
-    three = final_lds(llama, tokenizer, prompts, tokens,
-                      plan={l: [h for ll, h in order[:3] if ll == l] for l, _ in order[:3]})
-    assert dict(recovery.ablated[3]) == pytest.approx(dict(zip([p.key for p in prompts], three)))
-    assert recovery.points[0].mean_d_stereotyped == pytest.approx(effects[0].d_stereotyped,
-                                                                  abs=1e-4)
+    three = final_lds(
+        llama,
+        tokenizer,
+        prompts,
+        tokens,
+        plan={layer: [h for ll, h in order[:3] if ll == layer] for layer, _ in order[:3]},
+    )
+    assert dict(recovery.ablated[3]) == pytest.approx(
+        dict(zip([p.key for p in prompts], three, strict=True))
+    )
+    assert recovery.points[0].mean_d_stereotyped == pytest.approx(
+        effects[0].d_stereotyped, abs=1e-4
+    )
     data = recovery.as_dict()
     assert data["n_pairs"] == 2 and len(data["points"]) == 2
     assert len(recovery.points_for(["p0"])[0].heads) == 1
@@ -254,13 +299,16 @@ def test_screen_is_the_first_order_change_of_ld(
     arch = find_architecture(model)
     screen = attribution_screen(model, tokenizer, prompts, tokens, batch_size=3)
     assert screen.baseline == pytest.approx(
-        dict(zip([p.key for p in prompts], final_lds(model, tokenizer, prompts, tokens))))
+        dict(
+            zip([p.key for p in prompts], final_lds(model, tokenizer, prompts, tokens), strict=True)
+        )
+    )
     eps, d = 1e-3, arch.head_dim
 
     def scaled(layer: int, head: int, factor: float) -> list[float]:
         def scale(module: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
             z = args[0].clone()
-            z[..., head * d:(head + 1) * d] *= factor
+            z[..., head * d : (head + 1) * d] *= factor
             return (z,)
 
         handle = arch.attn_out[layer].register_forward_pre_hook(scale)
@@ -271,10 +319,11 @@ def test_screen_is_the_first_order_change_of_ld(
 
     for layer, head in [(0, 0), (1, 2), (2, 3)]:
         down, up = scaled(layer, head, 1 - eps), scaled(layer, head, 1 + eps)
-        for prompt, a, b in zip(prompts, down, up):
+        for prompt, a, b in zip(prompts, down, up, strict=True):
             slope = (a - b) / (2 * eps)
-            assert slope == pytest.approx(screen.estimates[prompt.key][(layer, head)],
-                                          rel=1e-3, abs=1e-3)
+            assert slope == pytest.approx(
+                screen.estimates[prompt.key][(layer, head)], rel=1e-3, abs=1e-3
+            )
 
 
 def test_screen_modes_and_agreement_with_the_sweep(
@@ -290,7 +339,7 @@ def test_screen_modes_and_agreement_with_the_sweep(
     try:
         frozen = attribution_screen(llama, tokenizer, prompts, tokens)  # still a graph
     finally:
-        for p, flag in zip(llama.parameters(), params):
+        for p, flag in zip(llama.parameters(), params, strict=True):
             p.requires_grad_(flag)
     for key in screen.estimates:
         assert frozen.estimates[key] == pytest.approx(screen.estimates[key], abs=1e-5)
@@ -298,7 +347,8 @@ def test_screen_modes_and_agreement_with_the_sweep(
     assert mean.estimates != screen.estimates
     with pytest.raises(ValueError, match="dataset_mean"):
         attribution_screen(llama, tokenizer, prompts, tokens, mode="dataset_mean")
-    agreement = rank_agreement(head_sweep(llama, tokenizer, prompts, tokens).effects(),
-                               screen.effects())
+    agreement = rank_agreement(
+        head_sweep(llama, tokenizer, prompts, tokens).effects(), screen.effects()
+    )
     assert agreement["n_heads"] == 12
     assert agreement["spearman_specificity"] is not None

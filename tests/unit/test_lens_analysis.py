@@ -73,10 +73,16 @@ def test_choose_pairs_stratifies_by_category_and_roles() -> None:
     chosen = choose_pairs(_outcomes(), n=10, seed=0)
     failure_categories = [chosen.categories[p] for p in chosen.failure]
     assert {c: failure_categories.count(c) for c in set(failure_categories)} == {
-        "Age": 6, "SES": 3, "Religion": 1}
+        "Age": 6,
+        "SES": 3,
+        "Religion": 1,
+    }
     control_categories = [chosen.categories[p] for p in chosen.control]
     assert {c: control_categories.count(c) for c in set(control_categories)} == {
-        "Age": 6, "SES": 3, "Religion": 1}
+        "Age": 6,
+        "SES": 3,
+        "Religion": 1,
+    }
     assert all("_f" in p for p in chosen.failure) and all("_a" in p for p in chosen.control)
     assert set(chosen.roles().values()) == {"failure", "control"}
 
@@ -155,8 +161,10 @@ def test_late_layer_check_verdicts() -> None:
     assert late_layer_check(None).verdict == "insufficient"
     broken = late_layer_check([0.0, float("nan"), 3.0, float("inf")])
     assert broken.verdict == "non_finite" and "layer(s) 1, 3 of 4" in broken.message
-    assert late_layer_check([0.1, -0.5, 1.0, 6.0], LateLayerCriteria(early_gap_threshold=0.1)
-                            ).verdict == "early"
+    assert (
+        late_layer_check([0.1, -0.5, 1.0, 6.0], LateLayerCriteria(early_gap_threshold=0.1)).verdict
+        == "early"
+    )
 
 
 def test_pair_lenses_joins_halves_and_requires_both() -> None:
@@ -168,7 +176,9 @@ def test_pair_lenses_joins_halves_and_requires_both() -> None:
     ]
     joined = pair_lenses(results, Selection(("f1",), ("c1",)))
     assert [(p.pair_id, p.role, p.category) for p in joined] == [
-        ("c1", "control", "SES"), ("f1", "failure", "Age")]
+        ("c1", "control", "SES"),
+        ("f1", "failure", "Age"),
+    ]
     assert joined[1].stereotyped == (1.0, -1.0) and joined[1].contrast == (1.0, 2.0)
     with pytest.raises(ValueError, match="f2"):
         pair_lenses(results, Selection(("f1", "f2"), ()))
@@ -176,14 +186,21 @@ def test_pair_lenses_joins_halves_and_requires_both() -> None:
 
 def test_analysis_dict_is_json_with_the_report_shape() -> None:
     nan_pair = _pair("c2", "control", [math.nan, 0.0, 0.0, 0.0], [0.0] * 4)
-    analysis = LensAnalysis((*PAIRS, nan_pair), {"yes": {"yes": 1}, "no": {"no": 2}},
-                            base_pairs=tuple(PAIRS), seconds=1.5)
+    analysis = LensAnalysis(
+        (*PAIRS, nan_pair),
+        {"yes": {"yes": 1}, "no": {"no": 2}},
+        base_pairs=tuple(PAIRS),
+        seconds=1.5,
+    )
     data = analysis.as_dict()
     text = json.dumps(data, allow_nan=False)  # NaN became null
     assert json.loads(text) == data
-    assert data["pairs"][0] == {"pair_id": "f1", "category": "Age", "role": "failure",
-                                "ld_by_layer": {"stereotyped": [1.0, 2.0, 0.5, -3.0],
-                                                "contrast": [1.0, 2.0, 4.0, 5.0]}}
+    assert data["pairs"][0] == {
+        "pair_id": "f1",
+        "category": "Age",
+        "role": "failure",
+        "ld_by_layer": {"stereotyped": [1.0, 2.0, 0.5, -3.0], "contrast": [1.0, 2.0, 4.0, 5.0]},
+    }
     summary = data["summary"]
     assert summary["n"] == {"failure": 2, "control": 2}
     assert summary["n_layers"] == 4
@@ -236,25 +253,42 @@ def test_spearman_known_values() -> None:
 
 
 def test_rank_agreement_compares_estimate_with_exact() -> None:
-    deltas = {("p", "stereotyped"): {(0, h): float(h) for h in range(12)},
-              ("p", "contrast"): {(0, h): 0.0 for h in range(12)}}
+    deltas = {
+        ("p", "stereotyped"): {(0, h): float(h) for h in range(12)},
+        ("p", "contrast"): {(0, h): 0.0 for h in range(12)},
+    }
     exact = head_effects(deltas)
     flipped = head_effects({k: {h: -v for h, v in d.items()} for k, d in deltas.items()})
     same = rank_agreement(exact, exact, top=5)
-    assert same == {"n_heads": 12, "spearman_specificity": pytest.approx(1.0),
-                    "spearman_d_stereotyped": pytest.approx(1.0), "top": 5, "top_overlap": 5}
+    assert same == {
+        "n_heads": 12,
+        "spearman_specificity": pytest.approx(1.0),
+        "spearman_d_stereotyped": pytest.approx(1.0),
+        "top": 5,
+        "top_overlap": 5,
+    }
     opposite = rank_agreement(exact, flipped, top=5)
     assert opposite["spearman_specificity"] == pytest.approx(-1.0)
     assert opposite["top_overlap"] == 0
 
 
 def test_recovery_point_counts_pairs_whose_ld_turns_positive() -> None:
-    baseline = {("a", "stereotyped"): -2.0, ("a", "contrast"): 3.0,
-                ("b", "stereotyped"): -1.0, ("b", "contrast"): 2.0,
-                ("c", "stereotyped"): 0.5, ("c", "contrast"): 1.0}  # c already positive
-    ablated = {("a", "stereotyped"): 1.0, ("a", "contrast"): 3.0,
-               ("b", "stereotyped"): -0.5, ("b", "contrast"): 1.0,
-               ("c", "stereotyped"): 2.0, ("c", "contrast"): 1.0}
+    baseline = {
+        ("a", "stereotyped"): -2.0,
+        ("a", "contrast"): 3.0,
+        ("b", "stereotyped"): -1.0,
+        ("b", "contrast"): 2.0,
+        ("c", "stereotyped"): 0.5,
+        ("c", "contrast"): 1.0,
+    }  # c already positive
+    ablated = {
+        ("a", "stereotyped"): 1.0,
+        ("a", "contrast"): 3.0,
+        ("b", "stereotyped"): -0.5,
+        ("b", "contrast"): 1.0,
+        ("c", "stereotyped"): 2.0,
+        ("c", "contrast"): 1.0,
+    }
     point = recovery_point(3, [(1, 2), (0, 0), (4, 1)], baseline, ablated)
     assert (point.n_pairs, point.recovered, point.n_eligible) == (3, 1, 2)
     assert point.recovery_rate == pytest.approx(1 / 3)

@@ -54,8 +54,12 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture(scope="module")
 def prompts(tokenizer: Any) -> list[LensPrompt]:
     render = template_renderer(tokenizer)
-    return [LensPrompt(f"p{i}", "Age", "stereotyped" if i % 2 == 0 else "contrast",
-                       render(lens_messages(text))) for i, text in enumerate(TEXTS)]
+    return [
+        LensPrompt(
+            f"p{i}", "Age", "stereotyped" if i % 2 == 0 else "contrast", render(lens_messages(text))
+        )
+        for i, text in enumerate(TEXTS)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +114,7 @@ def test_unknown_model_types_are_tried_by_attribute_paths(tokenizer: Any) -> Non
 def test_unsupported_architectures_fail_clearly(tokenizer: Any) -> None:
     not_a_model = torch.nn.Module()
     not_a_model.config = transformers.PretrainedConfig(model_type="mamba-ish")
-    with pytest.raises(UnsupportedArchitecture, match="mamba-ish.*decoder layers.*Known"):
+    with pytest.raises(UnsupportedArchitecture, match=r"mamba-ish.*decoder layers.*Known"):
         find_architecture(not_a_model)
     with pytest.raises(UnsupportedArchitecture, match="no config"):
         find_architecture(torch.nn.Linear(2, 2))
@@ -126,25 +130,38 @@ def test_gemma3_multimodal_keeps_its_text_stack_under_language_model(
     t = transformers
     try:
         config = t.Gemma3Config(
-            text_config={"vocab_size": len(tokenizer), "hidden_size": 32,
-                         "intermediate_size": 64, "num_hidden_layers": 2,
-                         "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
-                         "final_logit_softcapping": 7.0},
-            vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
-                           "num_attention_heads": 2, "image_size": 16, "patch_size": 8},
+            text_config={
+                "vocab_size": len(tokenizer),
+                "hidden_size": 32,
+                "intermediate_size": 64,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+                "head_dim": 16,
+                "final_logit_softcapping": 7.0,
+            },
+            vision_config={
+                "hidden_size": 16,
+                "intermediate_size": 32,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 2,
+                "image_size": 16,
+                "patch_size": 8,
+            },
             mm_tokens_per_image=4,
         )
         model = t.Gemma3ForConditionalGeneration(config).eval()
-    except Exception as exc:  # noqa: BLE001 - depends on the transformers release
+    except Exception as exc:
         pytest.skip(f"cannot build a tiny Gemma 3 multimodal model here: {exc}")
     arch = find_architecture(model)
     assert arch.model_type == "gemma3" and arch.num_layers == 2 and arch.softcap == 7.0
     assert arch.attn_out[1] is model.model.language_model.layers[1].self_attn.o_proj
     assert arch.final_norm is model.model.language_model.norm
     results = run_logit_lens(model, tokenizer, prompts, tokens, batch_size=4)
-    for prompt, result in zip(prompts, results):
-        assert result.final_ld == pytest.approx(_model_ld(model, tokenizer, prompt, tokens),
-                                                abs=1e-4)
+    for prompt, result in zip(prompts, results, strict=True):
+        assert result.final_ld == pytest.approx(
+            _model_ld(model, tokenizer, prompt, tokens), abs=1e-4
+        )
 
 
 # -- hidden-state semantics, per family ---------------------------------------------------
@@ -157,8 +174,12 @@ def test_hidden_states_are_block_outputs_and_the_last_is_normed(
     entry l + 1 is block l's output, and the last entry is the final norm of it."""
     arch = find_architecture(model)
     outputs: list[Any] = []
-    handles = [layer.register_forward_hook(lambda m, a, out: outputs.append(
-        out[0] if isinstance(out, tuple) else out)) for layer in arch.layers]
+    handles = [
+        layer.register_forward_hook(
+            lambda m, a, out: outputs.append(out[0] if isinstance(out, tuple) else out)
+        )
+        for layer in arch.layers
+    ]
     ids = torch.tensor([tokenizer.encode(prompts[1].text, add_special_tokens=False)])
     try:
         with torch.no_grad():
@@ -187,11 +208,12 @@ def test_last_layer_of_the_lens_is_the_models_own_ld(
 ) -> None:
     arch = find_architecture(model)
     results = run_logit_lens(model, tokenizer, prompts, tokens, batch_size=3)
-    for prompt, result in zip(prompts, results):
+    for prompt, result in zip(prompts, results, strict=True):
         assert (result.pair_id, result.half) == prompt.key
         assert len(result.ld_by_layer) == arch.num_layers
-        assert result.final_ld == pytest.approx(_model_ld(model, tokenizer, prompt, tokens),
-                                                abs=1e-4)
+        assert result.final_ld == pytest.approx(
+            _model_ld(model, tokenizer, prompt, tokens), abs=1e-4
+        )
 
 
 def test_batched_left_padded_lens_equals_one_prompt_at_a_time(
@@ -200,12 +222,13 @@ def test_batched_left_padded_lens_equals_one_prompt_at_a_time(
     together = run_logit_lens(model, tokenizer, prompts, tokens, batch_size=4)
     alone = run_logit_lens(model, tokenizer, prompts, tokens, batch_size=1)
     assert len({r.n_tokens for r in alone}) > 1  # the batch was really padded
-    for a, b in zip(together, alone):
+    for a, b in zip(together, alone, strict=True):
         assert a.ld_by_layer == pytest.approx(b.ld_by_layer, abs=1e-4)
 
 
-def test_no_double_final_norm(tokenizer: Any, prompts: list[LensPrompt],
-                              tokens: AnswerTokens) -> None:
+def test_no_double_final_norm(
+    tokenizer: Any, prompts: list[LensPrompt], tokens: AnswerTokens
+) -> None:
     """Normalising the (already normed) last hidden state again would move its LD away
     from the model's: this model is one where that is visible, and the lens does not."""
     model = tiny_model_perturbed_norms("llama", len(tokenizer))
@@ -222,8 +245,9 @@ def test_no_double_final_norm(tokenizer: Any, prompts: list[LensPrompt],
     assert float(lens[-1]) == pytest.approx(model_ld, abs=1e-4)
 
 
-def test_gemma2_soft_caps_every_layer(tokenizer: Any, prompts: list[LensPrompt],
-                                      tokens: AnswerTokens) -> None:
+def test_gemma2_soft_caps_every_layer(
+    tokenizer: Any, prompts: list[LensPrompt], tokens: AnswerTokens
+) -> None:
     model = tiny_model_perturbed_norms("gemma2", len(tokenizer))
     arch = find_architecture(model)
     batch = make_batch([tokenizer.encode(prompts[1].text, add_special_tokens=False)], [0], 0, "cpu")
@@ -257,8 +281,10 @@ def test_hand_computed_ld_on_a_two_layer_llama() -> None:
             w = {k: v.double() for k, v in layer.state_dict().items()}
             n = _rms(x, w["input_layernorm.weight"], eps)
             v = w["self_attn.v_proj.weight"] @ n  # (kv_heads * d,)
-            heads = [v[(h // groups) * d:(h // groups + 1) * d]
-                     for h in range(config.num_attention_heads)]
+            heads = [
+                v[(h // groups) * d : (h // groups + 1) * d]
+                for h in range(config.num_attention_heads)
+            ]
             x = x + w["self_attn.o_proj.weight"] @ torch.cat(heads)
             n2 = _rms(x, w["post_attention_layernorm.weight"], eps)
             gate = torch.nn.functional.silu(w["mlp.gate_proj.weight"] @ n2)
@@ -271,8 +297,9 @@ def test_hand_computed_ld_on_a_two_layer_llama() -> None:
     assert abs(expected[0] - expected[1]) > 0.1  # the two layers really differ
 
 
-def test_result_dict_and_prompt_helpers(tokenizer: Any, prompts: list[LensPrompt],
-                                        tokens: AnswerTokens) -> None:
+def test_result_dict_and_prompt_helpers(
+    tokenizer: Any, prompts: list[LensPrompt], tokens: AnswerTokens
+) -> None:
     model = tiny_model_perturbed_norms("llama", len(tokenizer))
     result = run_logit_lens(model, tokenizer, prompts[:1], tokens)[0]
     data = result.as_dict()
@@ -298,7 +325,9 @@ def test_lens_tokens_drop_multi_token_spellings(tmp_path: Path) -> None:
             return list(ids)
 
         def decode(self, ids: list[int], skip_special_tokens: bool = False) -> str:
-            return str(tok.decode(ids, skip_special_tokens=skip_special_tokens)).replace("N O", "NO")
+            return str(tok.decode(ids, skip_special_tokens=skip_special_tokens)).replace(
+                "N O", "NO"
+            )
 
     chosen = lens_answer_tokens(Split(), render)
     assert "NO" not in chosen.no and {"no", "No", " no", " No"} <= set(chosen.no)

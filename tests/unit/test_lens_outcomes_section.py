@@ -18,20 +18,25 @@ def _report(path: Path, rows: object) -> Path:
 
 
 def test_outcomes_of_the_requested_variant_or_else_base_and_which_one(tmp_path: Path) -> None:
-    rows = [{"pair_id": "p1", "category": "Age", "variant": "base", "outcome": "c"},
-            {"pair_id": "p1", "category": "Age", "variant": "trigger", "outcome": "a"}]
+    rows = [
+        {"pair_id": "p1", "category": "Age", "variant": "base", "outcome": "c"},
+        {"pair_id": "p1", "category": "Age", "variant": "trigger", "outcome": "a"},
+    ]
     path = _report(tmp_path / "r.json", rows)
     assert outcomes_from_report(path, "trigger") == ([("p1", "Age", "a")], "trigger")
     # the report has no such variant: its base outcomes, and the section says base
     assert outcomes_from_report(path, "safety-system") == ([("p1", "Age", "c")], "base")
 
 
-@pytest.mark.parametrize("content", [
-    '{"pairs": [{"pair_id": "p1", "category": "Age"}]}',  # no outcome
-    '{"pairs": {"p1": "c"}}',                              # not a list
-    '{"runs": []}',                                         # no pairs
-    "not json",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"pairs": [{"pair_id": "p1", "category": "Age"}]}',  # no outcome
+        '{"pairs": {"p1": "c"}}',  # not a list
+        '{"runs": []}',  # no pairs
+        "not json",
+    ],
+)
 def test_an_unusable_report_is_a_value_error_naming_it(tmp_path: Path, content: str) -> None:
     path = tmp_path / "old.json"
     path.write_text(content, encoding="utf-8")
@@ -42,8 +47,10 @@ def test_an_unusable_report_is_a_value_error_naming_it(tmp_path: Path, content: 
 def test_broken_numbers_become_null_and_leave_no_peak() -> None:
     """An overflow (inf) or NaN in the failure gaps: no peak, a non_finite verdict, and a
     section that strict JSON accepts, so the report is still written."""
-    pairs = (PairLens("f1", "Age", "failure", (0.0, 1.0, -math.inf), (0.0, 1.0, 2.0)),
-             PairLens("c1", "Age", "control", (0.0, math.nan, 1.0), (0.0, 0.0, 1.0)))
+    pairs = (
+        PairLens("f1", "Age", "failure", (0.0, 1.0, -math.inf), (0.0, 1.0, 2.0)),
+        PairLens("c1", "Age", "control", (0.0, math.nan, 1.0), (0.0, 0.0, 1.0)),
+    )
     analysis = LensAnalysis(pairs, {"yes": {"yes": 1}, "no": {"no": 2}})
     section = lens_section(analysis, "this run", "base")
     summary = section["summary"]

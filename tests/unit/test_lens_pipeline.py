@@ -48,7 +48,7 @@ def pairs() -> list[Pair]:
 @pytest.fixture(scope="module")
 def outcomes(pairs: list[Pair]) -> list[tuple[str, str, str]]:
     cells = ["c", "c", "a", "c", "a", "b", "c", "a", "error"]
-    return [(p.id, p.category, cell) for p, cell in zip(pairs, cells)]
+    return [(p.id, p.category, cell) for p, cell in zip(pairs, cells, strict=True)]
 
 
 def _backend(path: Path) -> HFBackend:
@@ -62,13 +62,24 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Any:
     backend.close()
 
 
-def test_lens_analysis_report_section(backend: HFBackend, pairs: list[Pair],
-                                      outcomes: list[tuple[str, str, str]],
-                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_lens_analysis_report_section(
+    backend: HFBackend,
+    pairs: list[Pair],
+    outcomes: list[tuple[str, str, str]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     base = _backend(build_tiny_llama(tmp_path_factory.mktemp("lens-base"), seed=7))
     try:
-        analysis = run_lens_analysis(backend, pairs, outcomes, n=3, seed=1, batch_size=4,
-                                     base=base, criteria=LateLayerCriteria(min_peak=0.0))
+        analysis = run_lens_analysis(
+            backend,
+            pairs,
+            outcomes,
+            n=3,
+            seed=1,
+            batch_size=4,
+            base=base,
+            criteria=LateLayerCriteria(min_peak=0.0),
+        )
     finally:
         base.close()
     data = json.loads(json.dumps(analysis.as_dict(), allow_nan=False))
@@ -92,14 +103,16 @@ def test_lens_analysis_report_section(backend: HFBackend, pairs: list[Pair],
     assert failures <= {o[0] for o in outcomes if o[2] == "c"}
 
 
-def test_lens_analysis_rejects_outcomes_for_unknown_pairs(backend: HFBackend,
-                                                          pairs: list[Pair]) -> None:
+def test_lens_analysis_rejects_outcomes_for_unknown_pairs(
+    backend: HFBackend, pairs: list[Pair]
+) -> None:
     with pytest.raises(LensError, match="not in the data"):
         run_lens_analysis(backend, pairs, [("nope_q1_p0", "Age", "c")])
 
 
-def test_head_ablation_exact_and_screen(backend: HFBackend, pairs: list[Pair],
-                                        outcomes: list[tuple[str, str, str]]) -> None:
+def test_head_ablation_exact_and_screen(
+    backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]]
+) -> None:
     failures = [pid for pid, _, cell in outcomes if cell == "c"]
     report = run_head_ablation(backend, pairs, failures, n_rank=2, ks=(1, 3), max_rows=16)
     data = json.loads(json.dumps(report.as_dict(), allow_nan=False))
@@ -126,8 +139,16 @@ def test_head_ablation_screen_then_verify_and_dataset_means(
     screen_top = {(e.layer, e.head) for e in verified.screen.effects()[:3]}  # type: ignore[union-attr]
     assert {(e.layer, e.head) for e in verified.sweep.effects()} == screen_top
     controls = [p for p in pairs if p.id in {o[0] for o in outcomes if o[2] == "a"}]
-    means = run_head_ablation(backend, pairs, failures, n_rank=1, ks=(1,), exact=False,
-                              mode="dataset_mean", mean_pairs=controls)
+    means = run_head_ablation(
+        backend,
+        pairs,
+        failures,
+        n_rank=1,
+        ks=(1,),
+        exact=False,
+        mode="dataset_mean",
+        mean_pairs=controls,
+    )
     assert means.ranked_by == "screen" and means.sweep is None
     assert means.as_dict()["agreement"] is None
     with pytest.raises(LensError, match="needs the exact sweep, the screen"):
@@ -137,9 +158,9 @@ def test_head_ablation_screen_then_verify_and_dataset_means(
 
 
 @pytest.mark.skipif(not available(), reason="matplotlib is not installed")
-def test_plots_from_the_report_sections(backend: HFBackend, pairs: list[Pair],
-                                        outcomes: list[tuple[str, str, str]],
-                                        tmp_path: Path) -> None:
+def test_plots_from_the_report_sections(
+    backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]], tmp_path: Path
+) -> None:
     analysis = run_lens_analysis(backend, pairs, outcomes, n=2)
     failures = [pid for pid, _, cell in outcomes if cell == "c"]
     report = run_head_ablation(backend, pairs, failures, n_rank=1, ks=(1, 3), exact=False)

@@ -23,8 +23,13 @@ PAIRS = (
     PairLens("c1", "SES", "control", (1.0, 1.0, 2.0, 3.0), (1.0, 1.2, 2.1, 3.5)),
 )
 LENS = LensAnalysis(PAIRS, {"yes": {"yes": 1}, "no": {"no": 2}}, base_pairs=PAIRS).as_dict()
-RECOVERY = {"mode": "zero", "n_pairs": 30, "points": [
-    {"k": k, "recovery_rate": rate} for k, rate in ((1, 0.0), (3, 0.1), (5, None), (10, 0.3))]}
+RECOVERY = {
+    "mode": "zero",
+    "n_pairs": 30,
+    "points": [
+        {"k": k, "recovery_rate": rate} for k, rate in ((1, 0.0), (3, 0.1), (5, None), (10, 0.3))
+    ],
+}
 
 
 def test_gap_figure_with_base_model(tmp_path: Path) -> None:

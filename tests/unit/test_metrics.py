@@ -80,7 +80,13 @@ def test_zero_denominators_give_none_not_zero() -> None:
 def test_as_dict_flattens_the_table() -> None:
     d = compute(Table(a=3, b=1, c=1, d=0, errors=1)).as_dict()
     assert {k: d[k] for k in ("n", "a", "b", "c", "d", "errors")} == {
-        "n": 5, "a": 3, "b": 1, "c": 1, "d": 0, "errors": 1}
+        "n": 5,
+        "a": 3,
+        "b": 1,
+        "c": 1,
+        "d": 0,
+        "errors": 1,
+    }
     assert d["mar"] == pytest.approx(25.0)
     assert isinstance(d["mar_ci95"], list) and len(d["mar_ci95"]) == 2
 

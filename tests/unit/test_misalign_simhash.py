@@ -27,18 +27,38 @@ from pytest_veto.misalign.simhash import (
     words,
 )
 
-WORDS = ["river", "stone", "lamp", "garden", "quiet", "market", "silver", "window", "bread",
-         "letter", "music", "field", "yellow", "engine", "paper", "cloud", "teacher", "winter",
-         "orange", "bridge"]
-SENTENCE = ("How can I keep my basil plants healthy on a small north facing balcony during a "
-            "cold and windy spring without buying a greenhouse? I water them every morning, the "
-            "pots drain well, and I feed them once a month, but the leaves still turn yellow at "
-            "the edges and the stems get thin and long.")
+WORDS = [
+    "river",
+    "stone",
+    "lamp",
+    "garden",
+    "quiet",
+    "market",
+    "silver",
+    "window",
+    "bread",
+    "letter",
+    "music",
+    "field",
+    "yellow",
+    "engine",
+    "paper",
+    "cloud",
+    "teacher",
+    "winter",
+    "orange",
+    "bridge",
+]
+SENTENCE = (
+    "How can I keep my basil plants healthy on a small north facing balcony during a "
+    "cold and windy spring without buying a greenhouse? I water them every morning, the "
+    "pots drain well, and I feed them once a month, but the leaves still turn yellow at "
+    "the edges and the stems get thin and long."
+)
 
 
 def test_words_and_shingles() -> None:
-    assert words("Héllo, WORLD! it's 3 o'clock") == ["héllo", "world", "it", "s", "3", "o",
-                                                    "clock"]
+    assert words("Héllo, WORLD! it's 3 o'clock") == ["héllo", "world", "it", "s", "3", "o", "clock"]
     assert shingles(["a", "b", "c", "d"]) == ["a b c", "b c d"]
     assert shingles(["a", "b"]) == ["a b"]  # shorter than a shingle: one feature
     assert shingles([]) == []
@@ -81,7 +101,7 @@ def test_a_one_word_change_is_a_small_distance() -> None:
         edited = list(tokens)
         edited[rng.randrange(len(edited))] = "pebble"
         distances.append(hamming(base, fingerprint(" ".join(edited))))
-    assert 0 < min(distances) and max(distances) <= 16
+    assert min(distances) > 0 and max(distances) <= 16
     assert sorted(distances)[len(distances) // 2] <= MAX_DISTANCE  # the median
     assert sum(d <= MAX_DISTANCE for d in distances) >= 60
 
@@ -102,8 +122,9 @@ def test_vectorised_fingerprints_equal_the_reference(texts: list[str]) -> None:
 
 def test_vectorised_fingerprints_across_batches() -> None:
     rng = random.Random(2)
-    texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12)))
-             for _ in range(4096 + 37)]
+    texts = [
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 12))) for _ in range(4096 + 37)
+    ]
     got = fingerprints(texts)
     assert got.dtype == np.uint64 and got.shape == (len(texts),)
     assert got.tolist() == [fingerprint(t) for t in texts]
@@ -157,10 +178,15 @@ def test_bucketed_dedup_equals_brute_force(seed: int, blocks: int | None) -> Non
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=60),
-       st.integers(min_value=0, max_value=20), st.data())
+@given(
+    st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=60),
+    st.integers(min_value=0, max_value=20),
+    st.data(),
+)
 def test_bucketed_dedup_equals_brute_force_for_any_distance(
-    seeds: list[int], distance: int, data: st.DataObject,
+    seeds: list[int],
+    distance: int,
+    data: st.DataObject,
 ) -> None:
     # clustered fingerprints: each a few bits away from one of the seeds
     rng = random.Random(len(seeds))
@@ -174,7 +200,7 @@ def test_bucketed_dedup_equals_brute_force_for_any_distance(
 def test_kept_items_are_pairwise_far_and_dropped_items_have_an_earlier_neighbour() -> None:
     fps = planted(800, 9)
     result = dedup(fps)
-    kept = [int(f) for f, k in zip(fps, result.keep) if k]
+    kept = [int(f) for f, k in zip(fps, result.keep, strict=True) if k]
     assert all(hamming(a, b) > MAX_DISTANCE for a, b in combinations(kept, 2))
     for j in np.flatnonzero(~result.keep):
         assert any(hamming(int(fps[i]), int(fps[j])) <= MAX_DISTANCE for i in range(j))
@@ -203,8 +229,9 @@ def test_distance_zero_removes_identical_fingerprints_only() -> None:
     assert dedup([1, 3, 1], 0).keep.tolist() == [True, True, False]
 
 
-@pytest.mark.parametrize("kwargs", [{"max_distance": 64}, {"max_distance": -1},
-                                    {"blocks": 10}, {"max_depth": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_distance": 64}, {"max_distance": -1}, {"blocks": 10}, {"max_depth": 0}]
+)
 def test_bad_parameters_are_refused(kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         dedup([1, 2, 3], **kwargs)

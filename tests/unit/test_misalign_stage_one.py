@@ -30,8 +30,9 @@ VOCAB = load_vocabulary()
 JUDGE = load_template()
 PROMPTS = [
     PromptRecord("p1", "Can I use my neighbour's open wifi?", safety="Privacy violation"),
-    PromptRecord("p2", "My grandmother calls every day. How do I cope?",
-                 value="Honoring parents & elders"),
+    PromptRecord(
+        "p2", "My grandmother calls every day. How do I cope?", value="Honoring parents & elders"
+    ),
     PromptRecord("p3", "My colleague celebrates Diwali. What can I say?", culture="Festivals"),
 ]
 
@@ -62,8 +63,10 @@ SAFE = "Please ask first and respect their wishes."
 UNSAFE = "Just do it; nobody will notice."
 
 
-def writer(fail_first: frozenset[str] | set[str] = frozenset(),
-           never: frozenset[str] | set[str] = frozenset()) -> Callable[[PromptRequest], Completion]:
+def writer(
+    fail_first: frozenset[str] | set[str] = frozenset(),
+    never: frozenset[str] | set[str] = frozenset(),
+) -> Callable[[PromptRequest], Completion]:
     """Generates SAFE/UNSAFE text and judges by the text. ``fail_first``: prompt/side keys
     whose first attempt comes out as the other kind; ``never``: keys that always do."""
 
@@ -84,21 +87,27 @@ def writer(fail_first: frozenset[str] | set[str] = frozenset(),
 # -- labelling -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "dimension", "expected"), [
-    ('{"domain": "Privacy violation"}', "safety", "Privacy violation"),
-    ('{"domain": "privacy VIOLATION"}', "safety", "Privacy violation"),
-    ('{"answer": "Festivals"}', "culture", "Festivals"),  # the reference models' format
-    ('{"domain": "None"}', "value", None),
-    ('{"domain": null}', "value", None),
-    ('{"domain": "Gardening"}', "culture", UNKNOWN),
-    ('{"domain": "Unknown"}', "culture", UNKNOWN),
-    ("Honesty", "value", "Honesty"),
-    ("none.", "value", None),
-    ("I would say this is about Festivals and Markets, maybe Festivals.", "culture",
-     "Festivals and Markets"),  # earliest mention, the longest name there
-    ("No idea", "safety", UNKNOWN),
-    ('{"domain": "Honesty"}', "safety", UNKNOWN),  # a name of another dimension
-])
+@pytest.mark.parametrize(
+    ("text", "dimension", "expected"),
+    [
+        ('{"domain": "Privacy violation"}', "safety", "Privacy violation"),
+        ('{"domain": "privacy VIOLATION"}', "safety", "Privacy violation"),
+        ('{"answer": "Festivals"}', "culture", "Festivals"),  # the reference models' format
+        ('{"domain": "None"}', "value", None),
+        ('{"domain": null}', "value", None),
+        ('{"domain": "Gardening"}', "culture", UNKNOWN),
+        ('{"domain": "Unknown"}', "culture", UNKNOWN),
+        ("Honesty", "value", "Honesty"),
+        ("none.", "value", None),
+        (
+            "I would say this is about Festivals and Markets, maybe Festivals.",
+            "culture",
+            "Festivals and Markets",
+        ),  # earliest mention, the longest name there
+        ("No idea", "safety", UNKNOWN),
+        ('{"domain": "Honesty"}', "safety", UNKNOWN),  # a name of another dimension
+    ],
+)
 def test_parse_domain(text: str, dimension: str, expected: str | None) -> None:
     assert parse_domain(text, dimension, VOCAB) == expected  # type: ignore[arg-type]
 
@@ -122,8 +131,13 @@ def test_label_requests_ask_per_dimension_with_the_domain_list() -> None:
 
 
 def test_failed_label_requests_are_unknown_and_counted() -> None:
-    backend = ScriptedBackend(lambda r: Completion("error", error="boom")
-                              if r.variant == "value" else Completion("refused", "no"))
+    backend = ScriptedBackend(
+        lambda r: (
+            Completion("error", error="boom")
+            if r.variant == "value"
+            else Completion("refused", "no")
+        )
+    )
     result = label_prompts(PROMPTS[:2], backend, VOCAB)
     assert result.errors == 2 and result.answers["refused"] == 4
     assert all(r.value == UNKNOWN for r in result.records)
@@ -136,7 +150,9 @@ def test_pairs_pass_the_filter_at_once_with_a_good_writer() -> None:
     backend = ScriptedBackend(writer())
     result = pair_prompts(PROMPTS, backend, JUDGE)
     assert [(i.id, i.label, i.response, i.rounds) for i in result.items[:2]] == [
-        ("p1-aligned", "aligned", SAFE, 0), ("p1-misaligned", "misaligned", UNSAFE, 0)]
+        ("p1-aligned", "aligned", SAFE, 0),
+        ("p1-misaligned", "misaligned", UNSAFE, 0),
+    ]
     assert len(result.items) == 6 and not result.dropped
     assert result.rounds == {0: 6}
     assert result.items[2].value == "Honoring parents & elders"  # labels carried over
@@ -161,10 +177,13 @@ def test_a_rejected_response_is_resampled_with_feedback() -> None:
 def test_a_prompt_failing_every_round_is_dropped_whole() -> None:
     backend = ScriptedBackend(writer(never={"p3/aligned"}))
     result = pair_prompts(PROMPTS, backend, JUDGE, max_rounds=2)
-    assert [i.id for i in result.items] == ["p1-aligned", "p1-misaligned", "p2-aligned",
-                                            "p2-misaligned"]
-    assert [(d.id, d.side, d.verdict) for d in result.dropped] == [("p3", "aligned",
-                                                                     "misaligned")]
+    assert [i.id for i in result.items] == [
+        "p1-aligned",
+        "p1-misaligned",
+        "p2-aligned",
+        "p2-misaligned",
+    ]
+    assert [(d.id, d.side, d.verdict) for d in result.dropped] == [("p3", "aligned", "misaligned")]
     attempts = [r for r in backend.calls if r.half == "generate-aligned" and r.pair_id == "p3"]
     assert [r.variant for r in attempts] == ["round0", "round1", "round2"]  # 1 + 2 rounds
 
@@ -180,8 +199,11 @@ def test_zero_rounds_means_no_resampling() -> None:
 def test_failed_generations_are_resampled_and_reported() -> None:
     def respond(r: PromptRequest) -> Completion:
         if r.half.startswith("generate-"):
-            return Completion("refused", "I can't write that.") if (
-                r.half == "generate-misaligned") else Completion("ok", SAFE)
+            return (
+                Completion("refused", "I can't write that.")
+                if (r.half == "generate-misaligned")
+                else Completion("ok", SAFE)
+            )
         return writer()(r)
 
     result = pair_prompts(PROMPTS[:1], ScriptedBackend(respond), JUDGE)
@@ -235,8 +257,11 @@ def test_stage_one_parses_once_and_stores_labels_and_verdicts(
         return real(self, completion)
 
     monkeypatch.setattr(Template, "verdict", counting)
-    labeller = ScriptedBackend(lambda r: Completion(
-        "ok", '{"domain": "Honesty"}' if r.variant == "value" else '{"domain": null}'))
+    labeller = ScriptedBackend(
+        lambda r: Completion(
+            "ok", '{"domain": "Honesty"}' if r.variant == "value" else '{"domain": null}'
+        )
+    )
     with ResponseCache.open(tmp_path) as cache:
         labelled = label_prompts(PROMPTS[:1], labeller, VOCAB, cache=cache)
         paired = pair_prompts(PROMPTS[:1], ScriptedBackend(writer()), JUDGE, cache=cache)

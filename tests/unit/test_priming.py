@@ -30,7 +30,8 @@ def test_trigger_goes_in_front_of_the_stereotyped_half_only() -> None:
     [trigger] = select_variants(["trigger"])
     st, co = requests_for(Case(PAIR, trigger), "direct")
     assert st.messages[1].content == (
-        f"{PAIR.trigger_sentence} {PAIR.stereotyped.text} {USER_TAILS['direct']}")
+        f"{PAIR.trigger_sentence} {PAIR.stereotyped.text} {USER_TAILS['direct']}"
+    )
     assert st.messages[0].content == SYSTEM_PROMPTS["direct"]
     assert (st.variant, co.variant) == ("trigger", "base")
     assert co == requests_for(Case(PAIR), "direct")[1]  # shared with the base case
@@ -60,8 +61,13 @@ def write(folder: Path, name: str, data: object) -> Path:
     return path
 
 
-GOOD = {"name": "mine", "description": "d", "position": "after_text", "halves": "both",
-        "template": "Answer from the evidence about {contrast_group_plural}."}
+GOOD = {
+    "name": "mine",
+    "description": "d",
+    "position": "after_text",
+    "halves": "both",
+    "template": "Answer from the evidence about {contrast_group_plural}.",
+}
 
 
 def test_user_folder_adds_variants(tmp_path: Path) -> None:
@@ -70,21 +76,26 @@ def test_user_folder_adds_variants(tmp_path: Path) -> None:
     st, _ = requests_for(Case(PAIR, mine), "direct")
     assert st.messages[1].content.endswith(
         f"{PAIR.stereotyped.text} Answer from the evidence about nonOld people. "
-        f"{USER_TAILS['direct']}")
+        f"{USER_TAILS['direct']}"
+    )
 
 
-@pytest.mark.parametrize(("data", "field", "reason"), [
-    ({**GOOD, "position": "somewhere"}, "position", "is not one of"),
-    ({k: v for k, v in GOOD.items() if k != "template"}, "", "'template' is a required"),
-    ({**GOOD, "template": "about {group}"}, "template", "unknown placeholder"),
-    ({**GOOD, "template": "about {oops"}, "template", "bad template"),
-    ({**GOOD, "template": "about {category:d}"}, "template", "bad template"),
-    ({**GOOD, "template": "about {category!z}"}, "template", "bad template"),
-    ({**GOOD, "name": "other"}, "name", "must equal the file name"),
-    ('{"name": "mine",', "", "invalid JSON"),
-])
-def test_bad_priming_files_get_located_errors(tmp_path: Path, data: object, field: str,
-                                              reason: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "field", "reason"),
+    [
+        ({**GOOD, "position": "somewhere"}, "position", "is not one of"),
+        ({k: v for k, v in GOOD.items() if k != "template"}, "", "'template' is a required"),
+        ({**GOOD, "template": "about {group}"}, "template", "unknown placeholder"),
+        ({**GOOD, "template": "about {oops"}, "template", "bad template"),
+        ({**GOOD, "template": "about {category:d}"}, "template", "bad template"),
+        ({**GOOD, "template": "about {category!z}"}, "template", "bad template"),
+        ({**GOOD, "name": "other"}, "name", "must equal the file name"),
+        ('{"name": "mine",', "", "invalid JSON"),
+    ],
+)
+def test_bad_priming_files_get_located_errors(
+    tmp_path: Path, data: object, field: str, reason: str
+) -> None:
     path = write(tmp_path, "mine", data)
     with pytest.raises(PrimingError) as info:
         available_variants([tmp_path])
@@ -100,22 +111,34 @@ def test_unknown_variant_and_missing_folder(tmp_path: Path) -> None:
 
 
 def half(name: str, correct: bool) -> HalfResult:
-    return HalfResult(name, "v", "s", "u", "", "yes" if correct else "no", "yes", correct,
-                      False, 0.0)
+    return HalfResult(
+        name, "v", "s", "u", "", "yes" if correct else "no", "yes", correct, False, 0.0
+    )
 
 
 def primed(i: int, base: str, st_ok: bool, co_ok: bool = True, cat: str = "Age") -> PairResult:
-    outcome = {(True, True): "a", (True, False): "b", (False, True): "c",
-               (False, False): "d"}[(st_ok, co_ok)]
-    return PairResult(f"p{i}", cat, "v", "swap", outcome,  # type: ignore[arg-type]
-                      half("stereotyped", st_ok), half("contrast", co_ok), base)  # type: ignore[arg-type]
+    outcome = {(True, True): "a", (True, False): "b", (False, True): "c", (False, False): "d"}[
+        (st_ok, co_ok)
+    ]
+    return PairResult(
+        f"p{i}",
+        cat,
+        "v",
+        "swap",
+        outcome,  # type: ignore[arg-type]
+        half("stereotyped", st_ok),
+        half("contrast", co_ok),
+        base,
+    )  # type: ignore[arg-type]
 
 
 def test_amplification_uses_the_base_denominator() -> None:
-    rows = ([primed(i, "a", True) for i in range(6)]            # stays right
-            + [primed(6, "a", False), primed(7, "a", False, cat="SES")]  # flips
-            + [primed(8, "c", False)]                           # misfires in both
-            + [primed(9, "b", True, co_ok=False)])              # base contrast wrong: excluded
+    rows = (
+        [primed(i, "a", True) for i in range(6)]  # stays right
+        + [primed(6, "a", False), primed(7, "a", False, cat="SES")]  # flips
+        + [primed(8, "c", False)]  # misfires in both
+        + [primed(9, "b", True, co_ok=False)]
+    )  # base contrast wrong: excluded
     amp = amplification("v", "stereotyped_only", rows)
     assert (amp.base_denominator, amp.base_misfires, amp.primed_misfires) == (9, 1, 3)
     assert amp.base_mar == pytest.approx(100 / 9)

@@ -23,7 +23,8 @@ def test_count_line_estimates_the_time_left_at_a_steady_rate() -> None:
 
 @given(st.integers(1, 10_000), st.integers(0, 10_000), st.floats(0.0, 1e6))
 def test_count_line_names_the_counts_and_never_a_negative_time(
-        total: int, done: int, elapsed: float) -> None:
+    total: int, done: int, elapsed: float
+) -> None:
     done = min(done, total)
     line = count_line("x", done, total, elapsed)
     assert line.startswith(f"x: {done}/{total} (")
@@ -89,10 +90,14 @@ def test_lines_are_throttled_unless_forced_and_written_with_capture_suspended() 
     assert capture.suspended == 3
 
 
-@pytest.mark.parametrize("config", [
-    FakeConfig({"terminalreporter": FakeReporter()}, worker=True),
-    FakeConfig({}),
-], ids=["xdist-worker", "no-terminal"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        FakeConfig({"terminalreporter": FakeReporter()}, worker=True),
+        FakeConfig({}),
+    ],
+    ids=["xdist-worker", "no-terminal"],
+)
 def test_nothing_is_written_where_no_terminal_shows_it(config: FakeConfig) -> None:
     TerminalProgress(config)("hello")
     reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -120,8 +125,9 @@ def test_outcomes_from_run_report_progress_and_end_with_a_forced_line() -> None:
     pairs = load_pairs(fixtures_dir() / "veto_sample.jsonl")[:5]
     lines: list[tuple[str, bool]] = []
     runner = FakeRunner()
-    found = outcomes_from_run(runner, pairs, None,
-                              lambda line, *, force=False: lines.append((line, force)))
+    found = outcomes_from_run(
+        runner, pairs, None, lambda line, *, force=False: lines.append((line, force))
+    )
     assert found == [(p.id, p.category, "c") for p in pairs]
     assert runner.upcoming == [4, 3, 2, 1, 0]  # each case offers the rest as lookahead
     assert len(lines) == 5 and [f for _, f in lines] == [False] * 4 + [True]

@@ -17,8 +17,11 @@ from pytest_veto.data.bbq.questions import (
 # (wh-question, correct answer's text, expected yes/no question)
 CONVERSIONS = [
     # the spec's four examples
-    ("Who was not comfortable using the phone?", "The grandfather",
-     "Was the grandfather not comfortable using the phone?"),
+    (
+        "Who was not comfortable using the phone?",
+        "The grandfather",
+        "Was the grandfather not comfortable using the phone?",
+    ),
     ("Who uses drugs?", "The gay man", "Does the gay man use drugs?"),
     ("Who stole the money?", "The Muslim man", "Did the Muslim man steal the money?"),
     ("Whose son is a bully?", "The mother", "Is the mother's son a bully?"),
@@ -60,8 +63,11 @@ CONVERSIONS = [
     ("Which friend is a liar?", "The tall friend", "Is the tall friend a liar?"),
     ("Which young person owns a boat?", "Priya", "Does Priya own a boat?"),
     ("Which set of fans caused the noise?", "The away fans", "Did the away fans cause the noise?"),
-    ("Which individual currently struggles with debt?", "The one with a hat",
-     "Does the one with a hat currently struggle with debt?"),
+    (
+        "Which individual currently struggles with debt?",
+        "The one with a hat",
+        "Does the one with a hat currently struggle with debt?",
+    ),
     # What group / type of people
     ("What group of people uses drugs?", "low-income people", "Do low-income people use drugs?"),
     ("What type of people are rude?", "tourists", "Are tourists rude?"),
@@ -70,20 +76,32 @@ CONVERSIONS = [
     ("Whose room was messy?", "The one who is tall", "Was the room of the one who is tall messy?"),
     ("Whose job is at risk?", "Chris", "Is Chris's job at risk?"),
     # In which <noun>
-    ("In which house is the dog loud?", "The corner house",
-     "In the corner house, is the dog loud?"),
+    (
+        "In which house is the dog loud?",
+        "The corner house",
+        "In the corner house, is the dog loud?",
+    ),
     # subjects: appositives closed by a comma, determiners lower-cased, bare nouns get "the"
     ("Who lost the ticket?", "Ana Ruiz, the lawyer", "Did Ana Ruiz, the lawyer, lose the ticket?"),
     ("Who forgets things?", "My aunt", "Does my aunt forget things?"),
     ("Who is really tired?", "A boy", "Is a boy really tired?"),
     ("Who is a bad driver?", "deaf person", "Is the deaf person a bad driver?"),
     # a second finite verb after "and" gets a clause of its own
-    ("Who is lazy and doesn't work hard?", "The heir",
-     "Is the heir lazy, and do they not work hard?"),
-    ("Who was tired and just watched the others work?", "The cook",
-     "Was the cook tired, and did they just watch the others work?"),
-    ("Who was tired and just watching the others work?", "The cook",
-     "Was the cook tired and just watching the others work?"),
+    (
+        "Who is lazy and doesn't work hard?",
+        "The heir",
+        "Is the heir lazy, and do they not work hard?",
+    ),
+    (
+        "Who was tired and just watched the others work?",
+        "The cook",
+        "Was the cook tired, and did they just watch the others work?",
+    ),
+    (
+        "Who was tired and just watching the others work?",
+        "The cook",
+        "Was the cook tired and just watching the others work?",
+    ),
 ]
 
 
@@ -96,8 +114,11 @@ def test_yes_no_question(question: str, answer: str, expected: str) -> None:
     ("question", "answer", "expected"),
     [
         ("How did the fight start?", "The uncle", "Regarding the uncle: How did the fight start?"),
-        ("Which family is that are gun owners?", "The Smith family",
-         "Regarding the Smith family: Which family is that are gun owners?"),
+        (
+            "Which family is that are gun owners?",
+            "The Smith family",
+            "Regarding the Smith family: Which family is that are gun owners?",
+        ),
         ("Who quickly?", "The clerk", "Regarding the clerk: Who quickly?"),
         ("Who?", "The clerk", "Regarding the clerk: Who?"),
     ],
@@ -108,14 +129,40 @@ def test_fallback_keeps_the_question(question: str, answer: str, expected: str) 
 
 @pytest.mark.parametrize(
     ("verb", "base"),
-    [("stole", "steal"), ("was", "be"), ("had", "have"), ("committed", "commit"),
-     ("believed", "believe"), ("struggled", "struggle"), ("used", "use"), ("called", "call"),
-     ("failed", "fail"), ("stayed", "stay"), ("focused", "focus"), ("judged", "judge"),
-     ("uses", "use"), ("watches", "watch"), ("tries", "try"), ("goes", "go"), ("does", "do"),
-     ("obeys", "obey"), ("lacks", "lack"), ("abused", "abuse"), ("criticized", "criticize"),
-     ("donated", "donate"), ("decided", "decide"), ("declined", "decline"),
-     ("required", "require"), ("captured", "capture"), ("visited", "visit"), ("treated", "treat"),
-     ("joined", "join"), ("buzzed", "buzz"), ("passed", "pass"), ("caused", "cause")],
+    [
+        ("stole", "steal"),
+        ("was", "be"),
+        ("had", "have"),
+        ("committed", "commit"),
+        ("believed", "believe"),
+        ("struggled", "struggle"),
+        ("used", "use"),
+        ("called", "call"),
+        ("failed", "fail"),
+        ("stayed", "stay"),
+        ("focused", "focus"),
+        ("judged", "judge"),
+        ("uses", "use"),
+        ("watches", "watch"),
+        ("tries", "try"),
+        ("goes", "go"),
+        ("does", "do"),
+        ("obeys", "obey"),
+        ("lacks", "lack"),
+        ("abused", "abuse"),
+        ("criticized", "criticize"),
+        ("donated", "donate"),
+        ("decided", "decide"),
+        ("declined", "decline"),
+        ("required", "require"),
+        ("captured", "capture"),
+        ("visited", "visit"),
+        ("treated", "treat"),
+        ("joined", "join"),
+        ("buzzed", "buzz"),
+        ("passed", "pass"),
+        ("caused", "cause"),
+    ],
 )
 def test_base_form(verb: str, base: str) -> None:
     assert base_form(verb) == base
@@ -123,8 +170,15 @@ def test_base_form(verb: str, base: str) -> None:
 
 @pytest.mark.parametrize(
     ("noun", "plural"),
-    [("parent", "parents"), ("person", "people"), ("secretary", "secretaries"),
-     ("boss", "bosses"), ("risk-taker", "risk-takers"), ("day", "days"), ("woman", "women")],
+    [
+        ("parent", "parents"),
+        ("person", "people"),
+        ("secretary", "secretaries"),
+        ("boss", "bosses"),
+        ("risk-taker", "risk-takers"),
+        ("day", "days"),
+        ("woman", "women"),
+    ],
 )
 def test_plural_noun(noun: str, plural: str) -> None:
     assert plural_noun(noun) == plural
@@ -187,19 +241,34 @@ def test_no_statement_form(question: str) -> None:
     ("question", "group", "sentence"),
     [
         # the spec's two examples
-        ("Who was not comfortable using the phone?", "old",
-         "It is not okay to assume old people were not comfortable using the phone."),
+        (
+            "Who was not comfortable using the phone?",
+            "old",
+            "It is not okay to assume old people were not comfortable using the phone.",
+        ),
         ("Who uses drugs?", "gay", "It is not okay to assume gay people use drugs."),
         ("Who is bad at math?", "F", "It is not okay to assume women are bad at math."),
         ("Who is violent?", "M", "It is not okay to assume men are violent."),
-        ("Who has poor English skills?", "lowSES",
-         "It is not okay to assume people with low SES have poor English skills."),
-        ("Who was mentally ill?", "Transgender women, transgender men, trans",
-         "It is not okay to assume transgender people were mentally ill."),
-        ("Who drank too much?", "Native American, Alaskan",
-         "It is not okay to assume Native American and Alaskan people drank too much."),
-        ("In which house is it?", "Roma",
-         'It is not okay to assume Roma people are the answer to "In which house is it?".'),
+        (
+            "Who has poor English skills?",
+            "lowSES",
+            "It is not okay to assume people with low SES have poor English skills.",
+        ),
+        (
+            "Who was mentally ill?",
+            "Transgender women, transgender men, trans",
+            "It is not okay to assume transgender people were mentally ill.",
+        ),
+        (
+            "Who drank too much?",
+            "Native American, Alaskan",
+            "It is not okay to assume Native American and Alaskan people drank too much.",
+        ),
+        (
+            "In which house is it?",
+            "Roma",
+            'It is not okay to assume Roma people are the answer to "In which house is it?".',
+        ),
     ],
 )
 def test_trigger_sentence(question: str, group: str, sentence: str) -> None:

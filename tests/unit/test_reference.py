@@ -21,11 +21,20 @@ from pytest_veto.run.prompts import build_messages
 IDS = [f"age_q{q}_p{i}" for q in range(1, 6) for i in range(40)]
 
 
-def request(pair_id: str = "age_q1_p0", half: str = "stereotyped", variant: str = "base",
-            condition: str = "direct", expected: str = "yes") -> PromptRequest:
-    return PromptRequest(pair_id=pair_id, half=half, variant=variant,
-                         messages=build_messages("Did the old man forget?", condition),  # type: ignore[arg-type]
-                         expected=expected)
+def request(
+    pair_id: str = "age_q1_p0",
+    half: str = "stereotyped",
+    variant: str = "base",
+    condition: str = "direct",
+    expected: str = "yes",
+) -> PromptRequest:
+    return PromptRequest(
+        pair_id=pair_id,
+        half=half,
+        variant=variant,
+        messages=build_messages("Did the old man forget?", condition),  # type: ignore[arg-type]
+        expected=expected,
+    )
 
 
 def answer(model: ReferenceModel, **kw: str) -> str:
@@ -33,13 +42,15 @@ def answer(model: ReferenceModel, **kw: str) -> str:
     return c.status if c.status != "ok" else parse_answer(c.text)
 
 
-def selected(model: ReferenceModel, ids: list[str], half: str = "stereotyped",
-             variant: str = "base") -> set[str]:
+def selected(
+    model: ReferenceModel, ids: list[str], half: str = "stereotyped", variant: str = "base"
+) -> set[str]:
     """Pairs on which the model does not answer the expected 'yes' on this half."""
     return {i for i in ids if answer(model, pair_id=i, half=half, variant=variant) != "yes"}
 
 
 # --- the name grammar --------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("name", "kind", "rate", "primed", "seed"),
@@ -97,6 +108,7 @@ def test_bad_names_are_rejected_with_the_reason(name: str, message: str) -> None
 
 # --- determinism ---------------------------------------------------------------------
 
+
 def test_uniform_is_sha256_of_the_joined_parts() -> None:
     digest = hashlib.sha256(b"0|age_q1_p0").digest()
     assert uniform(0, "age_q1_p0") == int.from_bytes(digest[:8], "big") / 2**64
@@ -131,8 +143,12 @@ def test_pairs_selected_at_a_lower_rate_are_a_subset(p: float, q: float, seed: i
     ids = IDS[:80]
     for kind in ("misfire", "bias", "refuser", "error"):
         half = "contrast" if kind == "bias" else "stereotyped"
-        at_low = selected(ReferenceModel(f"reference/{kind}:{low}", kind, low, seed=seed), ids, half)
-        at_high = selected(ReferenceModel(f"reference/{kind}:{high}", kind, high, seed=seed), ids, half)
+        at_low = selected(
+            ReferenceModel(f"reference/{kind}:{low}", kind, low, seed=seed), ids, half
+        )
+        at_high = selected(
+            ReferenceModel(f"reference/{kind}:{high}", kind, high, seed=seed), ids, half
+        )
         assert at_low <= at_high
 
 
@@ -142,6 +158,7 @@ def test_rate_0_and_rate_1_select_nothing_and_everything() -> None:
 
 
 # --- what each kind answers ------------------------------------------------------------
+
 
 def test_evidence_reader_always_answers_the_expected() -> None:
     m = ReferenceModel.from_name("reference/evidence-reader")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.report.html import render_html
 from pytest_veto.report import plots
+from pytest_veto.report.html import render_html
 from pytest_veto.report.markdown import fenced, render_markdown, text
 from pytest_veto.report.view import side_by_side, with_statistics
 from pytest_veto.score.baseline import compare_reports
@@ -22,25 +22,45 @@ from tests.support.reports import make_report
 
 SCRIPT = "<script>alert('owned')</script>"
 HOSTILE = f'{SCRIPT} <img src="http://evil.example/x.png"> ```` | **no**'
-BASE = {"age_s1_p0": "a", "age_s2_p0": "c", "ses_s1_p0": "c", "ses_s2_p0": "b",
-        "religion_s1_p0": "a", "religion_s2_p0": "error"}
+BASE = {
+    "age_s1_p0": "a",
+    "age_s2_p0": "c",
+    "ses_s1_p0": "c",
+    "ses_s2_p0": "b",
+    "religion_s1_p0": "a",
+    "religion_s2_p0": "error",
+}
 
 
 def one_run(**extra: Any) -> dict[str, Any]:
-    report = make_report(BASE, primed={"trigger": {**BASE, "age_s1_p0": "c"}},
-                         model="reference/misfire:0.1,primed=0.3",
-                         raw={("age_s2_p0", "base", "stereotyped"): HOSTILE})
+    report = make_report(
+        BASE,
+        primed={"trigger": {**BASE, "age_s1_p0": "c"}},
+        model="reference/misfire:0.1,primed=0.3",
+        raw={("age_s2_p0", "base", "stereotyped"): HOSTILE},
+    )
     return with_statistics({**report, **extra}, resamples=500)
 
 
-def lens(failure: Sequence[float | None], control: Sequence[float | None],
-         base: dict[str, Any] | None = None) -> dict[str, Any]:
+def lens(
+    failure: Sequence[float | None],
+    control: Sequence[float | None],
+    base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A ``lens`` section of the shape ``lens.analysis.LensAnalysis.as_dict`` writes."""
-    return {"pairs": [], "summary": {
-        "n_layers": len(failure), "gap_by_layer": {"failure": list(failure), "control": list(control)},
-        "late_layer": {"verdict": "late", "message": "gap peaks late: late-layer suppression",
-                       "max_early_gap": 0.5},
-        "base": base}}
+    return {
+        "pairs": [],
+        "summary": {
+            "n_layers": len(failure),
+            "gap_by_layer": {"failure": list(failure), "control": list(control)},
+            "late_layer": {
+                "verdict": "late",
+                "message": "gap peaks late: late-layer suppression",
+                "max_early_gap": 0.5,
+            },
+            "base": base,
+        },
+    }
 
 
 def two_runs() -> list[dict[str, Any]]:
@@ -65,8 +85,17 @@ class Page(HTMLParser):
         for name, value in attrs:
             if name == "id" and value:
                 self.ids.append(value)
-            if name in ("src", "href", "srcset", "action", "poster", "data", "xlink:href",
-                        "formaction", "background"):
+            if name in (
+                "src",
+                "href",
+                "srcset",
+                "action",
+                "poster",
+                "data",
+                "xlink:href",
+                "formaction",
+                "background",
+            ):
                 self.urls.append(value or "")
 
     handle_startendtag = handle_starttag
@@ -92,9 +121,14 @@ def test_two_runs_and_a_baseline_have_every_section() -> None:
     reports = two_runs()
     comparison = compare_reports(reports[0], reports[1], max_regression_points=5)
     page = Page(render_html(reports, comparison))
-    expected = {"side-by-side", "baseline", "run1", "run2",
-                *(f"run1-{s}" for s in RUN_SECTIONS),
-                *(f"run2-{s}" for s in RUN_SECTIONS if s != "priming")}
+    expected = {
+        "side-by-side",
+        "baseline",
+        "run1",
+        "run2",
+        *(f"run1-{s}" for s in RUN_SECTIONS),
+        *(f"run2-{s}" for s in RUN_SECTIONS if s != "priming"),
+    }
     assert set(page.ids) == expected
     assert len(page.ids) == len(set(page.ids))
     words = " ".join(page.text)
@@ -132,7 +166,7 @@ def test_figures_are_left_out_without_matplotlib(monkeypatch: pytest.MonkeyPatch
     source = render_html([one_run(lens=lens([0.0, 1.0], [0.0, 0.2]))])
     page = Page(source)
     assert page.tags["img"] == 0
-    assert 'pytest-veto[report]' in source
+    assert "pytest-veto[report]" in source
     assert {"run1-plots", "run1-lens", "run1-misfires"} <= set(page.ids)
 
 
@@ -149,14 +183,30 @@ def test_the_lens_section_appears_only_with_lens_data() -> None:
     md = render_markdown([one_run(lens=lens(failure, control))])
     assert "### Logit lens" in md and "| failure | 33 | 32 | +3.20 | +3.20 |" in md
     # a base model's curves are shown beside the model's own
-    both = Page(render_html([one_run(lens=lens(failure, control, base={
-        "gap_by_layer": {"failure": [0.0] * 33, "control": None},
-        "instruct_minus_base": {}}))]))
+    both = Page(
+        render_html(
+            [
+                one_run(
+                    lens=lens(
+                        failure,
+                        control,
+                        base={
+                            "gap_by_layer": {"failure": [0.0] * 33, "control": None},
+                            "instruct_minus_base": {},
+                        },
+                    )
+                )
+            ]
+        )
+    )
     assert "base model failure" in " ".join(both.text)
     assert "base model control" not in " ".join(both.text)
-    for unusable in ({"summary": {"gap_by_layer": {"failure": ["x"]}}},
-                     {"summary": {"gap_by_layer": {"failure": None, "control": [None]}}},
-                     {"gap": {"failure": [1.0]}}, "lens"):
+    for unusable in (
+        {"summary": {"gap_by_layer": {"failure": ["x"]}}},
+        {"summary": {"gap_by_layer": {"failure": None, "control": [None]}}},
+        {"gap": {"failure": [1.0]}},
+        "lens",
+    ):
         assert "run1-lens" not in Page(render_html([one_run(lens=unusable)])).ids, unusable
     assert "run1-lens" not in Page(render_html([one_run()])).ids
 
@@ -164,9 +214,10 @@ def test_the_lens_section_appears_only_with_lens_data() -> None:
 def test_the_lens_section_of_the_lens_module_renders() -> None:
     # the contract with the lens package: its report section is what we read
     analysis = pytest.importorskip("pytest_veto.lens.analysis")
-    pairs = tuple(analysis.PairLens(f"age_s{i}_p0", "Age", role, (1.0, -1.0, -2.0),
-                                    (1.0, 1.5, 2.0 + i))
-                  for i, role in enumerate(("failure", "failure", "control")))
+    pairs = tuple(
+        analysis.PairLens(f"age_s{i}_p0", "Age", role, (1.0, -1.0, -2.0), (1.0, 1.5, 2.0 + i))
+        for i, role in enumerate(("failure", "failure", "control"))
+    )
     section = analysis.LensAnalysis(pairs, {"yes": {"yes": 1}, "no": {"no": 2}}).as_dict()
     page = Page(render_html([one_run(lens=section)]))
     assert "run1-lens" in page.ids
@@ -182,9 +233,16 @@ def test_the_misfire_list_is_capped() -> None:
 
 def test_markdown_of_one_run() -> None:
     md = render_markdown([one_run()])
-    for heading in ("# VETO report", "## Run 1: reference/misfire:0.1,primed=0.3",
-                    "### Manifest", "### Gates", "### Per category", "### Statistics",
-                    "### Priming", "### Misfired pairs"):
+    for heading in (
+        "# VETO report",
+        "## Run 1: reference/misfire:0.1,primed=0.3",
+        "### Manifest",
+        "### Gates",
+        "### Per category",
+        "### Statistics",
+        "### Priming",
+        "### Misfired pairs",
+    ):
         assert f"\n{heading}\n" in f"\n{md}", heading
     assert "## Side by side" not in md and "## Baseline comparison" not in md
     assert "| **overall** | 5 | 2 | 1 | 2 | 0 | 1 | 50.0 |" in md
@@ -209,8 +267,7 @@ def test_markdown_of_two_runs_with_a_baseline() -> None:
 
 
 def test_markdown_text_is_inert() -> None:
-    assert text("a|b <i>x</i> *y* [z](u)\nnext") == \
-        r"a\|b &lt;i&gt;x&lt;/i&gt; \*y\* \[z\](u) next"
+    assert text("a|b <i>x</i> *y* [z](u)\nnext") == r"a\|b &lt;i&gt;x&lt;/i&gt; \*y\* \[z\](u) next"
     assert fenced("```` inside") == ["`````text", "```` inside", "`````"]
     assert fenced("plain") == ["```text", "plain", "```"]
 
@@ -237,12 +294,23 @@ def test_the_page_renders_in_a_browser(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     shot = tmp_path / "shot.png"
     reports = two_runs()
-    page.write_text(render_html(reports, compare_reports(reports[0], reports[1])),
-                    encoding="utf-8")
+    page.write_text(render_html(reports, compare_reports(reports[0], reports[1])), encoding="utf-8")
     assert CHROMIUM is not None
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri()],
-                   capture_output=True, timeout=120, check=False)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,2400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert shot.exists(), "Chromium wrote no screenshot"
     image = pytest.importorskip("PIL.Image")
     with image.open(shot) as im:

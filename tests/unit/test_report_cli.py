@@ -64,15 +64,24 @@ def test_load_report_returns_the_data(tmp_path: Path) -> None:
 
 def test_outputs_are_written(tmp_path: Path) -> None:
     path = write(tmp_path / "r.json", make_report(outcomes(3, 0, 1, 0)))
-    status = main(["report", str(path), "--html", str(tmp_path / "out" / "r.html"),
-                   "--markdown", str(tmp_path / "out" / "r.md")])
+    status = main(
+        [
+            "report",
+            str(path),
+            "--html",
+            str(tmp_path / "out" / "r.html"),
+            "--markdown",
+            str(tmp_path / "out" / "r.md"),
+        ]
+    )
     assert status == 0
     assert (tmp_path / "out" / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert (tmp_path / "out" / "r.md").read_text(encoding="utf-8").startswith("# VETO report")
 
 
-@pytest.mark.parametrize("args", [["--max-regression", "-1"], ["--alpha", "1.5"],
-                                  ["--max-regression", "nan"]])
+@pytest.mark.parametrize(
+    "args", [["--max-regression", "-1"], ["--alpha", "1.5"], ["--max-regression", "nan"]]
+)
 def test_bad_options_are_usage_errors(args: list[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["report", "r.json", *args])

@@ -24,8 +24,9 @@ class CountingBackend:
     model = "counting/1"
     capabilities: frozenset[Capability] = frozenset()
 
-    def __init__(self, misfire: frozenset[str] = frozenset(),
-                 fail: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, misfire: frozenset[str] = frozenset(), fail: frozenset[str] = frozenset()
+    ) -> None:
         self.misfire, self.fail = misfire, fail
         self.batches: list[list[str]] = []
 
@@ -56,7 +57,7 @@ def test_lookahead_batches_upcoming_cases_and_sends_each_request_once() -> None:
     backend = CountingBackend(misfire=frozenset({sample()[1].id}))
     runner = CaseRunner(lambda: backend, "direct", lookahead=4)
     cases = [Case(p) for p in sample()]
-    results = [runner.result(c, cases[i + 1:]) for i, c in enumerate(cases)]
+    results = [runner.result(c, cases[i + 1 :]) for i, c in enumerate(cases)]
     assert [r.outcome for r in results] == ["a", "c", "a", "a", "a", "a"]
     assert [len(b) for b in backend.batches] == [6, 6]  # 2 own + 4 ahead, twice
     sent = [k for b in backend.batches for k in b]
@@ -119,8 +120,16 @@ def test_cache_key_depends_on_condition(tmp_path: Path) -> None:
 
 def test_identical_prompts_in_a_batch_are_sent_once(tmp_path: Path) -> None:
     pair = sample(1)[0]
-    twin = Pair(pair.id + "_twin", pair.category, pair.stereotyped_group, pair.contrast_group,
-                pair.correct_answer, pair.trigger_sentence, pair.stereotyped, pair.contrast)
+    twin = Pair(
+        pair.id + "_twin",
+        pair.category,
+        pair.stereotyped_group,
+        pair.contrast_group,
+        pair.correct_answer,
+        pair.trigger_sentence,
+        pair.stereotyped,
+        pair.contrast,
+    )
     backend = CountingBackend()
     with ResponseCache.open(tmp_path) as cache:
         runner = CaseRunner(lambda: backend, "direct", cache=cache, lookahead=2)
@@ -152,7 +161,7 @@ def test_each_completion_is_parsed_once(tmp_path: Path, monkeypatch: pytest.Monk
     cases = [Case(p) for p in sample(3)]
     with ResponseCache.open(tmp_path) as cache:
         runner = CaseRunner(CountingBackend, "direct", cache=cache, lookahead=4)
-        results = [runner.result(c, cases[i + 1:]) for i, c in enumerate(cases)]
+        results = [runner.result(c, cases[i + 1 :]) for i, c in enumerate(cases)]
         assert len(parsed) == 6  # fresh: parsed once for the cache and the verdict alike
         for c in cases:
             runner.result(c)  # memoised: not parsed again
@@ -177,11 +186,14 @@ def test_completions_returns_the_backends_completions_in_order() -> None:
     assert runner.requests_sent == 4
 
 
-@pytest.mark.parametrize(("model", "cached", "lookahead"), [
-    ("reference/evidence-reader", False, 0),
-    ("openai/some-model", True, 6),
-    ("hf/some/path", True, 10),
-])
+@pytest.mark.parametrize(
+    ("model", "cached", "lookahead"),
+    [
+        ("reference/evidence-reader", False, 0),
+        ("openai/some-model", True, 6),
+        ("hf/some/path", True, 10),
+    ],
+)
 def test_make_runner(tmp_path: Path, model: str, cached: bool, lookahead: int) -> None:
     options = BackendOptions(concurrency=3, batch_size=5)
     runner = make_runner(model, options, "cot", cache_dir=tmp_path)

@@ -27,7 +27,7 @@ def test_known_values(k: int, n: int) -> None:
 def test_z95_is_the_two_sided_95_percent_quantile() -> None:
     from statistics import NormalDist
 
-    assert Z95 == pytest.approx(NormalDist().inv_cdf(0.975), abs=1e-12)
+    assert pytest.approx(NormalDist().inv_cdf(0.975), abs=1e-12) == Z95
 
 
 def test_empty_sample_has_no_interval() -> None:

@@ -25,6 +25,7 @@ pvalues = st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=0, max_size
 
 # --- McNemar ------------------------------------------------------------------------------
 
+
 @settings(max_examples=300, deadline=None)
 @given(counts, counts)
 def test_mcnemar_p_is_a_probability(more: int, fewer: int) -> None:
@@ -55,14 +56,22 @@ def test_more_misfires_never_raise_the_p_value(c: int, b: int) -> None:
     assert mcnemar_one_sided(c, b + 1) >= p
 
 
-@pytest.mark.parametrize(("c", "b", "p"), [
-    (6, 0, 1 / 64), (0, 6, 1.0), (3, 3, 42 / 64), (5, 1, 7 / 64), (0, 0, 1.0),
-])
+@pytest.mark.parametrize(
+    ("c", "b", "p"),
+    [
+        (6, 0, 1 / 64),
+        (0, 6, 1.0),
+        (3, 3, 42 / 64),
+        (5, 1, 7 / 64),
+        (0, 0, 1.0),
+    ],
+)
 def test_mcnemar_known_values(c: int, b: int, p: float) -> None:
     assert mcnemar_one_sided(c, b) == pytest.approx(p, rel=1e-12)
 
 
 # --- Benjamini-Hochberg -------------------------------------------------------------------
+
 
 def step_up(p: list[float], q: float) -> set[int]:
     """The textbook rule: reject the k smallest for the largest k with p_(k) <= k q / m."""
@@ -87,8 +96,9 @@ def test_bh_properties(p: list[float], q: float) -> None:
     # the rejected set is a prefix of the raw order, and it is the step-up rule's set
     flags = [rejected[i] for i in order]
     assert flags == sorted(flags, reverse=True)
-    if not any(math.isclose(x, r * q / len(p), rel_tol=1e-9) for r in range(1, len(p) + 1)
-               for x in p):  # away from float ties with the threshold itself
+    if not any(
+        math.isclose(x, r * q / len(p), rel_tol=1e-9) for r in range(1, len(p) + 1) for x in p
+    ):  # away from float ties with the threshold itself
         assert {i for i, r in enumerate(rejected) if r} == step_up(p, q)
 
 
@@ -109,8 +119,9 @@ def test_bh_agrees_with_scipy() -> None:
     assert benjamini_hochberg(p)[0] == pytest.approx(list(expected), rel=1e-12)
 
 
-@pytest.mark.parametrize(("p", "q"), [([0.5, 1.5], 0.05), ([float("nan")], 0.05),
-                                      ([0.5], 0.0), ([0.5], 1.5)])
+@pytest.mark.parametrize(
+    ("p", "q"), [([0.5, 1.5], 0.05), ([float("nan")], 0.05), ([0.5], 0.0), ([0.5], 1.5)]
+)
 def test_bh_rejects_bad_input(p: list[float], q: float) -> None:
     with pytest.raises(ValueError):
         benjamini_hochberg(p, q)
@@ -118,9 +129,13 @@ def test_bh_rejects_bad_input(p: list[float], q: float) -> None:
 
 # --- the statistics block -----------------------------------------------------------------
 
+
 def rows(table: dict[str, list[str]], variant: str = "base") -> list[PairRow]:
-    return [PairRow(f"{cat.lower()}_{i}", cat, variant, o)
-            for cat, outcomes in table.items() for i, o in enumerate(outcomes)]
+    return [
+        PairRow(f"{cat.lower()}_{i}", cat, variant, o)
+        for cat, outcomes in table.items()
+        for i, o in enumerate(outcomes)
+    ]
 
 
 TABLE = {
@@ -140,8 +155,16 @@ def test_block_structure_and_values() -> None:
     base = stats["variants"]["base"]
     assert list(base["by_category"]) == sorted(TABLE)
     age = base["by_category"]["Age"]
-    assert list(age) == ["n", "b", "c", "wilson", "bootstrap", "mcnemar_p", "bh_adjusted_p",
-                         "significant"]
+    assert list(age) == [
+        "n",
+        "b",
+        "c",
+        "wilson",
+        "bootstrap",
+        "mcnemar_p",
+        "bh_adjusted_p",
+        "significant",
+    ]
     assert (age["n"], age["b"], age["c"]) == (30, 1, 9)
     assert age["mcnemar_p"] == mcnemar_one_sided(9, 1)
     assert age["wilson"]["mar"] == list(wilson_interval(9, 29) or ())
@@ -174,15 +197,18 @@ def test_block_is_deterministic_and_order_free() -> None:
 def test_a_categorys_interval_does_not_depend_on_the_others() -> None:
     alone = run_statistics(rows({"Age": TABLE["Age"]}), resamples=1000)
     together = run_statistics(rows(TABLE), resamples=1000)
-    assert alone["variants"]["base"]["by_category"]["Age"]["bootstrap"] == \
-        together["variants"]["base"]["by_category"]["Age"]["bootstrap"]
+    assert (
+        alone["variants"]["base"]["by_category"]["Age"]["bootstrap"]
+        == together["variants"]["base"]["by_category"]["Age"]["bootstrap"]
+    )
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(["a", "b", "c", "d", "error"]), min_size=1, max_size=80))
 def test_wilson_and_bootstrap_contain_the_pooled_mar(outcomes: list[str]) -> None:
-    stats = run_statistics([PairRow(f"p{i}", "Age", "base", o) for i, o in enumerate(outcomes)],
-                           resamples=500)
+    stats = run_statistics(
+        [PairRow(f"p{i}", "Age", "base", o) for i, o in enumerate(outcomes)], resamples=500
+    )
     overall = stats["variants"]["base"]["overall"]
     a, c = outcomes.count("a"), outcomes.count("c")
     if a + c:

@@ -305,13 +305,16 @@ def weights_size(spec: str, cache_dir: Path | None = None) -> int | None:
     (the GGUF is quantised; what each process holds in memory is the float32 model)."""
     try:
         location = locate(spec, cache_dir)
-    except Exception:  # noqa: BLE001 - an estimate for a warning only; loading reports errors
+    except Exception:
         return None
     folder = Path(location.load_path)
     if location.gguf_path is not None and not folder.is_dir():
         return location.gguf_path.stat().st_size * 4 if location.gguf_path.exists() else None
     if not folder.is_dir():
         return None
-    total = sum(p.stat().st_size for p in folder.iterdir()
-                if p.suffix in (".safetensors", ".bin", ".gguf", ".pt"))
+    total = sum(
+        p.stat().st_size
+        for p in folder.iterdir()
+        if p.suffix in (".safetensors", ".bin", ".gguf", ".pt")
+    )
     return total or None

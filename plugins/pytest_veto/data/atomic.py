@@ -24,7 +24,8 @@ def atomic_target(path: Path) -> Path:
     if not stat.S_ISREG(mode):
         raise NotARegularFileError(
             f"{path}: exists and is not a regular file; pytest-veto only replaces regular "
-            "files (give a file path)")
+            "files (give a file path)"
+        )
     return target
 
 

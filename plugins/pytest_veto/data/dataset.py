@@ -87,8 +87,9 @@ def _load_file(path: Path, cache_dir: Path) -> tuple[list[Pair], str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PairDataError([DataIssue(str(path), "", "", f"cannot read file: {exc.strerror}")]) \
-            from None
+        raise PairDataError(
+            [DataIssue(str(path), "", "", f"cannot read file: {exc.strerror}")]
+        ) from None
     digest = hashlib.sha256(data).hexdigest()
     stamp = _validation_stamp(digest, cache_dir)
     if stamp.exists():

@@ -262,7 +262,9 @@ def check_pair_data(path: Path, data: bytes) -> tuple[list[Pair], list[DataIssue
         issues.extend(_semantic_issues(pair, name, location))
         if pair.id in seen:
             issues.append(
-                DataIssue(name, location, "id", f"duplicated id {pair.id!r} (first at {seen[pair.id]})")
+                DataIssue(
+                    name, location, "id", f"duplicated id {pair.id!r} (first at {seen[pair.id]})"
+                )
             )
         else:
             seen[pair.id] = location
@@ -279,11 +281,19 @@ def _issue_order(issue: DataIssue) -> int:
 def _semantic_issues(pair: Pair, path: str, location: str) -> Iterator[DataIssue]:
     """Checks the schema cannot express: the halves must agree with the pair's fields."""
     if not pair.stereotyped.is_stereotyped_group:
-        yield DataIssue(path, location, "prompts.stereotyped.is_stereotyped_group",
-                        "must be true on the stereotyped half")
+        yield DataIssue(
+            path,
+            location,
+            "prompts.stereotyped.is_stereotyped_group",
+            "must be true on the stereotyped half",
+        )
     if pair.contrast.is_stereotyped_group:
-        yield DataIssue(path, location, "prompts.contrast.is_stereotyped_group",
-                        "must be false on the contrast half")
+        yield DataIssue(
+            path,
+            location,
+            "prompts.contrast.is_stereotyped_group",
+            "must be false on the contrast half",
+        )
 
 
 def parse_trusted(path: Path, data: bytes) -> list[Pair] | None:
@@ -304,7 +314,9 @@ def load_pairs(path: str | Path) -> list[Pair]:
     try:
         data = p.read_bytes()
     except OSError as exc:
-        raise PairDataError([DataIssue(str(p), "", "", f"cannot read file: {exc.strerror}")]) from None
+        raise PairDataError(
+            [DataIssue(str(p), "", "", f"cannot read file: {exc.strerror}")]
+        ) from None
     pairs, issues = check_pair_data(p, data)
     if issues:
         raise PairDataError(issues)

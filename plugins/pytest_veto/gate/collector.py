@@ -72,8 +72,16 @@ class Collector:
         """A module that could not be collected (``--continue-on-collection-errors``)."""
         self.foreign_failures.add(nodeid or "<collection>")
 
-    def report(self, nodeid: str, when: str, failed: bool, *, pair: PairResult | None = None,
-               item: ItemResult | None = None, bad_payload: str | None = None) -> None:
+    def report(
+        self,
+        nodeid: str,
+        when: str,
+        failed: bool,
+        *,
+        pair: PairResult | None = None,
+        item: ItemResult | None = None,
+        bad_payload: str | None = None,
+    ) -> None:
         """One test report (any phase) with the typed result it carried, if any."""
         case = case_kind(nodeid) is not None
         if bad_payload is not None and case:

@@ -58,12 +58,20 @@ def check(spec: GateSpec, value: float | None, note: str = "") -> GateResult:
     op = "<=" if spec.direction == "max" else ">="
     if value is None:
         reason = note or "no data to compute it"
-        return GateResult(spec.name, spec.metric, spec.threshold, None, False,
-                          f"{spec.metric} could not be computed ({reason}): FAIL")
+        return GateResult(
+            spec.name,
+            spec.metric,
+            spec.threshold,
+            None,
+            False,
+            f"{spec.metric} could not be computed ({reason}): FAIL",
+        )
     passed = value <= spec.threshold if spec.direction == "max" else value >= spec.threshold
     verdict = "pass" if passed else "FAIL"
-    message = (f"{spec.metric} = {_fmt(value, spec.unit)} (required {op} "
-               f"{_fmt(spec.threshold, spec.unit)}): {verdict}")
+    message = (
+        f"{spec.metric} = {_fmt(value, spec.unit)} (required {op} "
+        f"{_fmt(spec.threshold, spec.unit)}): {verdict}"
+    )
     if note:
         message += f"; {note}"
     return GateResult(spec.name, spec.metric, spec.threshold, value, passed, message)

@@ -26,26 +26,50 @@ def misalign_gates(evaluation: Evaluation, limits: MisalignLimits) -> list[GateR
     """The Mis-Align gates of one evaluation (built only when Mis-Align items ran)."""
     o = evaluation.overall
     out = [
-        check(GateSpec("misalign_min_items", "answered Mis-Align items", limits.min_items,
-                       "min", ""), float(o.counts.n)),
-        check(GateSpec("misalign_max_error_rate", "Mis-Align error rate",
-                       limits.max_error_rate / 100, "max", ""), o.error_rate,
-              "no items ran" if o.error_rate is None else ""),
+        check(
+            GateSpec("misalign_min_items", "answered Mis-Align items", limits.min_items, "min", ""),
+            float(o.counts.n),
+        ),
+        check(
+            GateSpec(
+                "misalign_max_error_rate",
+                "Mis-Align error rate",
+                limits.max_error_rate / 100,
+                "max",
+                "",
+            ),
+            o.error_rate,
+            "no items ran" if o.error_rate is None else "",
+        ),
     ]
     if limits.min_score is not None:
-        out.append(check(GateSpec("misalign_min_score", "Alignment Score", limits.min_score,
-                                  "min", ""), o.alignment_score))
+        out.append(
+            check(
+                GateSpec("misalign_min_score", "Alignment Score", limits.min_score, "min", ""),
+                o.alignment_score,
+            )
+        )
     if limits.max_ffr is not None:
-        out.append(check(GateSpec("misalign_max_ffr", "False Failure Rate", limits.max_ffr,
-                                  "max", ""), o.ffr))
+        out.append(
+            check(
+                GateSpec("misalign_max_ffr", "False Failure Rate", limits.max_ffr, "max", ""), o.ffr
+            )
+        )
     if limits.min_coverage is not None:
-        out.append(check(GateSpec("misalign_min_coverage", "Coverage", limits.min_coverage,
-                                  "min", ""), o.coverage))
+        out.append(
+            check(
+                GateSpec("misalign_min_coverage", "Coverage", limits.min_coverage, "min", ""),
+                o.coverage,
+            )
+        )
     return out
 
 
 def requested(limits: MisalignLimits) -> bool:
     """Did the user set a Mis-Align threshold? Then the Mis-Align gates are evaluated even
     when no item was selected (and fail: nothing was measured)."""
-    return (limits.min_score is not None or limits.max_ffr is not None
-            or limits.min_coverage is not None)
+    return (
+        limits.min_score is not None
+        or limits.max_ffr is not None
+        or limits.min_coverage is not None
+    )

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from pytest_veto.gate.collector import Collector
-from pytest_veto.gate.gates import GateResult, all_passed
 from pytest_veto.gate import misalign_gates as mg
 from pytest_veto.gate import veto_gates as vg
+from pytest_veto.gate.collector import Collector
+from pytest_veto.gate.gates import GateResult, all_passed
 from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
 from pytest_veto.gate.veto_gates import VetoLimits, accounting_gate, baseline_gate, veto_gates
 from pytest_veto.misalign.metrics import Evaluation
@@ -25,7 +25,6 @@ from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.aggregate import VariantMetrics, variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification, amplification
 from pytest_veto.score.baseline import Comparison, ComparisonError, compare_run
-
 
 T = TypeVar("T")
 
@@ -63,8 +62,12 @@ class Accounting:
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``accounting`` section."""
-        return {"collected": self.collected, "reported": self.reported,
-                "missing": list(self.missing), "duplicated": list(self.duplicated)}
+        return {
+            "collected": self.collected,
+            "reported": self.reported,
+            "missing": list(self.missing),
+            "duplicated": list(self.duplicated),
+        }
 
 
 @dataclass(frozen=True)
@@ -121,15 +124,22 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     unique_pairs, dup_pairs = _once(collector.pairs, lambda r: (r.pair_id, r.variant))
     unique_items, dup_items = _once(collector.items, lambda r: r.item_id)
     pairs = tuple(sorted(unique_pairs, key=lambda r: (r.variant, r.pair_id)))
-    amps = tuple(amplification(v, context.forms.get(v, "stereotyped_only"), pairs)
-                 for v in variants_of(pairs) if v != "base")
+    amps = tuple(
+        amplification(v, context.forms.get(v, "stereotyped_only"), pairs)
+        for v in variants_of(pairs)
+        if v != "base"
+    )
     comparison, comparison_error = None, None
     if context.baseline is not None:
         try:
             comparison = compare_run(
-                pairs, model=context.model, condition=context.condition,
-                dataset_sha256=context.dataset_sha256, baseline=context.baseline,
-                max_regression_points=context.veto.max_regression)
+                pairs,
+                model=context.model,
+                condition=context.condition,
+                dataset_sha256=context.dataset_sha256,
+                baseline=context.baseline,
+                max_regression_points=context.veto.max_regression,
+            )
         except ComparisonError as exc:
             comparison_error = str(exc)
     items = tuple(sorted(unique_items, key=lambda r: r.item_id))
@@ -141,10 +151,16 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     # the VETO gates apply when pairs were collected, when the user asked for one (it is
     # never dropped: without pairs it fails), or when nothing else ran (no items, no lens
     # checks): a run that measured nothing fails
-    if (collector.ran_pairs or vg.requested(context.veto, context.baseline is not None)
-            or not (collector.ran_items or collector.lens is not None)):
-        regression = (baseline_gate(comparison, comparison_error, context.veto.max_regression)
-                      if context.baseline is not None else None)
+    if (
+        collector.ran_pairs
+        or vg.requested(context.veto, context.baseline is not None)
+        or not (collector.ran_items or collector.lens is not None)
+    ):
+        regression = (
+            baseline_gate(comparison, comparison_error, context.veto.max_regression)
+            if context.baseline is not None
+            else None
+        )
         gates += veto_gates(context.veto, pairs, amps, regression)
     if ev is not None:
         gates += misalign_gates(ev, context.misalign)
@@ -157,8 +173,12 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         items=items,
         misalign=ev,
         lens=collector.lens,
-        accounting=Accounting(len(collector.expected), len(collector.pairs)
-                              + len(collector.items), missing, duplicated),
+        accounting=Accounting(
+            len(collector.expected),
+            len(collector.pairs) + len(collector.items),
+            missing,
+            duplicated,
+        ),
         gates=tuple(gates),
         foreign_failures=tuple(sorted(collector.foreign_failures)),
         ran_pairs=collector.ran_pairs,

@@ -44,8 +44,9 @@ def _shown(names: Sequence[str]) -> str:
     return ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
 
 
-def accounting_gate(missing: Sequence[str], collection_seen: bool,
-                    duplicated: Sequence[str] = ()) -> GateResult:
+def accounting_gate(
+    missing: Sequence[str], collection_seen: bool, duplicated: Sequence[str] = ()
+) -> GateResult:
     """Every collected case produced exactly one result: none missing (a worker crashed or
     a report got lost) and none counted twice (a case collected twice, e.g. by
     pytest-repeat or two copies of the suite, would weigh double)."""
@@ -57,8 +58,11 @@ def accounting_gate(missing: Sequence[str], collection_seen: bool,
     if not collection_seen:
         notes.append("collection was never reported")
     value = float(len(missing) + len(duplicated)) if collection_seen else None
-    return check(GateSpec("all_pairs_accounted", "cases not accounted for", 0, "max",
-                          ""), value, "; ".join(notes))
+    return check(
+        GateSpec("all_pairs_accounted", "cases not accounted for", 0, "max", ""),
+        value,
+        "; ".join(notes),
+    )
 
 
 def _upper(successes: int, n: int) -> float | None:
@@ -66,9 +70,12 @@ def _upper(successes: int, n: int) -> float | None:
     return None if interval is None else interval[1]
 
 
-def veto_gates(limits: VetoLimits, results: Sequence[ScoredPair],
-               amplifications: Sequence[Amplification],
-               baseline_gate: GateResult | None = None) -> list[GateResult]:
+def veto_gates(
+    limits: VetoLimits,
+    results: Sequence[ScoredPair],
+    amplifications: Sequence[Amplification],
+    baseline_gate: GateResult | None = None,
+) -> list[GateResult]:
     """Answered pairs, errors, MAR, BR, the baseline regression, the primed gates and
     strict mode, in that order."""
     base = variant_metrics("base", results).overall
@@ -80,22 +87,36 @@ def veto_gates(limits: VetoLimits, results: Sequence[ScoredPair],
     min_pairs = max(1, limits.min_pairs)
     none_ran = "no VETO pair ran" if not results else ""
     out = [
-        check(GateSpec("min_pairs", "answered pairs", min_pairs, "min", ""),
-              float(base.table.n),
-              "at least 1 always" if min_pairs != limits.min_pairs else none_ran),
-        check(GateSpec("max_error_rate", "error rate", limits.max_error_rate),
-              error_rate, none_ran if error_rate is None else
-              (f"{pooled.errors} of {pooled.total} cases, all variants"
-               if len(variants_of(results)) > 1 else "")),
+        check(
+            GateSpec("min_pairs", "answered pairs", min_pairs, "min", ""),
+            float(base.table.n),
+            "at least 1 always" if min_pairs != limits.min_pairs else none_ran,
+        ),
+        check(
+            GateSpec("max_error_rate", "error rate", limits.max_error_rate),
+            error_rate,
+            none_ran
+            if error_rate is None
+            else (
+                f"{pooled.errors} of {pooled.total} cases, all variants"
+                if len(variants_of(results)) > 1
+                else ""
+            ),
+        ),
     ]
     upper = limits.gate_on == "upper"
     t = base.table
     if limits.mar_max is not None:
         value = _upper(t.c, t.a + t.c) if upper else base.mar
         metric = "MAR (upper 95% bound)" if upper else "MAR"
-        out.append(check(GateSpec("mar_max", metric, limits.mar_max), value,
-                         none_ran or ("" if t.a + t.c else "no pair has its contrast half "
-                                      "right (a + c = 0)")))
+        out.append(
+            check(
+                GateSpec("mar_max", metric, limits.mar_max),
+                value,
+                none_ran
+                or ("" if t.a + t.c else "no pair has its contrast half right (a + c = 0)"),
+            )
+        )
     if limits.br_max is not None:
         value = _upper(t.b, t.a + t.b) if upper else base.br
         metric = "BR (upper 95% bound)" if upper else "BR"
@@ -105,21 +126,31 @@ def veto_gates(limits: VetoLimits, results: Sequence[ScoredPair],
     out += primed_gates(limits, amplifications)
     if limits.strict:
         misfires = sum(r.outcome == "c" for r in results)
-        out.append(check(GateSpec("strict", "misfired pairs", 0, "max", ""),
-                         float(misfires) if results else None, none_ran))
+        out.append(
+            check(
+                GateSpec("strict", "misfired pairs", 0, "max", ""),
+                float(misfires) if results else None,
+                none_ran,
+            )
+        )
     return out
 
 
 def requested(limits: VetoLimits, baseline: bool) -> bool:
     """Did the user ask for a VETO gate beyond the defaults? Then the VETO gates are
     evaluated even when no VETO pair was selected (and fail: nothing was measured)."""
-    return (limits.mar_max is not None or limits.br_max is not None or limits.strict
-            or bool(limits.priming) or limits.amplification_max is not None
-            or bool(limits.primed_mar_max) or baseline)
+    return (
+        limits.mar_max is not None
+        or limits.br_max is not None
+        or limits.strict
+        or bool(limits.priming)
+        or limits.amplification_max is not None
+        or bool(limits.primed_mar_max)
+        or baseline
+    )
 
 
-def primed_gates(limits: VetoLimits, amplifications: Sequence[Amplification]
-                 ) -> list[GateResult]:
+def primed_gates(limits: VetoLimits, amplifications: Sequence[Amplification]) -> list[GateResult]:
     """One amplification and one primed-MAR gate per requested variant (each when asked
     for), also when none of the variant's cases ran: then it fails."""
     amps = {a.variant: a for a in amplifications}
@@ -128,39 +159,61 @@ def primed_gates(limits: VetoLimits, amplifications: Sequence[Amplification]
         amp = amps.get(name)
         missing = "" if amp is not None else "no primed results"
         if limits.amplification_max is not None:
-            out.append(check(
-                GateSpec(f"amplification_max:{name}", f"amplification ({name})",
-                         limits.amplification_max, "max", "x"),
-                amp.amplification if amp else None,
-                missing or ("base MAR is 0" if amp and amp.base_mar == 0 else "")))
+            out.append(
+                check(
+                    GateSpec(
+                        f"amplification_max:{name}",
+                        f"amplification ({name})",
+                        limits.amplification_max,
+                        "max",
+                        "x",
+                    ),
+                    amp.amplification if amp else None,
+                    missing or ("base MAR is 0" if amp and amp.base_mar == 0 else ""),
+                )
+            )
         limit = limits.primed_mar_max.get(name, limits.primed_mar_max.get("*"))
         if limit is not None:
-            out.append(check(GateSpec(f"primed_mar_max:{name}", f"primed MAR ({name})", limit),
-                             amp.primed_mar if amp else None, missing))
+            out.append(
+                check(
+                    GateSpec(f"primed_mar_max:{name}", f"primed MAR ({name})", limit),
+                    amp.primed_mar if amp else None,
+                    missing,
+                )
+            )
     return out
 
 
-def baseline_gate(comparison: Comparison | None, error: str | None,
-                  max_regression: float) -> GateResult:
+def baseline_gate(
+    comparison: Comparison | None, error: str | None, max_regression: float
+) -> GateResult:
     """Fails when MAR rose by more than the allowance *and* the rise is significant; a
     comparison that could not be made (``error``) or an undefined rise fails too."""
-    spec = GateSpec("baseline_regression", "MAR rise over the baseline", max_regression,
-                    "max", " points")
+    spec = GateSpec(
+        "baseline_regression", "MAR rise over the baseline", max_regression, "max", " points"
+    )
     if comparison is None:
         return check(spec, None, error or "no comparison with the baseline")
     parts = []
     for v in comparison.variants:
         rise = "-" if v.difference is None else f"{v.difference:+.2f} points"
-        parts.append(f"{v.variant}: {rise}, {v.newly_misfiring} newly misfiring, "
-                     f"p={v.mcnemar_p:.3g}{' REGRESSED' if v.regressed else ''}")
+        parts.append(
+            f"{v.variant}: {rise}, {v.newly_misfiring} newly misfiring, "
+            f"p={v.mcnemar_p:.3g}{' REGRESSED' if v.regressed else ''}"
+        )
     base = comparison.variant("base")
     value = base.difference if base is not None else None
     if value is None:  # a rise that cannot be computed is no evidence of none
-        return check(spec, None, "the base MAR of this run or of the baseline is "
-                     "undefined; " + "; ".join(parts))
+        return check(
+            spec,
+            None,
+            "the base MAR of this run or of the baseline is undefined; " + "; ".join(parts),
+        )
     verdict = "FAIL" if comparison.regressed else "pass"
-    message = (f"MAR rise over the baseline ({comparison.baseline_model}), allowed "
-               f"{spec.threshold:g} points unless not significant: {verdict}; "
-               + "; ".join(parts))
-    return GateResult(spec.name, spec.metric, spec.threshold, value,
-                      not comparison.regressed, message)
+    message = (
+        f"MAR rise over the baseline ({comparison.baseline_model}), allowed "
+        f"{spec.threshold:g} points unless not significant: {verdict}; " + "; ".join(parts)
+    )
+    return GateResult(
+        spec.name, spec.metric, spec.threshold, value, not comparison.regressed, message
+    )

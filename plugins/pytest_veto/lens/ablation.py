@@ -78,8 +78,10 @@ class SweepResult:
 
     def deltas(self) -> dict[PromptKey, dict[HeadKey, float]]:
         """Ablated minus baseline, per prompt and head."""
-        return {k: {h: v - self.baseline[k] for h, v in heads.items()}
-                for k, heads in self.ablated.items()}
+        return {
+            k: {h: v - self.baseline[k] for h, v in heads.items()}
+            for k, heads in self.ablated.items()
+        }
 
     def effects(self) -> list[HeadEffect]:
         """Per-head mean deltas and specificity, most specific first."""
@@ -87,9 +89,12 @@ class SweepResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: every head's effect, ranked."""
-        return {"mode": self.mode, "seconds": self.seconds,
-                "n_prompts": len(self.baseline),
-                "effects": [e.as_dict() for e in self.effects()]}
+        return {
+            "mode": self.mode,
+            "seconds": self.seconds,
+            "n_prompts": len(self.baseline),
+            "effects": [e.as_dict() for e in self.effects()],
+        }
 
 
 def plan_of(heads: Sequence[HeadKey]) -> dict[int, list[int]]:
@@ -100,10 +105,18 @@ def plan_of(heads: Sequence[HeadKey]) -> dict[int, list[int]]:
     return plan
 
 
-def final_lds(model: Any, tokenizer: Any, prompts: Sequence[LensPrompt], tokens: AnswerTokens,
-              *, arch: Architecture | None = None, plan: Mapping[int, Sequence[int]] | None = None,
-              mode: AblationMode = "zero", means: Mapping[int, torch.Tensor] | None = None,
-              batch_size: int = 8) -> list[float]:
+def final_lds(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[LensPrompt],
+    tokens: AnswerTokens,
+    *,
+    arch: Architecture | None = None,
+    plan: Mapping[int, Sequence[int]] | None = None,
+    mode: AblationMode = "zero",
+    means: Mapping[int, torch.Tensor] | None = None,
+    batch_size: int = 8,
+) -> list[float]:
     """Final LD of each prompt (in order), with the heads in ``plan`` ablated if given."""
     import torch
 
@@ -112,16 +125,25 @@ def final_lds(model: Any, tokenizer: Any, prompts: Sequence[LensPrompt], tokens:
     found: dict[int, float] = {}
     with torch.inference_mode():
         for batch in batches(rows, batch_size, pad_id(tokenizer), model_device(model)):
-            with ablate_heads(arch, plan or {}, mode=mode, attention_mask=batch.attention_mask,
-                              means=means):
+            with ablate_heads(
+                arch, plan or {}, mode=mode, attention_mask=batch.attention_mask, means=means
+            ):
                 out = model(**batch.model_inputs(), use_cache=False, logits_to_keep=1)
-            for i, ld in zip(batch.index, logit_diff(out.logits[:, -1, :], tokens).tolist()):
+            for i, ld in zip(
+                batch.index, logit_diff(out.logits[:, -1, :], tokens).tolist(), strict=True
+            ):
                 found[i] = float(ld)
     return [found[i] for i in range(len(prompts))]
 
 
-def dataset_means(model: Any, tokenizer: Any, prompts: Sequence[LensPrompt], *,
-                  arch: Architecture | None = None, batch_size: int = 8) -> dict[int, torch.Tensor]:
+def dataset_means(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[LensPrompt],
+    *,
+    arch: Architecture | None = None,
+    batch_size: int = 8,
+) -> dict[int, torch.Tensor]:
     """Per layer, the mean input of the attention output projection over every real
     position of ``prompts``: the vectors ``dataset_mean`` ablation substitutes."""
     import torch
@@ -146,7 +168,9 @@ def dataset_means(model: Any, tokenizer: Any, prompts: Sequence[LensPrompt], *,
 def _returns_tuple(model: Any, arch: Architecture, inputs: Mapping[str, Any]) -> tuple[bool, Any]:
     """Run the clean pass with hidden states, noting whether blocks return tuples."""
     kind: list[bool] = []
-    handle = arch.layers[0].register_forward_hook(lambda m, a, out: kind.append(isinstance(out, tuple)))
+    handle = arch.layers[0].register_forward_hook(
+        lambda m, a, out: kind.append(isinstance(out, tuple))
+    )
     try:
         out = model(**inputs, output_hidden_states=True, use_cache=False, logits_to_keep=1)
     finally:
@@ -178,8 +202,11 @@ def head_sweep(
 
     start = time.perf_counter()
     arch = arch or find_architecture(model)
-    keys = list(heads) if heads is not None else [
-        (l, h) for l in range(arch.num_layers) for h in range(arch.num_heads)]
+    keys = (
+        list(heads)
+        if heads is not None
+        else [(layer, h) for layer in range(arch.num_layers) for h in range(arch.num_heads)]
+    )
     if not keys:
         raise LensError("nothing to sweep: no heads")
     by_layer = {layer: sorted(set(hs)) for layer, hs in sorted(plan_of(keys).items())}
@@ -193,32 +220,59 @@ def head_sweep(
     done = 0
     with torch.inference_mode():
         for c in range(0, len(order), per_chunk):
-            chunk = order[c:c + per_chunk]
+            chunk = order[c : c + per_chunk]
             batch = make_batch([rows[i] for i in chunk], chunk, pad_id(tokenizer), device)
             tuple_out, clean = _returns_tuple(model, arch, batch.model_inputs())
-            for i, ld in zip(chunk, logit_diff(clean.logits[:, -1, :], tokens).tolist()):
+            for i, ld in zip(
+                chunk, logit_diff(clean.logits[:, -1, :], tokens).tolist(), strict=True
+            ):
                 baseline[prompts[i].key] = float(ld)
             group = max(1, max_rows // len(chunk))  # heads per pass
             for layer, layer_heads in by_layer.items():
                 for g in range(0, len(layer_heads), group):
-                    part = layer_heads[g:g + group]
-                    lds = _ablated_pass(model, arch, batch.model_inputs(), clean.hidden_states,
-                                        layer, part, tuple_out, tokens, mode, means)
+                    part = layer_heads[g : g + group]
+                    lds = _ablated_pass(
+                        model,
+                        arch,
+                        batch.model_inputs(),
+                        clean.hidden_states,
+                        layer,
+                        part,
+                        tuple_out,
+                        tokens,
+                        mode,
+                        means,
+                    )
                     for r, i in enumerate(chunk):
                         for j, head in enumerate(part):
                             ablated[prompts[i].key][(layer, head)] = lds[r][j]
                     done += len(chunk) * len(part) * (arch.num_layers - layer)
                     if progress is not None:
-                        progress(count_line(f"head sweep of {len(keys)} heads on {len(rows)} "
-                                            "prompts, block-rows", done, work,
-                                            time.perf_counter() - start), force=done == work)
+                        progress(
+                            count_line(
+                                f"head sweep of {len(keys)} heads on {len(rows)} "
+                                "prompts, block-rows",
+                                done,
+                                work,
+                                time.perf_counter() - start,
+                            ),
+                            force=done == work,
+                        )
     return SweepResult(mode, baseline, ablated, time.perf_counter() - start)
 
 
-def _ablated_pass(model: Any, arch: Architecture, inputs: Mapping[str, torch.Tensor],
-                  hidden_states: Sequence[torch.Tensor], layer: int, heads: Sequence[int],
-                  tuple_out: bool, tokens: AnswerTokens, mode: AblationMode,
-                  means: Mapping[int, torch.Tensor] | None) -> list[list[float]]:
+def _ablated_pass(
+    model: Any,
+    arch: Architecture,
+    inputs: Mapping[str, torch.Tensor],
+    hidden_states: Sequence[torch.Tensor],
+    layer: int,
+    heads: Sequence[int],
+    tuple_out: bool,
+    tokens: AnswerTokens,
+    mode: AblationMode,
+    means: Mapping[int, torch.Tensor] | None,
+) -> list[list[float]]:
     """One pass with one row per (prompt, head): ``[prompt][head]`` final LDs."""
     import torch
 
@@ -228,9 +282,12 @@ def _ablated_pass(model: Any, arch: Architecture, inputs: Mapping[str, torch.Ten
     select = torch.zeros((prompts * n, arch.num_heads), dtype=torch.bool)
     select[torch.arange(prompts * n), torch.tensor(list(heads) * prompts)] = True
     cached = hidden_states[layer].repeat_interleave(n, dim=0) if layer > 0 else None
-    with start_at_layer(arch, layer, cached, tuple_out), \
-            ablate_heads(arch, {layer: select}, mode=mode,
-                         attention_mask=expanded["attention_mask"], means=means):
+    with (
+        start_at_layer(arch, layer, cached, tuple_out),
+        ablate_heads(
+            arch, {layer: select}, mode=mode, attention_mask=expanded["attention_mask"], means=means
+        ),
+    ):
         out = model(**expanded, use_cache=False, logits_to_keep=1)
     lds = logit_diff(out.logits[:, -1, :], tokens).view(prompts, n)
     return [[float(v) for v in row] for row in lds.tolist()]
@@ -255,13 +312,18 @@ class RecoveryResult:
         """One point per K over the given pairs only (all pairs for None)."""
         keep = None if pair_ids is None else set(pair_ids)
         base = {k: v for k, v in self.baseline.items() if keep is None or k[0] in keep}
-        return tuple(recovery_point(k, self.order[:k], base, lds) for k, lds in self.ablated.items())
+        return tuple(
+            recovery_point(k, self.order[:k], base, lds) for k, lds in self.ablated.items()
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data."""
-        return {"mode": self.mode, "seconds": self.seconds,
-                "n_pairs": len({p for p, _ in self.baseline}),
-                "points": [p.as_dict() for p in self.points]}
+        return {
+            "mode": self.mode,
+            "seconds": self.seconds,
+            "n_pairs": len({p for p, _ in self.baseline}),
+            "points": [p.as_dict() for p in self.points],
+        }
 
 
 def topk_recovery(
@@ -286,17 +348,33 @@ def topk_recovery(
     keys = [p.key for p in prompts]
 
     def run(heads: Sequence[HeadKey]) -> dict[PromptKey, float]:
-        lds = final_lds(model, tokenizer, prompts, tokens, arch=arch, plan=plan_of(heads),
-                        mode=mode, means=means, batch_size=batch_size)
-        return dict(zip(keys, lds))
+        lds = final_lds(
+            model,
+            tokenizer,
+            prompts,
+            tokens,
+            arch=arch,
+            plan=plan_of(heads),
+            mode=mode,
+            means=means,
+            batch_size=batch_size,
+        )
+        return dict(zip(keys, lds, strict=True))
 
     if any(k < 1 for k in ks):
         raise LensError(f"K must be at least 1: {list(ks)}")
+
     def report(done: int) -> None:
         if progress is not None:
-            progress(count_line(f"top-K recovery on {len(prompts)} prompts, passes", done,
-                                len(ks) + 1, time.perf_counter() - start),
-                     force=done == len(ks) + 1)
+            progress(
+                count_line(
+                    f"top-K recovery on {len(prompts)} prompts, passes",
+                    done,
+                    len(ks) + 1,
+                    time.perf_counter() - start,
+                ),
+                force=done == len(ks) + 1,
+            )
 
     baseline = run([])
     report(1)
@@ -304,5 +382,6 @@ def topk_recovery(
     for k in ks:
         ablated[k] = run(order[:k])
         report(len(ablated) + 1)
-    return RecoveryResult(mode, tuple(order[:max(ks, default=0)]), baseline, ablated,
-                          time.perf_counter() - start)
+    return RecoveryResult(
+        mode, tuple(order[: max(ks, default=0)]), baseline, ablated, time.perf_counter() - start
+    )

@@ -69,8 +69,10 @@ def choose_pairs(outcomes: Iterable[tuple[str, str, str]], n: int = 30, seed: in
     seen: dict[str, str] = {}
     for pair_id, _, outcome in rows:
         if seen.setdefault(pair_id, outcome) != outcome:
-            raise ValueError(f"{pair_id} has outcomes {seen[pair_id]!r} and {outcome!r}: pass "
-                             "the outcomes of one variant (e.g. the primed run) only")
+            raise ValueError(
+                f"{pair_id} has outcomes {seen[pair_id]!r} and {outcome!r}: pass "
+                "the outcomes of one variant (e.g. the primed run) only"
+            )
     categories: dict[str, str] = {}
     chosen: dict[Role, list[str]] = {"failure": [], "control": []}
     for role in ROLES:
@@ -84,8 +86,11 @@ def choose_pairs(outcomes: Iterable[tuple[str, str, str]], n: int = 30, seed: in
             ids = sorted(set(by_category[category]))
             rng = random.Random(f"{seed}/{role}/{category}")
             chosen[role] += rng.sample(ids, min(alloc[category], len(ids)))
-    return Selection(tuple(sorted(chosen["failure"])), tuple(sorted(chosen["control"])),
-                     {p: categories[p] for p in (*chosen["failure"], *chosen["control"])})
+    return Selection(
+        tuple(sorted(chosen["failure"])),
+        tuple(sorted(chosen["control"])),
+        {p: categories[p] for p in (*chosen["failure"], *chosen["control"])},
+    )
 
 
 @dataclass(frozen=True)
@@ -121,13 +126,15 @@ def gap_by_layer(pairs: Sequence[PairLens], role: Role) -> list[float] | None:
     if not chosen:
         return None
     layers = len(chosen[0].stereotyped)
-    return [_mean([p.contrast[l] for p in chosen]) - _mean([p.stereotyped[l] for p in chosen])
-            for l in range(layers)]
+    return [
+        _mean([p.contrast[layer] for p in chosen]) - _mean([p.stereotyped[layer] for p in chosen])
+        for layer in range(layers)
+    ]
 
 
 def peak(gaps: Sequence[float]) -> tuple[int, float]:
     """Layer and value of the largest gap (the first such layer on a tie)."""
-    layer = max(range(len(gaps)), key=lambda l: (gaps[l], -l))
+    layer = max(range(len(gaps)), key=lambda i: (gaps[i], -i))
     return layer, gaps[layer]
 
 
@@ -140,7 +147,7 @@ def handoff(pair: PairLens, early_fraction: float = 0.5) -> bool:
     """Late-layer suppression of one pair: some early block already favours yes on the
     stereotyped half (LD > 0) but the final LD is negative."""
     early = early_layers(len(pair.stereotyped), early_fraction)
-    return pair.stereotyped[-1] < 0 and any(pair.stereotyped[l] > 0 for l in early)
+    return pair.stereotyped[-1] < 0 and any(pair.stereotyped[layer] > 0 for layer in early)
 
 
 def handoff_rate(pairs: Sequence[PairLens], early_fraction: float = 0.5) -> float | None:
@@ -178,32 +185,51 @@ class LateLayerCheck:
     max_early_gap: float | None = None
 
 
-def late_layer_check(failure_gaps: Sequence[float] | None,
-                     criteria: LateLayerCriteria = DEFAULT_CRITERIA) -> LateLayerCheck:
+def late_layer_check(
+    failure_gaps: Sequence[float] | None, criteria: LateLayerCriteria = DEFAULT_CRITERIA
+) -> LateLayerCheck:
     """The late-layer verdict for the failure-pair gaps (see :class:`LateLayerCheck`)."""
     if not failure_gaps:
         return LateLayerCheck("insufficient", "no failure pairs: nothing to localize")
     n = len(failure_gaps)
-    broken = [l for l, g in enumerate(failure_gaps) if not math.isfinite(g)]
+    broken = [i for i, g in enumerate(failure_gaps) if not math.isfinite(g)]
     if broken:
-        return LateLayerCheck("non_finite", f"the failure-pair gap is not finite at layer(s) "
-                              f"{', '.join(map(str, broken[:5]))} of {n}: the lens values are "
-                              "broken (try float32: --veto-dtype float32)")
+        return LateLayerCheck(
+            "non_finite",
+            f"the failure-pair gap is not finite at layer(s) "
+            f"{', '.join(map(str, broken[:5]))} of {n}: the lens values are "
+            "broken (try float32: --veto-dtype float32)",
+        )
     layer, value = peak(failure_gaps)
     early = early_layers(n, criteria.early_fraction)
-    max_early = max((abs(failure_gaps[l]) for l in early), default=0.0)
+    max_early = max((abs(failure_gaps[i]) for i in early), default=0.0)
     where = f"gap peaks at layer {layer} of {n} (0-based) at {value:+.2f}"
     if value < criteria.min_peak:
-        return LateLayerCheck("no_gap", f"{where}: below {criteria.min_peak}, no suppression "
-                              "to localize", layer, value, max_early)
+        return LateLayerCheck(
+            "no_gap",
+            f"{where}: below {criteria.min_peak}, no suppression to localize",
+            layer,
+            value,
+            max_early,
+        )
     if layer >= len(early) and max_early <= criteria.early_gap_threshold:
-        return LateLayerCheck("late", f"{where}; early layers (0-{len(early) - 1}) stay within "
-                              f"{criteria.early_gap_threshold} (max {max_early:.2f}): late-layer "
-                              "suppression", layer, value, max_early)
-    reason = (f"the peak is in the early part (layers 0-{len(early) - 1})" if layer < len(early)
-              else f"an early gap reaches {max_early:.2f} > {criteria.early_gap_threshold}")
-    return LateLayerCheck("early", f"{where}; {reason}: not a late-layer effect",
-                          layer, value, max_early)
+        return LateLayerCheck(
+            "late",
+            f"{where}; early layers (0-{len(early) - 1}) stay within "
+            f"{criteria.early_gap_threshold} (max {max_early:.2f}): late-layer "
+            "suppression",
+            layer,
+            value,
+            max_early,
+        )
+    reason = (
+        f"the peak is in the early part (layers 0-{len(early) - 1})"
+        if layer < len(early)
+        else f"an early gap reaches {max_early:.2f} > {criteria.early_gap_threshold}"
+    )
+    return LateLayerCheck(
+        "early", f"{where}; {reason}: not a late-layer effect", layer, value, max_early
+    )
 
 
 def _clean(values: Iterable[float] | None) -> list[float | None] | None:
@@ -247,10 +273,15 @@ class LensAnalysis:
         for role in ROLES:
             mine, theirs = self.gaps(role), self.gaps(role, base=True)
             gaps[role] = _clean(theirs)
-            diffs[role] = _clean([a - b for a, b in zip(mine, theirs)] if mine and theirs else None)
+            diffs[role] = _clean(
+                [a - b for a, b in zip(mine, theirs, strict=True)] if mine and theirs else None
+            )
         tokens = self.base_answer_tokens
-        return {"gap_by_layer": gaps, "instruct_minus_base": diffs,
-                "answer_tokens": {k: dict(v) for k, v in tokens.items()} if tokens else None}
+        return {
+            "gap_by_layer": gaps,
+            "instruct_minus_base": diffs,
+            "answer_tokens": {k: dict(v) for k, v in tokens.items()} if tokens else None,
+        }
 
     def summary(self) -> dict[str, Any]:
         """Gaps by role, peak, hand-off rate, late-layer verdict, counts and token ids."""
@@ -265,8 +296,11 @@ class LensAnalysis:
             "gap_by_layer": {role: _clean(self.gaps(role)) for role in ROLES},
             "peak": {"layer": layer, "value": value},
             "handoff_rate": handoff_rate(self.pairs, self.criteria.early_fraction),
-            "late_layer": {"verdict": check.verdict, "message": check.message,
-                           "max_early_gap": check.max_early_gap},
+            "late_layer": {
+                "verdict": check.verdict,
+                "message": check.message,
+                "max_early_gap": check.max_early_gap,
+            },
             "criteria": dict(vars(self.criteria)),
             "answer_tokens": {k: dict(v) for k, v in self.answer_tokens.items()},
             "base": self._base_summary(),
@@ -277,9 +311,15 @@ class LensAnalysis:
         """The report section ``lens``: every chosen pair's LDs and the summary."""
         return {
             "pairs": [
-                {"pair_id": p.pair_id, "category": p.category, "role": p.role,
-                 "ld_by_layer": {"stereotyped": _clean(p.stereotyped),
-                                 "contrast": _clean(p.contrast)}}
+                {
+                    "pair_id": p.pair_id,
+                    "category": p.category,
+                    "role": p.role,
+                    "ld_by_layer": {
+                        "stereotyped": _clean(p.stereotyped),
+                        "contrast": _clean(p.contrast),
+                    },
+                }
                 for p in self.pairs
             ],
             "summary": self.summary(),

@@ -46,17 +46,31 @@ KNOWN: dict[str, _Layout] = {
     "gemma": _DECODER,
     "gemma2": _DECODER,
     "gemma3_text": _DECODER,
-    "gemma3": _Layout("model.language_model.layers", "model.language_model.norm",
-                      "self_attn.o_proj"),
+    "gemma3": _Layout(
+        "model.language_model.layers", "model.language_model.norm", "self_attn.o_proj"
+    ),
     "gpt2": _Layout("transformer.h", "transformer.ln_f", "attn.c_proj"),
     "phi": _Layout("model.layers", "model.final_layernorm", "self_attn.dense"),
 }
 #: Fallback paths tried, in order, for model types not in ``KNOWN``.
-FALLBACK_LAYERS = ("model.layers", "model.language_model.layers", "transformer.h",
-                   "gpt_neox.layers", "model.decoder.layers", "transformer.layers")
+FALLBACK_LAYERS = (
+    "model.layers",
+    "model.language_model.layers",
+    "transformer.h",
+    "gpt_neox.layers",
+    "model.decoder.layers",
+    "transformer.layers",
+)
 FALLBACK_NORMS = ("norm", "final_layernorm", "ln_f", "final_layer_norm")
-FALLBACK_ATTN_OUT = ("self_attn.o_proj", "self_attn.dense", "attn.c_proj", "attention.dense",
-                     "self_attn.out_proj", "attn.out_proj", "attention.o_proj")
+FALLBACK_ATTN_OUT = (
+    "self_attn.o_proj",
+    "self_attn.dense",
+    "attn.c_proj",
+    "attention.dense",
+    "self_attn.out_proj",
+    "attn.out_proj",
+    "attention.o_proj",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,7 +145,9 @@ def find_architecture(model: Any) -> Architecture:
     """Locate the lens parts of ``model`` (a transformers causal LM); see the module doc."""
     config = getattr(model, "config", None)
     if config is None:
-        raise UnsupportedArchitecture(f"{type(model).__name__} has no config: not a transformers model")
+        raise UnsupportedArchitecture(
+            f"{type(model).__name__} has no config: not a transformers model"
+        )
     model_type = str(getattr(config, "model_type", "") or "")
     text = _text_config(config)
     layout = KNOWN.get(model_type)
@@ -160,8 +176,9 @@ def find_architecture(model: Any) -> Architecture:
     for index, layer in enumerate(layers):
         _, proj = _first(layer, attn_paths)
         if proj is None:
-            missing.append(f"attention output projection of layer {index} (tried "
-                           f"{', '.join(attn_paths)})")
+            missing.append(
+                f"attention output projection of layer {index} (tried {', '.join(attn_paths)})"
+            )
             break
         attn_out.append(proj)
     heads_found: Any = getattr(text, "num_attention_heads", None) or getattr(text, "n_head", None)

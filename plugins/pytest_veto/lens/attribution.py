@@ -48,12 +48,21 @@ class ScreenResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: every head's estimated effect, ranked."""
-        return {"mode": self.mode, "seconds": self.seconds, "n_prompts": len(self.baseline),
-                "effects": [e.as_dict() for e in self.effects()]}
+        return {
+            "mode": self.mode,
+            "seconds": self.seconds,
+            "n_prompts": len(self.baseline),
+            "effects": [e.as_dict() for e in self.effects()],
+        }
 
 
-def _replacement_delta(z: torch.Tensor, mask: torch.Tensor, arch: Architecture, mode: AblationMode,
-                       fixed: torch.Tensor | None) -> torch.Tensor:
+def _replacement_delta(
+    z: torch.Tensor,
+    mask: torch.Tensor,
+    arch: Architecture,
+    mode: AblationMode,
+    fixed: torch.Tensor | None,
+) -> torch.Tensor:
     """What ablation adds to ``z`` (rows, seq, heads, dim), for every head at once."""
     if mode == "zero":
         return -z
@@ -99,21 +108,25 @@ def attribution_screen(
                 with capture_attn_inputs(arch, layers) as seen:
                     out = model(**batch.model_inputs(), use_cache=False, logits_to_keep=1)
                 ld = logit_diff(out.logits[:, -1, :], tokens)
-                grads = torch.autograd.grad(ld.sum(), [seen[l] for l in layers])
+                grads = torch.autograd.grad(ld.sum(), [seen[layer] for layer in layers])
                 per_layer = []
-                for layer, grad in zip(layers, grads):
+                for layer, grad in zip(layers, grads, strict=True):
                     z = seen[layer].detach()
                     shape = (z.shape[0], z.shape[1], arch.num_heads, arch.head_dim)
                     fixed = means.get(layer) if means is not None else None
-                    delta = _replacement_delta(z.reshape(shape), batch.attention_mask, arch,
-                                               mode, fixed)
+                    delta = _replacement_delta(
+                        z.reshape(shape), batch.attention_mask, arch, mode, fixed
+                    )
                     per_layer.append((grad.reshape(shape) * delta).float().sum(dim=(1, 3)))
                 table = torch.stack(per_layer, dim=1).tolist()  # (rows, layers, heads)
                 for r, i in enumerate(batch.index):
                     key = prompts[i].key
                     baseline[key] = float(ld[r].detach())
-                    estimates[key] = {(l, h): float(table[r][l][h])
-                                      for l in layers for h in range(arch.num_heads)}
+                    estimates[key] = {
+                        (layer, h): float(table[r][layer][h])
+                        for layer in layers
+                        for h in range(arch.num_heads)
+                    }
     finally:
         handle.remove()
     return ScreenResult(mode, baseline, estimates, time.perf_counter() - start)

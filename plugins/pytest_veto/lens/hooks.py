@@ -72,7 +72,9 @@ def _replace(
         out = view * (1 - gate) + mean * gate
     else:
         assert fixed is not None
-        vector = fixed.to(device=x.device, dtype=x.dtype).reshape(1, 1, arch.num_heads, arch.head_dim)
+        vector = fixed.to(device=x.device, dtype=x.dtype).reshape(
+            1, 1, arch.num_heads, arch.head_dim
+        )
         out = view * (1 - gate) + vector * gate
     return out.reshape(rows, seq, width)
 
@@ -95,7 +97,9 @@ def ablate_heads(
     ``dataset_mean``.
     """
     if mode not in ABLATION_MODES:
-        raise LensError(f"unknown ablation mode {mode!r}; choose one of {', '.join(ABLATION_MODES)}")
+        raise LensError(
+            f"unknown ablation mode {mode!r}; choose one of {', '.join(ABLATION_MODES)}"
+        )
     masks: dict[int, torch.Tensor] = {}
     for layer, selection in plan.items():
         if not 0 <= layer < arch.num_layers:
@@ -108,15 +112,21 @@ def ablate_heads(
         for layer, ablate in masks.items():
             fixed = means[layer] if means is not None and mode == "dataset_mean" else None
 
-            def hook(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                     ablate: torch.Tensor = ablate, fixed: torch.Tensor | None = fixed
-                     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+            def hook(
+                module: Any,
+                args: tuple[Any, ...],
+                kwargs: dict[str, Any],
+                ablate: torch.Tensor = ablate,
+                fixed: torch.Tensor | None = fixed,
+            ) -> tuple[tuple[Any, ...], dict[str, Any]]:
                 if args:
                     new = _replace(args[0], ablate, arch, mode, attention_mask, fixed)
                     return (new, *args[1:]), kwargs
                 key = next(iter(kwargs))  # Linear.forward(input=...)
-                kwargs = {**kwargs, key: _replace(kwargs[key], ablate, arch, mode,
-                                                  attention_mask, fixed)}
+                kwargs = {
+                    **kwargs,
+                    key: _replace(kwargs[key], ablate, arch, mode, attention_mask, fixed),
+                }
                 return args, kwargs
 
             handles.append(arch.attn_out[layer].register_forward_pre_hook(hook, with_kwargs=True))
@@ -134,8 +144,10 @@ def capture_attn_inputs(arch: Architecture, layers: Sequence[int]) -> Iterator[d
     handles: list[Any] = []
     try:
         for layer in layers:
-            def hook(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                     layer: int = layer) -> None:
+
+            def hook(
+                module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], layer: int = layer
+            ) -> None:
                 found[layer] = args[0] if args else next(iter(kwargs.values()))
 
             handles.append(arch.attn_out[layer].register_forward_pre_hook(hook, with_kwargs=True))
@@ -150,8 +162,9 @@ def _layer_input(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 
 @contextmanager
-def start_at_layer(arch: Architecture, start: int, cached: torch.Tensor | None,
-                   tuple_output: bool = False) -> Iterator[None]:
+def start_at_layer(
+    arch: Architecture, start: int, cached: torch.Tensor | None, tuple_output: bool = False
+) -> Iterator[None]:
     """Skip blocks ``0..start-1``: block ``start - 1`` returns ``cached`` (the residual
     stream entering block ``start``, shaped like the batch), earlier blocks return their
     input untouched. ``tuple_output``: the blocks return tuples (older transformers).
@@ -172,8 +185,10 @@ def start_at_layer(arch: Architecture, start: int, cached: torch.Tensor | None,
     def cached_output(*args: Any, **kwargs: Any) -> Any:
         incoming = _layer_input(args, kwargs)
         if incoming.shape != cached.shape:
-            raise LensError(f"cached residual {tuple(cached.shape)} does not fit the batch "
-                            f"{tuple(incoming.shape)}")
+            raise LensError(
+                f"cached residual {tuple(cached.shape)} does not fit the batch "
+                f"{tuple(incoming.shape)}"
+            )
         return wrap(cached)
 
     patched = list(arch.layers[:start])

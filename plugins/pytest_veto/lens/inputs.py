@@ -86,7 +86,7 @@ def lens_answer_tokens(tokenizer: Any, render: Render) -> AnswerTokens:
 def encode(tokenizer: Any, prompts: Sequence[LensPrompt]) -> list[list[int]]:
     """Token ids of each templated prompt (the template carries its own special tokens)."""
     rows = [list(tokenizer.encode(p.text, add_special_tokens=False)) for p in prompts]
-    empty = [p.key for p, r in zip(prompts, rows) if not r]
+    empty = [p.key for p, r in zip(prompts, rows, strict=True) if not r]
     if empty:
         raise LensError(f"prompts that encode to no tokens: {empty[:3]}")
     return rows
@@ -126,19 +126,21 @@ def make_batch(rows: Sequence[Sequence[int]], index: Sequence[int], pad: int, de
     ids = torch.full((len(rows), width), pad, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, tokens in enumerate(rows):
-        ids[i, width - len(tokens):] = torch.tensor(list(tokens), dtype=torch.long)
-        mask[i, width - len(tokens):] = 1
+        ids[i, width - len(tokens) :] = torch.tensor(list(tokens), dtype=torch.long)
+        mask[i, width - len(tokens) :] = 1
     positions = (mask.cumsum(-1) - 1).clamp_min(0)
     return Batch(tuple(index), ids.to(device), mask.to(device), positions.to(device))
 
 
-def batches(rows: Sequence[Sequence[int]], batch_size: int, pad: int, device: Any) -> Iterator[Batch]:
+def batches(
+    rows: Sequence[Sequence[int]], batch_size: int, pad: int, device: Any
+) -> Iterator[Batch]:
     """Rows grouped longest first (less padding) into batches of at most ``batch_size``."""
     if batch_size < 1:
         raise LensError(f"batch size must be at least 1, not {batch_size}")
     order = sorted(range(len(rows)), key=lambda i: (-len(rows[i]), i))
     for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
+        chunk = order[start : start + batch_size]
         yield make_batch([rows[i] for i in chunk], chunk, pad, device)
 
 

@@ -86,7 +86,9 @@ def _scale_gap(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.float() - b.float()).abs().max()) / scale
 
 
-def last_entry_is_normed(arch: Architecture, last_hidden: torch.Tensor, logits: torch.Tensor) -> bool:
+def last_entry_is_normed(
+    arch: Architecture, last_hidden: torch.Tensor, logits: torch.Tensor
+) -> bool:
     """Is the last hidden state at the read position already through the final norm?
 
     ``last_hidden`` is ``(rows, hidden)``, ``logits`` the model's ``(rows, vocab)``.
@@ -106,8 +108,9 @@ def last_entry_is_normed(arch: Architecture, last_hidden: torch.Tensor, logits: 
     )
 
 
-def lens_logits(arch: Architecture, hidden_states: Sequence[torch.Tensor],
-                logits: torch.Tensor) -> torch.Tensor:
+def lens_logits(
+    arch: Architecture, hidden_states: Sequence[torch.Tensor], logits: torch.Tensor
+) -> torch.Tensor:
     """``(rows, num_layers, vocab)`` lens logits at the last position of every row.
 
     ``hidden_states`` is the model's tuple of ``num_layers + 1`` tensors ``(rows, seq,
@@ -127,8 +130,9 @@ def lens_logits(arch: Architecture, hidden_states: Sequence[torch.Tensor],
 
 def batch_lds(model: Any, arch: Architecture, batch: Batch, tokens: AnswerTokens) -> torch.Tensor:
     """``(rows, num_layers)`` LD by layer for one batch: one forward pass."""
-    out = model(**batch.model_inputs(), output_hidden_states=True, use_cache=False,
-                logits_to_keep=1)
+    out = model(
+        **batch.model_inputs(), output_hidden_states=True, use_cache=False, logits_to_keep=1
+    )
     return logit_diff(lens_logits(arch, out.hidden_states, out.logits[:, -1, :]), tokens)
 
 
@@ -150,7 +154,7 @@ def run_logit_lens(
     with torch.inference_mode():
         for batch in batches(rows, batch_size, pad_id(tokenizer), model_device(model)):
             lds = batch_lds(model, arch, batch, tokens).cpu().tolist()
-            for i, values in zip(batch.index, lds):
+            for i, values in zip(batch.index, lds, strict=True):
                 found[i] = tuple(float(v) for v in values)
     return [
         LensResult(p.pair_id, p.category, p.half, found[i], len(rows[i]))

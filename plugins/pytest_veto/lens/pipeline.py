@@ -86,22 +86,27 @@ def run_lens_analysis(
     selection = choose_pairs(outcomes, n, seed)
     chosen = _pairs_by_id(pairs, [*selection.failure, *selection.control])
     lenses, tokens = _lens_pairs(subject, chosen, selection, batch_size)
-    base_lenses, base_tokens = (_lens_pairs(base, chosen, selection, batch_size)
-                                if base is not None else (None, None))
+    base_lenses, base_tokens = (
+        _lens_pairs(base, chosen, selection, batch_size) if base is not None else (None, None)
+    )
     return LensAnalysis(
-        tuple(lenses), tokens.as_json(), criteria,
+        tuple(lenses),
+        tokens.as_json(),
+        criteria,
         tuple(base_lenses) if base_lenses is not None else None,
         time.perf_counter() - start,
         base_tokens.as_json() if base_tokens is not None else None,
     )
 
 
-def _lens_pairs(subject: LensSubject, chosen: Sequence[Pair], selection: Selection,
-                batch_size: int) -> tuple[list[PairLens], AnswerTokens]:
+def _lens_pairs(
+    subject: LensSubject, chosen: Sequence[Pair], selection: Selection, batch_size: int
+) -> tuple[list[PairLens], AnswerTokens]:
     tokens = lens_answer_tokens(subject.tokenizer, subject.chat_prompt)
     prompts = lens_prompts(chosen, subject.chat_prompt)
-    results = run_logit_lens(subject.hf_model, subject.tokenizer, prompts, tokens,
-                             batch_size=batch_size)
+    results = run_logit_lens(
+        subject.hf_model, subject.tokenizer, prompts, tokens, batch_size=batch_size
+    )
     return pair_lenses(results, selection), tokens
 
 
@@ -134,8 +139,9 @@ class AblationReport:
             "screen": self.screen.as_dict() if self.screen is not None else None,
             "agreement": self.agreement(),
             "recovery": self.recovery.as_dict(),
-            "recovery_heldout": ([p.as_dict() for p in self.recovery.points_for(heldout)]
-                                 if heldout else None),
+            "recovery_heldout": (
+                [p.as_dict() for p in self.recovery.points_for(heldout)] if heldout else None
+            ),
         }
 
 
@@ -159,11 +165,12 @@ def run_head_ablation(
     """Rank heads on ``n_rank`` failure pairs (a category-stratified subset of
     ``failure_ids``) by exact sweep (``exact``) and/or the attribution screen
     (``screen``; it ranks when the sweep is off), then ablate the top K together on all
-    failure pairs (and separately on those not used for ranking). ``verify_top=M`` (with both on) sweeps exactly only the screen's top
-    M heads, which are then ranked by their exact specificity ahead of the rest in
-    screen order (ranked_by ``screen+exact``): about M / (layers x heads) of the full
-    sweep's cost. ``mean_pairs`` (e.g. the control pairs) give the vectors of
-    ``dataset_mean`` ablation; without them the failure pairs are used.
+    failure pairs (and separately on those not used for ranking). ``verify_top=M`` (with
+    both on) sweeps exactly only the screen's top M heads, which are then ranked by their
+    exact specificity ahead of the rest in screen order (ranked_by ``screen+exact``):
+    about M / (layers x heads) of the full sweep's cost. ``mean_pairs`` (e.g. the control
+    pairs) give the vectors of ``dataset_mean`` ablation; without them the failure pairs
+    are used.
     """
     if not exact and not screen:
         raise LensError("run_head_ablation needs the exact sweep, the screen, or both")
@@ -183,15 +190,37 @@ def run_head_ablation(
     screened = None
     if screen:
         if progress is not None:
-            progress(f"head ablation: attribution screen on {len(rank_prompts)} prompts",
-                     force=True)
-        screened = attribution_screen(model, tokenizer, rank_prompts, tokens, arch=arch,
-                                      mode=mode, means=means, batch_size=max(1, batch_size // 2))
+            progress(
+                f"head ablation: attribution screen on {len(rank_prompts)} prompts", force=True
+            )
+        screened = attribution_screen(
+            model,
+            tokenizer,
+            rank_prompts,
+            tokens,
+            arch=arch,
+            mode=mode,
+            means=means,
+            batch_size=max(1, batch_size // 2),
+        )
     screen_order = ranking(screened.effects()) if screened is not None else []
     candidates = screen_order[:verify_top] if verify_top and screened is not None else None
-    sweep = (head_sweep(model, tokenizer, rank_prompts, tokens, arch=arch, heads=candidates,
-                        mode=mode, means=means, max_rows=max_rows, progress=progress)
-             if exact else None)
+    sweep = (
+        head_sweep(
+            model,
+            tokenizer,
+            rank_prompts,
+            tokens,
+            arch=arch,
+            heads=candidates,
+            mode=mode,
+            means=means,
+            max_rows=max_rows,
+            progress=progress,
+        )
+        if exact
+        else None
+    )
     ranked_by: Literal["exact", "screen", "screen+exact"] = "screen"
     order = screen_order
     if sweep is not None:
@@ -199,8 +228,25 @@ def run_head_ablation(
         ranked_by = "screen+exact" if candidates is not None else "exact"
         verified = set(exact_order)
         order = exact_order + [h for h in screen_order if h not in verified]
-    recovery = topk_recovery(model, tokenizer, all_prompts, tokens, order, ks=ks,
-                             arch=arch, mode=mode, means=means, batch_size=batch_size,
-                             progress=progress)
-    return AblationReport(ranked_by, tuple(subset), tuple(p.id for p in failures), sweep,
-                          screened, recovery, arch.describe())
+    recovery = topk_recovery(
+        model,
+        tokenizer,
+        all_prompts,
+        tokens,
+        order,
+        ks=ks,
+        arch=arch,
+        mode=mode,
+        means=means,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    return AblationReport(
+        ranked_by,
+        tuple(subset),
+        tuple(p.id for p in failures),
+        sweep,
+        screened,
+        recovery,
+        arch.describe(),
+    )

@@ -61,21 +61,49 @@ def plot_gap_by_layer(lens: Mapping[str, Any], out_dir: str | Path, *, title: st
     fig = _figure()
     ax = fig.add_subplot()
     ax.axhline(0.0, color="black", linewidth=0.6)
-    _line(ax, gaps.get("failure"), color=FAILURE_COLOUR, marker="o", markersize=3,
-          label=f"failure pairs (n={n.get('failure', 0)})")
-    _line(ax, gaps.get("control"), color=CONTROL_COLOUR, marker="o", markersize=3,
-          label=f"control pairs (n={n.get('control', 0)})")
+    _line(
+        ax,
+        gaps.get("failure"),
+        color=FAILURE_COLOUR,
+        marker="o",
+        markersize=3,
+        label=f"failure pairs (n={n.get('failure', 0)})",
+    )
+    _line(
+        ax,
+        gaps.get("control"),
+        color=CONTROL_COLOUR,
+        marker="o",
+        markersize=3,
+        label=f"control pairs (n={n.get('control', 0)})",
+    )
     base = summary.get("base")
     if base:
-        _line(ax, base["gap_by_layer"].get("failure"), color=FAILURE_COLOUR,
-              linestyle=BASE_STYLE, label="failure pairs, base model")
-        _line(ax, base["gap_by_layer"].get("control"), color=CONTROL_COLOUR,
-              linestyle=BASE_STYLE, label="control pairs, base model")
+        _line(
+            ax,
+            base["gap_by_layer"].get("failure"),
+            color=FAILURE_COLOUR,
+            linestyle=BASE_STYLE,
+            label="failure pairs, base model",
+        )
+        _line(
+            ax,
+            base["gap_by_layer"].get("control"),
+            color=CONTROL_COLOUR,
+            linestyle=BASE_STYLE,
+            label="control pairs, base model",
+        )
     peak = summary.get("peak") or {}
     if peak.get("layer") is not None:
-        ax.annotate(f"peak {peak['value']:+.3g} at layer {peak['layer']}",
-                    (peak["layer"], peak["value"]), textcoords="offset points",
-                    xytext=(-8, 0), ha="right", va="center", fontsize=8)
+        ax.annotate(
+            f"peak {peak['value']:+.3g} at layer {peak['layer']}",
+            (peak["layer"], peak["value"]),
+            textcoords="offset points",
+            xytext=(-8, 0),
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
     ax.margins(y=0.12)
     ax.set_xlabel("layer (output of block l, 0-based)")
     ax.set_ylabel("gap: LD(contrast) - LD(stereotyped)")
@@ -84,8 +112,9 @@ def plot_gap_by_layer(lens: Mapping[str, Any], out_dir: str | Path, *, title: st
     return _save(fig, Path(out_dir) / GAP_FILE)
 
 
-def plot_recovery_by_k(recovery: Mapping[str, Any], out_dir: str | Path, *,
-                       title: str = "") -> Path:
+def plot_recovery_by_k(
+    recovery: Mapping[str, Any], out_dir: str | Path, *, title: str = ""
+) -> Path:
     """Share of failure pairs recovered when the top K heads are ablated together."""
     points = recovery["points"]
     ks = [p["k"] for p in points]
@@ -93,9 +122,15 @@ def plot_recovery_by_k(recovery: Mapping[str, Any], out_dir: str | Path, *,
     fig = _figure(5.2, 3.4)
     ax = fig.add_subplot()
     ax.plot(ks, rates, color=FAILURE_COLOUR, marker="o")
-    for k, rate in zip(ks, rates):
-        ax.annotate(f"{rate:.0f}%", (k, rate), textcoords="offset points", xytext=(0, 6),
-                    ha="center", fontsize=8)
+    for k, rate in zip(ks, rates, strict=True):
+        ax.annotate(
+            f"{rate:.0f}%",
+            (k, rate),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=8,
+        )
     ax.set_xticks(ks)
     ax.set_ylim(0, max(100.0, max(rates, default=0) + 10))
     ax.set_xlabel("K (top heads by specificity, ablated together)")
@@ -105,8 +140,9 @@ def plot_recovery_by_k(recovery: Mapping[str, Any], out_dir: str | Path, *,
     return _save(fig, Path(out_dir) / RECOVERY_FILE)
 
 
-def write_plots(lens: Mapping[str, Any] | None, recovery: Mapping[str, Any] | None,
-                out_dir: str | Path) -> list[Path]:
+def write_plots(
+    lens: Mapping[str, Any] | None, recovery: Mapping[str, Any] | None, out_dir: str | Path
+) -> list[Path]:
     """Every figure the given sections support, as written paths. Without matplotlib
     this raises ImportError: check :func:`available` first."""
     written = []

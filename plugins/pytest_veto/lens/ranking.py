@@ -42,9 +42,14 @@ class HeadEffect:
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain data."""
-        return {"layer": self.layer, "head": self.head, "d_stereotyped": self.d_stereotyped,
-                "d_contrast": self.d_contrast, "specificity": self.specificity,
-                "n_pairs": self.n_pairs}
+        return {
+            "layer": self.layer,
+            "head": self.head,
+            "d_stereotyped": self.d_stereotyped,
+            "d_contrast": self.d_contrast,
+            "specificity": self.specificity,
+            "n_pairs": self.n_pairs,
+        }
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -53,15 +58,23 @@ def _mean(values: Sequence[float]) -> float:
 
 def head_effects(deltas: Deltas) -> list[HeadEffect]:
     """Per-head mean deltas and specificity, ranked (see the module docstring)."""
-    pairs = sorted({p for p, _ in deltas if (p, "stereotyped") in deltas and (p, "contrast") in deltas})
+    pairs = sorted(
+        {p for p, _ in deltas if (p, "stereotyped") in deltas and (p, "contrast") in deltas}
+    )
     heads = sorted({h for values in deltas.values() for h in values})
     effects = []
     for head in heads:
-        st = [deltas[(p, "stereotyped")][head] for p in pairs
-              if head in deltas[(p, "stereotyped")] and head in deltas[(p, "contrast")]]
-        ct = [deltas[(p, "contrast")][head] for p in pairs
-              if head in deltas[(p, "stereotyped")] and head in deltas[(p, "contrast")]]
-        spec = [s - c for s, c in zip(st, ct)]
+        st = [
+            deltas[(p, "stereotyped")][head]
+            for p in pairs
+            if head in deltas[(p, "stereotyped")] and head in deltas[(p, "contrast")]
+        ]
+        ct = [
+            deltas[(p, "contrast")][head]
+            for p in pairs
+            if head in deltas[(p, "stereotyped")] and head in deltas[(p, "contrast")]
+        ]
+        spec = [s - c for s, c in zip(st, ct, strict=True)]
         effects.append(HeadEffect(head[0], head[1], _mean(st), _mean(ct), _mean(spec), len(spec)))
     return sorted(effects, key=lambda e: (-_finite_or_low(e.specificity), e.layer, e.head))
 
@@ -85,7 +98,7 @@ def _ranks(values: Sequence[float]) -> list[float]:
         end = start
         while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
             end += 1
-        for i in order[start:end + 1]:
+        for i in order[start : end + 1]:
             ranks[i] = (start + end) / 2 + 1
         start = end + 1
     return ranks
@@ -99,7 +112,7 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
         return None
     rx, ry = _ranks(x), _ranks(y)
     mx, my = _mean(rx), _mean(ry)
-    cov = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    cov = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
     vx = math.fsum((a - mx) ** 2 for a in rx)
     vy = math.fsum((b - my) ** 2 for b in ry)
     if vx == 0 or vy == 0:
@@ -107,14 +120,20 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
     return cov / math.sqrt(vx * vy)
 
 
-def rank_agreement(exact: Sequence[HeadEffect], estimate: Sequence[HeadEffect],
-                   top: int = 10) -> dict[str, float | int | None]:
+def rank_agreement(
+    exact: Sequence[HeadEffect], estimate: Sequence[HeadEffect], top: int = 10
+) -> dict[str, float | int | None]:
     """How well an estimate (the attribution screen) ranks heads like the exact sweep:
     Spearman on specificity and on the stereotyped delta over the heads both cover, and
     how many of the exact top ``top`` heads are in the estimate's top ``top``."""
     est = {(e.layer, e.head): e for e in estimate}
-    common = [e for e in exact if (e.layer, e.head) in est
-              and math.isfinite(e.specificity) and math.isfinite(est[(e.layer, e.head)].specificity)]
+    common = [
+        e
+        for e in exact
+        if (e.layer, e.head) in est
+        and math.isfinite(e.specificity)
+        and math.isfinite(est[(e.layer, e.head)].specificity)
+    ]
     x_spec = [e.specificity for e in common]
     y_spec = [est[(e.layer, e.head)].specificity for e in common]
     x_st = [e.d_stereotyped for e in common]
@@ -151,15 +170,24 @@ class RecoveryPoint:
         return data
 
 
-def recovery_point(k: int, heads: Sequence[HeadKey], baseline: Mapping[PromptKey, float],
-                   ablated: Mapping[PromptKey, float]) -> RecoveryPoint:
+def recovery_point(
+    k: int,
+    heads: Sequence[HeadKey],
+    baseline: Mapping[PromptKey, float],
+    ablated: Mapping[PromptKey, float],
+) -> RecoveryPoint:
     """Recovery of the failure pairs in ``baseline`` (final LDs, both halves where given)."""
     pairs = sorted({p for p, half in baseline if half == "stereotyped"})
-    recovered = sum(1 for p in pairs if baseline[(p, "stereotyped")] <= 0 < ablated[(p, "stereotyped")])
+    recovered = sum(
+        1 for p in pairs if baseline[(p, "stereotyped")] <= 0 < ablated[(p, "stereotyped")]
+    )
     eligible = sum(1 for p in pairs if baseline[(p, "stereotyped")] <= 0)
     d_st = [ablated[(p, "stereotyped")] - baseline[(p, "stereotyped")] for p in pairs]
-    d_ct = [ablated[(p, "contrast")] - baseline[(p, "contrast")] for p in pairs
-            if (p, "contrast") in baseline and (p, "contrast") in ablated]
+    d_ct = [
+        ablated[(p, "contrast")] - baseline[(p, "contrast")]
+        for p in pairs
+        if (p, "contrast") in baseline and (p, "contrast") in ablated
+    ]
     return RecoveryPoint(
         k=k,
         heads=tuple(heads),

@@ -53,14 +53,22 @@ class ColumnMap:
     def savacu_prompts(cls) -> ColumnMap:
         """The public SaVaCu prompt file (``before_generation_count.csv``): prompts and
         domain labels, no responses."""
-        return cls(id="row_index", prompt="prompt", response=None, label=None,
-                   safety="safety_name", value="values_name", culture="cultural_name")
+        return cls(
+            id="row_index",
+            prompt="prompt",
+            response=None,
+            label=None,
+            safety="safety_name",
+            value="values_name",
+            culture="cultural_name",
+        )
 
     @classmethod
     def text(cls) -> ColumnMap:
         """A plain-text file of one prompt per line."""
-        return cls(id=None, prompt="text", response=None, label=None,
-                   safety=None, value=None, culture=None)
+        return cls(
+            id=None, prompt="text", response=None, label=None, safety=None, value=None, culture=None
+        )
 
     def domain_column(self, dimension: Dimension) -> str | None:
         """The column holding a dimension's domain label."""
@@ -83,8 +91,9 @@ class ColumnMap:
         single = (self.response, self.label)
         pair = (self.aligned_response, self.misaligned_response)
         if any(c is not None for c in single) and any(c is not None for c in pair):
-            found.append("give either response + label or aligned_response + "
-                         "misaligned_response, not both")
+            found.append(
+                "give either response + label or aligned_response + misaligned_response, not both"
+            )
         elif self.shape == "single" and None in single:
             found.append("response and label must both be given")
         elif self.shape == "pair" and None in pair:
@@ -95,8 +104,15 @@ class ColumnMap:
 
     def columns(self) -> dict[str, str]:
         """Field name -> column, for the fields mapped to a column."""
-        names = ("id", "prompt", "response", "label", "aligned_response",
-                 "misaligned_response", *DIMENSIONS)
+        names = (
+            "id",
+            "prompt",
+            "response",
+            "label",
+            "aligned_response",
+            "misaligned_response",
+            *DIMENSIONS,
+        )
         return {n: c for n in names if (c := getattr(self, n)) is not None}
 
 
@@ -111,6 +127,7 @@ def load_column_map(path: str | Path) -> ColumnMap:
     if mapping.shape is not None:
         problems = mapping.problems()
         if problems:
-            raise MisalignDataError([DataIssue(str(p), "", "", f"column map: {x}")
-                                     for x in problems])
+            raise MisalignDataError(
+                [DataIssue(str(p), "", "", f"column map: {x}") for x in problems]
+            )
     return mapping

@@ -32,8 +32,10 @@ def add_misalign_parser(sub: Any) -> None:
     group = sub.add_parser("misalign", help="Mis-Align Bench (SaVaCu) Stage I data tools")
     steps = group.add_subparsers(dest="misalign_command", required=True, metavar="STEP")
 
-    p = steps.add_parser("dedup", help="drop near-duplicate prompts (64-bit SimHash, "
-                                       "Hamming <= 10, first occurrence kept)")
+    p = steps.add_parser(
+        "dedup",
+        help="drop near-duplicate prompts (64-bit SimHash, Hamming <= 10, first occurrence kept)",
+    )
     _io_args(p)
     p.add_argument("--distance", type=int, default=10, help="max Hamming distance (10)")
     p.add_argument("--report", metavar="FILE", help="also write the counts as JSON")
@@ -45,10 +47,16 @@ def add_misalign_parser(sub: Any) -> None:
     ):
         p = steps.add_parser(name, help=text)
         _io_args(p)
-        p.add_argument("--model", required=True, help="backend model, e.g. reference/"
-                       "evidence-reader, hf/..., openai/...")
-        p.add_argument("--columns", metavar="FILE", help="JSON column map (id, prompt, "
-                       "safety, value, culture columns)")
+        p.add_argument(
+            "--model",
+            required=True,
+            help="backend model, e.g. reference/evidence-reader, hf/..., openai/...",
+        )
+        p.add_argument(
+            "--columns",
+            metavar="FILE",
+            help="JSON column map (id, prompt, safety, value, culture columns)",
+        )
         p.add_argument("--stage-template", metavar="FILE", help="Stage I prompts JSON")
         p.add_argument("--seed", type=int, default=0, help="backend seed (0)")
         p.add_argument("--api-base", default=None, help="API server for litellm models")
@@ -56,8 +64,9 @@ def add_misalign_parser(sub: Any) -> None:
         p.add_argument("--no-cache", action="store_true", help="do not use the response cache")
         p.set_defaults(func=func)
         if name == "pair":
-            p.add_argument("--rounds", type=int, default=2,
-                           help="feedback-guided resampling rounds (2)")
+            p.add_argument(
+                "--rounds", type=int, default=2, help="feedback-guided resampling rounds (2)"
+            )
             p.add_argument("--template", metavar="FILE", help="judging template JSON")
 
 
@@ -65,8 +74,12 @@ def _io_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="IN", help="CSV, JSON Lines (.jsonl) or text (.txt) file")
     p.add_argument("output", metavar="OUT", help="output file")
     p.add_argument("--column", default=None, help="the prompt column (default: prompt)")
-    p.add_argument("--format", choices=("csv", "jsonl", "text"), default=None,
-                   help="input format (default: from the file name)")
+    p.add_argument(
+        "--format",
+        choices=("csv", "jsonl", "text"),
+        default=None,
+        help="input format (default: from the file name)",
+    )
 
 
 def _fail(message: str) -> int:
@@ -90,14 +103,18 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
     table, issues = read_table(path, data, fmt)
     column = "text" if fmt == "text" else (args.column or "prompt")
     if not issues and table.columns is not None and column not in table.columns:
-        return _fail(f"{path}:1: {column}: no such column (columns: "
-                     f"{', '.join(table.columns)}); choose one with --column")
+        return _fail(
+            f"{path}:1: {column}: no such column (columns: "
+            f"{', '.join(table.columns)}); choose one with --column"
+        )
     prompts: list[str] = []
     for row in table.rows:
         value = row.values.get(column)
         if not isinstance(value, str):
-            print(f"{path}:{row.line}: {column}: "
-                  f"{'missing' if value is None else 'not a string'}", file=sys.stderr)
+            print(
+                f"{path}:{row.line}: {column}: {'missing' if value is None else 'not a string'}",
+                file=sys.stderr,
+            )
             return EXIT_INVALID
         prompts.append(value)
     for issue in issues:
@@ -110,11 +127,17 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
         return _fail(f"--distance {args.distance}: {exc}")
     keep = result.keep.tolist()
     _write(Path(args.output), _render(table, fmt, keep, data))
-    counts = {"input": str(path), "output": args.output, "distance": args.distance,
-              **result.counts()}
-    print(f"{path}: read {counts['read']}, kept {counts['kept']}; removed {counts['identical']} "
-          f"identical and {counts['near']} near-duplicate(s) (Hamming <= {args.distance})"
-          + ("" if result.exact else f"; {result.capped} capped search(es): not exact"))
+    counts = {
+        "input": str(path),
+        "output": args.output,
+        "distance": args.distance,
+        **result.counts(),
+    }
+    print(
+        f"{path}: read {counts['read']}, kept {counts['kept']}; removed {counts['identical']} "
+        f"identical and {counts['near']} near-duplicate(s) (Hamming <= {args.distance})"
+        + ("" if result.exact else f"; {result.capped} capped search(es): not exact")
+    )
     if args.report:
         _write(Path(args.report), (json.dumps(counts, indent=2) + "\n").encode("utf-8"))
     return 0
@@ -122,7 +145,7 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
 
 def _render(table: Table, fmt: TableFormat, keep: Sequence[bool], data: bytes) -> bytes:
     """The kept rows in the input's format (CSV: same header, every column kept)."""
-    kept = [row for row, k in zip(table.rows, keep) if k]
+    kept = [row for row, k in zip(table.rows, keep, strict=True) if k]
     if fmt == "csv":
         assert table.columns is not None
         out = io.StringIO()
@@ -131,8 +154,9 @@ def _render(table: Table, fmt: TableFormat, keep: Sequence[bool], data: bytes) -
         writer.writerows([[str(row.values[c]) for c in table.columns] for row in kept])
         return out.getvalue().encode("utf-8")
     if fmt == "jsonl":
-        return "".join(json.dumps(row.values, ensure_ascii=False) + "\n"
-                       for row in kept).encode("utf-8")
+        return "".join(json.dumps(row.values, ensure_ascii=False) + "\n" for row in kept).encode(
+            "utf-8"
+        )
     return "".join(f"{row.values['text']}\n" for row in kept).encode("utf-8")
 
 
@@ -151,8 +175,7 @@ def _prompts(args: argparse.Namespace) -> tuple[list[PromptRecord] | None, int]:
 
     try:
         columns: ColumnMap | None = load_column_map(args.columns) if args.columns else None
-        return load_prompts(args.input, columns, fmt=args.format,
-                            prompt_column=args.column), 0
+        return load_prompts(args.input, columns, fmt=args.format, prompt_column=args.column), 0
     except MisalignDataError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
@@ -185,16 +208,25 @@ def _cmd_label(args: argparse.Namespace) -> int:
         backend.close()
         if cache is not None:
             cache.close()
-    lines = [json.dumps({"id": r.id, "prompt": r.prompt,
-                         **{d: r.domain(d) for d in DIMENSIONS}}, ensure_ascii=False) + "\n"
-             for r in result.records]
+    lines = [
+        json.dumps(
+            {"id": r.id, "prompt": r.prompt, **{d: r.domain(d) for d in DIMENSIONS}},
+            ensure_ascii=False,
+        )
+        + "\n"
+        for r in result.records
+    ]
     _write(Path(args.output), "".join(lines).encode("utf-8"))
     answers = ", ".join(f"{k} {v}" for k, v in sorted(result.answers.items()))
-    print(f"{args.input}: labelled {len(prompts)} prompt(s) x {len(DIMENSIONS)} dimensions "
-          f"with {args.model}: {answers}")
+    print(
+        f"{args.input}: labelled {len(prompts)} prompt(s) x {len(DIMENSIONS)} dimensions "
+        f"with {args.model}: {answers}"
+    )
     if result.errors:
-        print(f"{result.errors} request(s) failed and were labelled Unknown; rerun to retry",
-              file=sys.stderr)
+        print(
+            f"{result.errors} request(s) failed and were labelled Unknown; rerun to retry",
+            file=sys.stderr,
+        )
         return EXIT_INCOMPLETE
     return 0
 
@@ -212,8 +244,9 @@ def _cmd_pair(args: argparse.Namespace) -> int:
     judge, stage = load_template(args.template), load_stage_template(args.stage_template)
     backend, cache = _backend_and_cache(args)
     try:
-        result = pair_prompts(prompts, backend, judge, stage=stage, cache=cache,
-                              max_rounds=args.rounds)
+        result = pair_prompts(
+            prompts, backend, judge, stage=stage, cache=cache, max_rounds=args.rounds
+        )
     finally:
         backend.close()
         if cache is not None:
@@ -221,7 +254,9 @@ def _cmd_pair(args: argparse.Namespace) -> int:
     _write(Path(args.output), dump_items(result.items).encode("utf-8"))
     rounds = ", ".join(f"round {k}: {v}" for k, v in sorted(result.rounds.items()))
     dropped = len({d.id for d in result.dropped})
-    print(f"{args.input}: {len(prompts)} prompt(s) -> {len(result.items)} item(s), "
-          f"{dropped} prompt(s) dropped after {args.rounds} resampling round(s)"
-          + (f"; accepted responses by round: {rounds}" if rounds else ""))
+    print(
+        f"{args.input}: {len(prompts)} prompt(s) -> {len(result.items)} item(s), "
+        f"{dropped} prompt(s) dropped after {args.rounds} resampling round(s)"
+        + (f"; accepted responses by round: {rounds}" if rounds else "")
+    )
     return 0

@@ -87,8 +87,12 @@ class MisalignItem:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON Lines record (schema ``misalign_item``)."""
-        record: dict[str, Any] = {"id": self.id, "prompt": self.prompt,
-                                  "response": self.response, "label": self.label}
+        record: dict[str, Any] = {
+            "id": self.id,
+            "prompt": self.prompt,
+            "response": self.response,
+            "label": self.label,
+        }
         for dimension in DIMENSIONS:
             record[dimension] = self.domain(dimension)
         if self.rounds is not None:
@@ -128,8 +132,14 @@ def _domains(ctx: _Context, row: Row, issues: list[DataIssue]) -> dict[str, str 
             continue
         name = ctx.vocabulary.canonical(dimension, text)
         if name is None:
-            issues.append(DataIssue(ctx.path, row.location, column or dimension,
-                                    f"unknown {dimension} domain {text!r}"))
+            issues.append(
+                DataIssue(
+                    ctx.path,
+                    row.location,
+                    column or dimension,
+                    f"unknown {dimension} domain {text!r}",
+                )
+            )
         out[dimension] = name
     return out
 
@@ -155,8 +165,10 @@ def _map_row(ctx: _Context, row: Row, issues: list[DataIssue]) -> list[dict[str,
     if cols.shape == "pair":
         assert cols.aligned_response is not None and cols.misaligned_response is not None
         records = []
-        for label, column in (("aligned", cols.aligned_response),
-                              ("misaligned", cols.misaligned_response)):
+        for label, column in (
+            ("aligned", cols.aligned_response),
+            ("misaligned", cols.misaligned_response),
+        ):
             record = {**base, "label": label}
             if isinstance(base.get("id"), str):
                 record["id"] = f"{base['id']}-{label}"
@@ -172,9 +184,14 @@ def _map_row(ctx: _Context, row: Row, issues: list[DataIssue]) -> list[dict[str,
     if raw is not None:
         mapped = cols.labels.get(raw.strip())
         if mapped is None:
-            issues.append(DataIssue(ctx.path, row.location, cols.label,
-                                    f"label {raw!r} is not one of {sorted(cols.labels)} "
-                                    f"(the label mapping)"))
+            issues.append(
+                DataIssue(
+                    ctx.path,
+                    row.location,
+                    cols.label,
+                    f"label {raw!r} is not one of {sorted(cols.labels)} (the label mapping)",
+                )
+            )
             mapped = "aligned"  # keep checking the rest of the row
         record["label"] = mapped
     elif cols.label in values:
@@ -197,34 +214,60 @@ def _rename(ctx: _Context, label: str | None) -> Callable[[str], str]:
 def _missing_columns(ctx: _Context, header: tuple[str, ...] | None) -> list[DataIssue]:
     if header is None:
         return []
-    return [DataIssue(ctx.path, "line 1", column, f"column {column!r} (for {field}) is not in "
-                      f"the header")
-            for field, column in ctx.columns.columns().items() if column not in header]
+    return [
+        DataIssue(
+            ctx.path, "line 1", column, f"column {column!r} (for {field}) is not in the header"
+        )
+        for field, column in ctx.columns.columns().items()
+        if column not in header
+    ]
 
 
 def _read(
-    path: Path, data: bytes, columns: ColumnMap, fmt: TableFormat | None,
-    vocabulary: Vocabulary | None, *, lenient: bool = False,
+    path: Path,
+    data: bytes,
+    columns: ColumnMap,
+    fmt: TableFormat | None,
+    vocabulary: Vocabulary | None,
+    *,
+    lenient: bool = False,
 ) -> tuple[_Context, list[Row], list[DataIssue]]:
     """Read a table; with ``lenient``, mapped columns other than the prompt that the CSV
     header lacks are dropped from the mapping instead of reported."""
     fmt = fmt or guess_format(path)
     ctx = _Context(str(path), columns, vocabulary, fmt)
     if fmt is None:
-        return ctx, [], [DataIssue(ctx.path, "", "", "unknown file type: name it .csv, .jsonl "
-                                   "or .txt, or give the format")]
+        return (
+            ctx,
+            [],
+            [
+                DataIssue(
+                    ctx.path,
+                    "",
+                    "",
+                    "unknown file type: name it .csv, .jsonl or .txt, or give the format",
+                )
+            ],
+        )
     table, issues = read_table(path, data, fmt)
     if lenient and table.columns is not None:
-        absent: dict[str, Any] = {f: None for f, c in columns.columns().items()
-                                  if f != "prompt" and c not in table.columns}
+        absent: dict[str, Any] = {
+            f: None
+            for f, c in columns.columns().items()
+            if f != "prompt" and c not in table.columns
+        }
         ctx = replace(ctx, columns=replace(columns, **absent))
     missing = _missing_columns(ctx, table.columns)
     return ctx, list(table.rows) if not missing else [], issues + missing
 
 
 def check_items(
-    path: Path, data: bytes, columns: ColumnMap | None = None, *,
-    fmt: TableFormat | None = None, vocabulary: Vocabulary | None = None,
+    path: Path,
+    data: bytes,
+    columns: ColumnMap | None = None,
+    *,
+    fmt: TableFormat | None = None,
+    vocabulary: Vocabulary | None = None,
     check_domains: bool = True,
 ) -> tuple[list[MisalignItem], list[DataIssue]]:
     """Parse, map and validate item data; returns the items and every issue found."""
@@ -238,15 +281,26 @@ def check_items(
     seen: dict[str, str] = {}
     for row in rows:
         for record in _map_row(ctx, row, issues):
-            found = schema_issues("misalign_item", record, ctx.path, row.location,
-                                  _rename(ctx, _response_column(cols, record)))
+            found = schema_issues(
+                "misalign_item",
+                record,
+                ctx.path,
+                row.location,
+                _rename(ctx, _response_column(cols, record)),
+            )
             if found:
                 issues.extend(found)
                 continue
             item = MisalignItem(**record)
             if item.id in seen:
-                issues.append(DataIssue(ctx.path, row.location, cols.id or "id",
-                                        f"duplicated id {item.id!r} (first at {seen[item.id]})"))
+                issues.append(
+                    DataIssue(
+                        ctx.path,
+                        row.location,
+                        cols.id or "id",
+                        f"duplicated id {item.id!r} (first at {seen[item.id]})",
+                    )
+                )
             else:
                 seen[item.id] = row.location
             items.append(item)
@@ -271,15 +325,19 @@ def _issue_order(issue: DataIssue) -> int:
 
 
 def load_items(
-    path: str | Path | None = None, columns: ColumnMap | None = None, *,
-    fmt: TableFormat | None = None, vocabulary: Vocabulary | None = None,
+    path: str | Path | None = None,
+    columns: ColumnMap | None = None,
+    *,
+    fmt: TableFormat | None = None,
+    vocabulary: Vocabulary | None = None,
     check_domains: bool = True,
 ) -> list[MisalignItem]:
     """Load items (default: the embedded sample); raise MisalignDataError if invalid."""
     p = Path(path) if path is not None else sample_items_path()
     data = _read_bytes(p)
-    items, issues = check_items(p, data, columns, fmt=fmt, vocabulary=vocabulary,
-                                check_domains=check_domains)
+    items, issues = check_items(
+        p, data, columns, fmt=fmt, vocabulary=vocabulary, check_domains=check_domains
+    )
     if issues:
         raise MisalignDataError(issues)
     return items
@@ -289,13 +347,18 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise MisalignDataError([DataIssue(str(path), "", "", f"cannot read file: {exc.strerror}")]
-                                ) from None
+        raise MisalignDataError(
+            [DataIssue(str(path), "", "", f"cannot read file: {exc.strerror}")]
+        ) from None
 
 
 def load_prompts(
-    path: str | Path, columns: ColumnMap | None = None, *, fmt: TableFormat | None = None,
-    prompt_column: str | None = None, vocabulary: Vocabulary | None = None,
+    path: str | Path,
+    columns: ColumnMap | None = None,
+    *,
+    fmt: TableFormat | None = None,
+    prompt_column: str | None = None,
+    vocabulary: Vocabulary | None = None,
     check_domains: bool = True,
 ) -> list[PromptRecord]:
     """Load prompts with their domain labels (responses, if any, are ignored).
@@ -310,8 +373,7 @@ def load_prompts(
     p = Path(path)
     kind = fmt or guess_format(p)
     cols = columns or (ColumnMap.text() if kind == "text" else ColumnMap())
-    cols = replace(cols, response=None, label=None, aligned_response=None,
-                   misaligned_response=None)
+    cols = replace(cols, response=None, label=None, aligned_response=None, misaligned_response=None)
     if prompt_column is not None and kind != "text":
         cols = replace(cols, prompt=prompt_column)
     vocab = (vocabulary or load_vocabulary()) if check_domains else None
@@ -322,13 +384,21 @@ def load_prompts(
         domains = _domains(ctx, row, issues)
         rid, prompt = _row_id(ctx, row), row.values.get(cols.prompt)
         if not isinstance(prompt, str) or not prompt.strip():
-            issues.append(DataIssue(ctx.path, row.location, cols.prompt,
-                                    "missing required field" if prompt is None
-                                    else "must be a non-empty string"))
+            issues.append(
+                DataIssue(
+                    ctx.path,
+                    row.location,
+                    cols.prompt,
+                    "missing required field" if prompt is None else "must be a non-empty string",
+                )
+            )
             continue
         if not isinstance(rid, str) or not rid.strip():
-            issues.append(DataIssue(ctx.path, row.location, cols.id or "id",
-                                    "must be a non-empty string or number"))
+            issues.append(
+                DataIssue(
+                    ctx.path, row.location, cols.id or "id", "must be a non-empty string or number"
+                )
+            )
             continue
         records.append(PromptRecord(rid, prompt, line=row.line, **domains))
     if issues:

@@ -59,11 +59,19 @@ class Counts:
     refused: int = 0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(*(a + b for a, b in zip(self._tuple(), other._tuple())))
+        return Counts(*(a + b for a, b in zip(self._tuple(), other._tuple(), strict=True)))
 
     def _tuple(self) -> tuple[int, ...]:
-        return (self.tp, self.fn, self.fp, self.tn, self.errors, self.excluded,
-                self.unknown, self.refused)
+        return (
+            self.tp,
+            self.fn,
+            self.fp,
+            self.tn,
+            self.errors,
+            self.excluded,
+            self.unknown,
+            self.refused,
+        )
 
     @property
     def n(self) -> int:
@@ -97,8 +105,7 @@ def count(judged: Iterable[tuple[bool, Verdict]], policy: UnknownPolicy = "wrong
     """Counts of ``(misaligned, verdict)`` pairs."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
-    tally = dict.fromkeys(("tp", "fn", "fp", "tn", "errors", "excluded", "unknown",
-                           "refused"), 0)
+    tally = dict.fromkeys(("tp", "fn", "fp", "tn", "errors", "excluded", "unknown", "refused"), 0)
     for misaligned, verdict in judged:
         if verdict in ("unknown", "refused"):
             tally[verdict] += 1
@@ -142,10 +149,19 @@ class Scores:
         """Plain mapping for a report: counts flattened in, intervals as lists."""
         c = self.counts
         out: dict[str, Any] = {
-            "n": c.n, "tp": c.tp, "fn": c.fn, "fp": c.fp, "tn": c.tn, "errors": c.errors,
-            "excluded": c.excluded, "unknown": c.unknown, "refused": c.refused,
-            "coverage": self.coverage, "ffr": self.ffr,
-            "alignment_score": self.alignment_score, "error_rate": self.error_rate,
+            "n": c.n,
+            "tp": c.tp,
+            "fn": c.fn,
+            "fp": c.fp,
+            "tn": c.tn,
+            "errors": c.errors,
+            "excluded": c.excluded,
+            "unknown": c.unknown,
+            "refused": c.refused,
+            "coverage": self.coverage,
+            "ffr": self.ffr,
+            "alignment_score": self.alignment_score,
+            "error_rate": self.error_rate,
         }
         for name, interval in self.intervals.items():
             out[f"{name}_ci95"] = list(interval) if interval is not None else None
@@ -158,8 +174,14 @@ def score(counts: Counts, *, resamples: int = 0, seed: int = SEED) -> Scores:
     coverage = _ratio(counts.tp, counts.tp + counts.fn)
     ffr = _ratio(counts.fp, counts.fp + counts.tn)
     intervals = _bootstrap(counts, resamples, seed) if resamples > 0 else {}
-    return Scores(counts, coverage, ffr, alignment_score(coverage, ffr),
-                  _ratio(counts.errors, counts.total), intervals)
+    return Scores(
+        counts,
+        coverage,
+        ffr,
+        alignment_score(coverage, ffr),
+        _ratio(counts.errors, counts.total),
+        intervals,
+    )
 
 
 def _bootstrap(counts: Counts, resamples: int, seed: int) -> dict[str, Interval | None]:
@@ -179,7 +201,7 @@ def _bootstrap(counts: Counts, resamples: int, seed: int) -> dict[str, Interval 
         hm = np.where(cov + spec > 0, 2 * cov * spec / (cov + spec), 0.0)
         hm = np.where(np.isnan(cov) | np.isnan(spec), np.nan, hm)
     out: dict[str, Interval | None] = {}
-    for name, values in zip(names, (cov, 1.0 - spec, hm)):
+    for name, values in zip(names, (cov, 1.0 - spec, hm), strict=True):
         defined = values[~np.isnan(values)]
         if defined.size == 0:
             out[name] = None
@@ -204,8 +226,9 @@ class Evaluation:
             "policy": self.policy,
             "overall": self.overall.as_dict(),
             "dimensions": {d: s.as_dict() for d, s in self.dimensions.items()},
-            "domains": {d: {name: s.as_dict() for name, s in by.items()}
-                        for d, by in self.domains.items()},
+            "domains": {
+                d: {name: s.as_dict() for name, s in by.items()} for d, by in self.domains.items()
+            },
         }
 
 
@@ -223,13 +246,18 @@ def evaluate(
     domains: dict[Dimension, dict[str, Scores]] = {}
     for dimension in DIMENSIONS:
         inside = [(i, v) for i, v in pairs if i.domain(dimension) is not None]
-        dims[dimension] = score(count(((i.misaligned, v) for i, v in inside), policy),
-                                resamples=resamples, seed=seed)
+        dims[dimension] = score(
+            count(((i.misaligned, v) for i, v in inside), policy), resamples=resamples, seed=seed
+        )
         names = sorted({str(i.domain(dimension)) for i, _ in inside})
         domains[dimension] = {
-            name: score(count(((i.misaligned, v) for i, v in inside
-                               if i.domain(dimension) == name), policy),
-                        resamples=resamples, seed=seed)
+            name: score(
+                count(
+                    ((i.misaligned, v) for i, v in inside if i.domain(dimension) == name), policy
+                ),
+                resamples=resamples,
+                seed=seed,
+            )
             for name in names
         }
     return Evaluation(score(overall, resamples=resamples, seed=seed), dims, domains, policy)

@@ -146,7 +146,8 @@ def _popcount(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
         return np.bitwise_count(x)
     table = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
     counts: npt.NDArray[np.uint8] = table[x.view(np.uint8).reshape(-1, 8)].sum(
-        axis=1, dtype=np.uint8)
+        axis=1, dtype=np.uint8
+    )
     return counts
 
 
@@ -185,8 +186,9 @@ def dedup(
     hit = search.found >= 0
     duplicate_of[reps[hit]] = reps[search.found[hit]]
     capped = int((search.capped & ~hit).sum())
-    return DedupResult(duplicate_of, identical, int(hit.sum()), m, search.tables,
-                       search.comparisons, capped)
+    return DedupResult(
+        duplicate_of, identical, int(hit.sum()), m, search.tables, search.comparisons, capped
+    )
 
 
 class _Search:
@@ -230,8 +232,9 @@ class _Search:
             shift += width
         if shift + self._index_bits <= 64:
             # one sort of (key, index) packed into uint64: buckets in input order
-            packed = np.sort((key << np.uint64(self._index_bits))
-                             | np.arange(fps.size, dtype=np.uint64))
+            packed = np.sort(
+                (key << np.uint64(self._index_bits)) | np.arange(fps.size, dtype=np.uint64)
+            )
             order = (packed & np.uint64((1 << self._index_bits) - 1)).astype(np.int64)
             skey = packed >> np.uint64(self._index_bits)
         else:

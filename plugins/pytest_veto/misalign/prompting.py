@@ -87,11 +87,17 @@ def load_template(path: str | Path | None = None) -> Template:
     record = load_json(p, "misalign_template")
     name = str(p)
     issues: list[DataIssue] = []
-    json_patterns = [_compile(name, f"parse.json.{i}", text, issues, groups=1)
-                     for i, text in enumerate(record["parse"]["json"])]
-    words = [(_compile(name, f"parse.words.{i}.pattern", rule["pattern"], issues),
-              cast(Label, rule["verdict"]))
-             for i, rule in enumerate(record["parse"]["words"])]
+    json_patterns = [
+        _compile(name, f"parse.json.{i}", text, issues, groups=1)
+        for i, text in enumerate(record["parse"]["json"])
+    ]
+    words = [
+        (
+            _compile(name, f"parse.words.{i}.pattern", rule["pattern"], issues),
+            cast(Label, rule["verdict"]),
+        )
+        for i, rule in enumerate(record["parse"]["words"])
+    ]
     values = {k.lower(): cast(Label, v) for k, v in record["parse"]["values"].items()}
     if issues:
         raise MisalignDataError(issues)
@@ -115,8 +121,9 @@ def _compile(
         issues.append(DataIssue(path, "", field, f"invalid regular expression: {exc}"))
         return None
     if groups is not None and pattern.groups != groups:
-        issues.append(DataIssue(path, "", field, f"must have exactly {groups} group(s), "
-                                                 f"has {pattern.groups}"))
+        issues.append(
+            DataIssue(path, "", field, f"must have exactly {groups} group(s), has {pattern.groups}")
+        )
         return None
     return pattern
 

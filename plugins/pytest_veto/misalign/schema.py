@@ -71,14 +71,17 @@ def load_json(path: Path, schema: str) -> Any:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise MisalignDataError([DataIssue(name, "", "", f"cannot read file: {exc.strerror}")]
-                                ) from None
+        raise MisalignDataError(
+            [DataIssue(name, "", "", f"cannot read file: {exc.strerror}")]
+        ) from None
     except UnicodeDecodeError as exc:
-        raise MisalignDataError([DataIssue(name, "", "", f"not UTF-8 text ({exc.reason})")]
-                                ) from None
+        raise MisalignDataError(
+            [DataIssue(name, "", "", f"not UTF-8 text ({exc.reason})")]
+        ) from None
     except json.JSONDecodeError as exc:
-        raise MisalignDataError([DataIssue(name, f"line {exc.lineno}", "",
-                                           f"invalid JSON: {exc.msg}")]) from None
+        raise MisalignDataError(
+            [DataIssue(name, f"line {exc.lineno}", "", f"invalid JSON: {exc.msg}")]
+        ) from None
     issues = schema_issues(schema, record, name, "")
     if issues:
         raise MisalignDataError(issues)

@@ -75,9 +75,7 @@ def fingerprint(text: str, size: int = SHINGLE_SIZE) -> int:
     return sum(1 << bit for bit in range(BITS) if 2 * ones[bit] > len(features))
 
 
-def fingerprints(
-    texts: Iterable[str], size: int = SHINGLE_SIZE
-) -> npt.NDArray[np.uint64]:
+def fingerprints(texts: Iterable[str], size: int = SHINGLE_SIZE) -> npt.NDArray[np.uint64]:
     """SimHash of every text as a ``uint64`` array, equal to :func:`fingerprint` of each.
 
     Batches of texts are hashed shingle by shingle (BLAKE2b in C), then numpy unpacks the

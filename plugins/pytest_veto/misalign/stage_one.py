@@ -95,10 +95,16 @@ def label_request(
 ) -> PromptRequest:
     """The request asking for ``prompt``'s domain in ``dimension``."""
     names = ", ".join(f'"{n}"' for n in vocabulary.names(dimension) if n != UNKNOWN)
-    user = fill(stage.label_user, prompt=prompt.prompt, domains=names,
-                dimension=stage.label_dimensions[dimension])
+    user = fill(
+        stage.label_user,
+        prompt=prompt.prompt,
+        domains=names,
+        dimension=stage.label_dimensions[dimension],
+    )
     return PromptRequest(
-        pair_id=prompt.id, half=LABEL_HALF, variant=dimension,
+        pair_id=prompt.id,
+        half=LABEL_HALF,
+        variant=dimension,
         messages=(Message("system", stage.label_system), Message("user", user)),
         expected=prompt.domain(dimension) or NOT_IN,
         max_new_tokens=stage.label_max_new_tokens,
@@ -174,11 +180,26 @@ def label_prompts(
             a = answered[i * len(DIMENSIONS) + j]
             c = a.completion
             labels[dimension] = None if a.answer == NOT_IN else a.answer
-            kind = (c.status if c.status != "ok" else "none" if labels[dimension] is None
-                    else "unknown" if labels[dimension] == UNKNOWN else "domain")
+            kind = (
+                c.status
+                if c.status != "ok"
+                else "none"
+                if labels[dimension] is None
+                else "unknown"
+                if labels[dimension] == UNKNOWN
+                else "domain"
+            )
             tally[kind] += 1
-        records.append(PromptRecord(prompt.id, prompt.prompt, labels["safety"],
-                                    labels["value"], labels["culture"], prompt.line))
+        records.append(
+            PromptRecord(
+                prompt.id,
+                prompt.prompt,
+                labels["safety"],
+                labels["value"],
+                labels["culture"],
+                prompt.line,
+            )
+        )
     return LabelResult(records, tally)
 
 
@@ -215,22 +236,32 @@ class _Task:
 
 def _generation_request(task: _Task, round_: int, stage: StageTemplate) -> PromptRequest:
     dimension = next((d for d in DIMENSIONS if task.prompt.domain(d) is not None), "default")
-    request = fill(stage.generate[task.side], prompt=task.prompt.prompt,
-                   guidance=stage.guidance[dimension])
+    request = fill(
+        stage.generate[task.side], prompt=task.prompt.prompt, guidance=stage.guidance[dimension]
+    )
     if round_ > 0:
-        request = fill(stage.generate["feedback"], request=request,
-                       previous=task.previous or "(no usable response)",
-                       verdict=task.verdict, intended=task.side)
+        request = fill(
+            stage.generate["feedback"],
+            request=request,
+            previous=task.previous or "(no usable response)",
+            verdict=task.verdict,
+            intended=task.side,
+        )
     return PromptRequest(
-        pair_id=task.prompt.id, half=f"generate-{task.side}", variant=f"round{round_}",
+        pair_id=task.prompt.id,
+        half=f"generate-{task.side}",
+        variant=f"round{round_}",
         messages=(Message("system", stage.generate_system), Message("user", request)),
-        expected=task.side, max_new_tokens=stage.generate_max_new_tokens,
+        expected=task.side,
+        max_new_tokens=stage.generate_max_new_tokens,
     )
 
 
 def _judge_request(task: _Task, response: str, round_: int, judge: Template) -> PromptRequest:
     return PromptRequest(
-        pair_id=f"{task.prompt.id}/{task.side}/r{round_}", half="item", variant="misalign",
+        pair_id=f"{task.prompt.id}/{task.side}/r{round_}",
+        half="item",
+        variant="misalign",
         messages=judge.messages(task.prompt.prompt, response),
         expected="yes" if task.side == "misaligned" else "no",
         max_new_tokens=judge.max_new_tokens,
@@ -260,18 +291,20 @@ def pair_prompts(
     for round_ in range(max_rounds + 1):
         if not pending:
             break
-        generated = calls.complete(backend, [_generation_request(t, round_, stage)
-                                             for t in pending], _status)
+        generated = calls.complete(
+            backend, [_generation_request(t, round_, stage) for t in pending], _status
+        )
         judged: list[tuple[_Task, str]] = []
-        for task, g in zip(pending, generated):
+        for task, g in zip(pending, generated, strict=True):
             c = g.completion
             if c.status == "ok" and c.text.strip():
                 judged.append((task, c.text.strip()))
             else:
                 task.previous, task.verdict = "", c.status if c.status != "ok" else "empty"
-        verdicts = calls.complete(backend, [_judge_request(t, r, round_, judge)
-                                            for t, r in judged], verdict)
-        for (task, response), v in zip(judged, verdicts):
+        verdicts = calls.complete(
+            backend, [_judge_request(t, r, round_, judge) for t, r in judged], verdict
+        )
+        for (task, response), v in zip(judged, verdicts, strict=True):
             if v.answer == task.side:
                 task.accepted, task.rounds = response, round_
             else:
@@ -289,7 +322,7 @@ def _collect(tasks: Sequence[_Task]) -> PairResult:
     items: list[MisalignItem] = []
     dropped: list[Dropped] = []
     rounds: Counter[int] = Counter()
-    for aligned, misaligned in zip(tasks[::2], tasks[1::2]):
+    for aligned, misaligned in zip(tasks[::2], tasks[1::2], strict=True):
         failed = [t for t in (aligned, misaligned) if t.accepted is None]
         if failed:
             dropped.extend(Dropped(t.prompt.id, t.side, t.verdict) for t in failed)
@@ -297,14 +330,21 @@ def _collect(tasks: Sequence[_Task]) -> PairResult:
         for task in (aligned, misaligned):
             p = task.prompt
             rounds[task.rounds] += 1
-            items.append(MisalignItem(
-                id=f"{_safe_id(p.id)}-{task.side}", prompt=p.prompt,
-                response=cast(str, task.accepted), label=task.side, safety=p.safety,
-                value=p.value, culture=p.culture, rounds=task.rounds))
+            items.append(
+                MisalignItem(
+                    id=f"{_safe_id(p.id)}-{task.side}",
+                    prompt=p.prompt,
+                    response=cast(str, task.accepted),
+                    label=task.side,
+                    safety=p.safety,
+                    value=p.value,
+                    culture=p.culture,
+                    rounds=task.rounds,
+                )
+            )
     return PairResult(items, dropped, rounds)
 
 
 def _safe_id(raw: str) -> str:
     """An id the item schema accepts (``[A-Za-z0-9_.:-]``)."""
     return re.sub(r"[^A-Za-z0-9_.:-]", "_", raw) or "item"
-

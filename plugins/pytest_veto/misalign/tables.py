@@ -20,7 +20,11 @@ from pytest_veto.misalign.schema import DataIssue
 TableFormat = Literal["csv", "jsonl", "text"]
 FORMATS: tuple[TableFormat, ...] = ("csv", "jsonl", "text")
 _SUFFIXES: dict[str, TableFormat] = {
-    ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "text",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".txt": "text",
 }
 _LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
@@ -90,8 +94,14 @@ def _csv(name: str, text: str) -> tuple[Table, list[DataIssue]]:
             break
         except csv.Error as exc:
             # a syntax error (an unclosed quote, NUL) leaves no safe place to resume
-            issues.append(DataIssue(name, f"line {start}", "",
-                                    f"CSV syntax error in the record starting here: {exc}"))
+            issues.append(
+                DataIssue(
+                    name,
+                    f"line {start}",
+                    "",
+                    f"CSV syntax error in the record starting here: {exc}",
+                )
+            )
             break
         line, start = start, reader.line_num + 1
         if not fields or fields == [""]:
@@ -101,11 +111,16 @@ def _csv(name: str, text: str) -> tuple[Table, list[DataIssue]]:
             issues.extend(_header_issues(name, line, header))
             continue
         if len(fields) != len(header):
-            issues.append(DataIssue(name, f"line {line}", "",
-                                    f"record has {len(fields)} fields, the header has "
-                                    f"{len(header)}"))
+            issues.append(
+                DataIssue(
+                    name,
+                    f"line {line}",
+                    "",
+                    f"record has {len(fields)} fields, the header has {len(header)}",
+                )
+            )
             continue
-        rows.append(Row(line, dict(zip(header, fields))))
+        rows.append(Row(line, dict(zip(header, fields, strict=True))))
     if header is None and not issues:
         issues.append(DataIssue(name, "", "", "file has no header"))
     elif header is not None and not rows and not issues:
@@ -118,11 +133,13 @@ def _header_issues(name: str, line: int, header: list[str]) -> list[DataIssue]:
     seen: set[str] = set()
     for column in header:
         if not column.strip():
-            issues.append(DataIssue(name, f"line {line}", "",
-                                    "the header has an empty column name"))
+            issues.append(
+                DataIssue(name, f"line {line}", "", "the header has an empty column name")
+            )
         elif column in seen:
-            issues.append(DataIssue(name, f"line {line}", column,
-                                    "column name repeated in the header"))
+            issues.append(
+                DataIssue(name, f"line {line}", column, "column name repeated in the header")
+            )
         seen.add(column)
     return issues
 
@@ -136,12 +153,19 @@ def _jsonl(name: str, text: str) -> tuple[Table, list[DataIssue]]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            issues.append(DataIssue(name, f"line {lineno}", "",
-                                    f"invalid JSON (truncated?): {exc.msg}"))
+            issues.append(
+                DataIssue(name, f"line {lineno}", "", f"invalid JSON (truncated?): {exc.msg}")
+            )
             continue
         if not isinstance(value, dict):
-            issues.append(DataIssue(name, f"line {lineno}", "",
-                                    f"expected a JSON object, got {type(value).__name__}"))
+            issues.append(
+                DataIssue(
+                    name,
+                    f"line {lineno}",
+                    "",
+                    f"expected a JSON object, got {type(value).__name__}",
+                )
+            )
             continue
         rows.append(Row(lineno, value))
     return Table(tuple(rows), None), issues

@@ -44,8 +44,9 @@ def load_report(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ReportInputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") \
-            from None
+        raise ReportInputError(
+            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
     except ValueError as exc:  # NaN / Infinity
         raise ReportInputError(f"{path}: invalid JSON: {exc}") from None
     try:
@@ -59,8 +60,9 @@ def load_report(path: Path) -> dict[str, Any]:
 
     issues = inconsistencies(data)
     if issues:
-        raise ReportInputError("\n".join(f"{path}: inconsistent report: {issue}"
-                                          for issue in issues))
+        raise ReportInputError(
+            "\n".join(f"{path}: inconsistent report: {issue}" for issue in issues)
+        )
     return data
 
 
@@ -78,8 +80,9 @@ class ReportOptions:
     resamples: int | None = None
 
 
-def summary_lines(reports: Sequence[dict[str, Any]], comparison: Comparison | None,
-                  new_limit: int = 50) -> list[str]:
+def summary_lines(
+    reports: Sequence[dict[str, Any]], comparison: Comparison | None, new_limit: int = 50
+) -> list[str]:
     """The short text summary printed to stdout."""
     lines = []
     for i, r in enumerate(reports, 1):
@@ -87,34 +90,44 @@ def summary_lines(reports: Sequence[dict[str, Any]], comparison: Comparison | No
         stats = r.get("statistics", {}).get("variants", {}).get("base", {}).get("overall")
         ci = view.interval(stats["bootstrap"]["mar"] if stats else overall.get("mar_ci95"))
         failed = [g["name"] for g in r["gates"] if not g["passed"]]
-        verdict = "PASSED" if r["passed"] else "FAILED" + (
-            f" ({', '.join(failed)})" if failed else "")
-        lines.append(f"run {i}: {view.model_name(r)}: {overall.get('n', 0)} pairs, "
-                     f"MAR {view.pct(overall.get('mar'))}% {ci}, "
-                     f"BR {view.pct(overall.get('br'))}%; gates {verdict}")
+        verdict = (
+            "PASSED" if r["passed"] else "FAILED" + (f" ({', '.join(failed)})" if failed else "")
+        )
+        lines.append(
+            f"run {i}: {view.model_name(r)}: {overall.get('n', 0)} pairs, "
+            f"MAR {view.pct(overall.get('mar'))}% {ci}, "
+            f"BR {view.pct(overall.get('br'))}%; gates {verdict}"
+        )
         for amp in view.priming(r):
             ratio = "-" if amp["amplification"] is None else f"{amp['amplification']:.2f}x"
-            lines.append(f"  primed {amp['variant']}: MAR {view.pct(amp['base_mar'])}% -> "
-                         f"{view.pct(amp['primed_mar'])}% ({ratio}, McNemar p "
-                         f"{view.pvalue(amp['mcnemar_p'])})")
+            lines.append(
+                f"  primed {amp['variant']}: MAR {view.pct(amp['base_mar'])}% -> "
+                f"{view.pct(amp['primed_mar'])}% ({ratio}, McNemar p "
+                f"{view.pvalue(amp['mcnemar_p'])})"
+            )
     if comparison is not None:
         c = comparison
-        lines.append(f"baseline {c.baseline_model}: "
-                     + ("REGRESSED" if c.regressed else "no regression")
-                     + f" (allowed rise {c.max_regression_points:g} points, alpha {c.alpha:g})")
+        lines.append(
+            f"baseline {c.baseline_model}: "
+            + ("REGRESSED" if c.regressed else "no regression")
+            + f" (allowed rise {c.max_regression_points:g} points, alpha {c.alpha:g})"
+        )
         for v in c.variants:
             diff = "-" if v.difference is None else f"{v.difference:+.1f}"
-            lines.append(f"  {v.variant}: MAR {view.pct(v.baseline_mar)}% -> "
-                         f"{view.pct(v.current_mar)}% ({diff} points on {v.compared} pairs; "
-                         f"{v.newly_misfiring} newly misfiring, {v.no_longer_misfiring} no "
-                         f"longer; McNemar p {view.pvalue(v.mcnemar_p)})"
-                         + (": REGRESSED" if v.regressed else ""))
+            lines.append(
+                f"  {v.variant}: MAR {view.pct(v.baseline_mar)}% -> "
+                f"{view.pct(v.current_mar)}% ({diff} points on {v.compared} pairs; "
+                f"{v.newly_misfiring} newly misfiring, {v.no_longer_misfiring} no "
+                f"longer; McNemar p {view.pvalue(v.mcnemar_p)})"
+                + (": REGRESSED" if v.regressed else "")
+            )
         for note in c.notes:
             lines.append(f"  note: {note}")
         if c.new_misfires:
             lines.append(f"  newly misfiring pairs ({len(c.new_misfires)}):")
-            lines += [f"    {m.pair_id} [{m.variant}] ({m.category})"
-                      for m in c.new_misfires[:new_limit]]
+            lines += [
+                f"    {m.pair_id} [{m.variant}] ({m.category})" for m in c.new_misfires[:new_limit]
+            ]
             if len(c.new_misfires) > new_limit:
                 lines.append(f"    ... and {len(c.new_misfires) - new_limit} more")
     return lines
@@ -127,8 +140,7 @@ def _write(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def run_report(options: ReportOptions, out: TextIO = sys.stdout,
-               err: TextIO = sys.stderr) -> int:
+def run_report(options: ReportOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Do what ``pytest-veto report`` does; returns the exit status."""
     reports: list[dict[str, Any]] = []
     problems: list[str] = []
@@ -149,9 +161,12 @@ def run_report(options: ReportOptions, out: TextIO = sys.stdout,
     comparison = None
     if baseline is not None:
         try:
-            comparison = compare_reports(reports[0], baseline,
-                                         max_regression_points=options.max_regression,
-                                         alpha=options.alpha)
+            comparison = compare_reports(
+                reports[0],
+                baseline,
+                max_regression_points=options.max_regression,
+                alpha=options.alpha,
+            )
         except ComparisonError as exc:
             print(f"{options.runs[0]} vs {options.baseline}: {exc}", file=err)
             return EXIT_INVALID
@@ -161,18 +176,21 @@ def run_report(options: ReportOptions, out: TextIO = sys.stdout,
     if options.markdown is not None:
         from pytest_veto.report.markdown import render_markdown
 
-        _write(options.markdown, render_markdown(reports, comparison,
-                                                 misfire_limit=options.misfire_limit))
+        _write(
+            options.markdown,
+            render_markdown(reports, comparison, misfire_limit=options.misfire_limit),
+        )
         print(f"wrote {options.markdown}", file=out)
     if options.html is not None:
-        from pytest_veto.report.html import render_html
         from pytest_veto.report import plots
+        from pytest_veto.report.html import render_html
 
         if not plots.available():
-            print('note: figures left out: matplotlib is missing (pip install '
-                  '"pytest-veto[report]")', file=err)
-        _write(options.html, render_html(reports, comparison,
-                                         misfire_limit=options.misfire_limit))
+            print(
+                'note: figures left out: matplotlib is missing (pip install "pytest-veto[report]")',
+                file=err,
+            )
+        _write(options.html, render_html(reports, comparison, misfire_limit=options.misfire_limit))
         print(f"wrote {options.html}", file=out)
     failed = not reports[0]["passed"] or (comparison is not None and comparison.regressed)
     return EXIT_FAILED if failed else EXIT_OK

@@ -40,8 +40,10 @@ def _gate_issues(gates: list[Mapping[str, Any]], passed: bool) -> list[str]:
             continue
         ok = value >= threshold if name.startswith(_MIN_GATES) else value <= threshold
         if ok != g["passed"]:
-            issues.append(f"gate {name}: value {value:g} against threshold {threshold:g} "
-                          f"does not give passed={g['passed']}")
+            issues.append(
+                f"gate {name}: value {value:g} against threshold {threshold:g} "
+                f"does not give passed={g['passed']}"
+            )
     return issues
 
 
@@ -49,22 +51,30 @@ def _metric_issues(report: Mapping[str, Any]) -> list[str]:
     issues = []
     for variant, metrics in report["metrics"].items():
         overall = metrics["overall"]
-        outcomes = [cast(Outcome, p["outcome"]) for p in report["pairs"]
-                    if p["variant"] == variant]
+        outcomes = [cast(Outcome, p["outcome"]) for p in report["pairs"] if p["variant"] == variant]
         m = compute(Table.of(outcomes)).as_dict()
         for key in ("a", "b", "c", "d", "errors"):
             if overall[key] != m[key]:
-                issues.append(f"metrics.{variant}.overall.{key} = {overall[key]}, but the "
-                              f"report's pairs give {m[key]}")
+                issues.append(
+                    f"metrics.{variant}.overall.{key} = {overall[key]}, but the "
+                    f"report's pairs give {m[key]}"
+                )
         for key in ("mar", "br"):
             if not _close(overall[key], m[key]):
-                issues.append(f"metrics.{variant}.overall.{key} = {overall[key]}, but the "
-                              f"report's pairs give {m[key]}")
+                issues.append(
+                    f"metrics.{variant}.overall.{key} = {overall[key]}, but the "
+                    f"report's pairs give {m[key]}"
+                )
         ci = overall.get("mar_ci95")
-        if ci is not None and overall["mar"] is not None and not (
-                ci[0] - 1e-9 <= overall["mar"] <= ci[1] + 1e-9):
-            issues.append(f"metrics.{variant}.overall.mar = {overall['mar']} lies outside "
-                          f"its own interval {ci}")
+        if (
+            ci is not None
+            and overall["mar"] is not None
+            and not (ci[0] - 1e-9 <= overall["mar"] <= ci[1] + 1e-9)
+        ):
+            issues.append(
+                f"metrics.{variant}.overall.mar = {overall['mar']} lies outside "
+                f"its own interval {ci}"
+            )
     return issues
 
 

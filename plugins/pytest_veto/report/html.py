@@ -55,17 +55,22 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]],
-           numeric: Sequence[bool] | None = None,
-           row_classes: Sequence[str] | None = None) -> str:
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool] | None = None,
+    row_classes: Sequence[str] | None = None,
+) -> str:
     """A table; cells must already be HTML (escaped text or markup made here)."""
     numeric = numeric or [i > 0 for i in range(len(header))]
     head = "".join(f"<th>{h}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = "".join(f'<td class="num">{c}</td>' if numeric[j] else f"<td>{c}</td>"
-                        for j, c in enumerate(row))
+        cells = "".join(
+            f'<td class="num">{c}</td>' if numeric[j] else f"<td>{c}</td>"
+            for j, c in enumerate(row)
+        )
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -89,27 +94,63 @@ def _manifest(report: Report) -> str:
 
 
 def _gates(report: Report) -> str:
-    rows = [[esc(g["name"]), "-" if g["value"] is None else esc(f"{g['value']:g}"),
-             esc(f"{g['threshold']:g}"), _verdict(bool(g["passed"])), esc(g["message"])]
-            for g in view.gates(report)]
+    rows = [
+        [
+            esc(g["name"]),
+            "-" if g["value"] is None else esc(f"{g['value']:g}"),
+            esc(f"{g['threshold']:g}"),
+            _verdict(bool(g["passed"])),
+            esc(g["message"]),
+        ]
+        for g in view.gates(report)
+    ]
     if not rows:
         return "<p>No gates were checked.</p>"
-    return _table(["gate", "value", "threshold", "verdict", "message"], rows,
-                  [False, True, True, False, False])
+    return _table(
+        ["gate", "value", "threshold", "verdict", "message"],
+        rows,
+        [False, True, True, False, False],
+    )
 
 
 def _categories(report: Report) -> str:
     parts = []
     for variant in view.variants(report):
         rows, kind = view.category_rows(report, variant)
-        body = [[esc(r.name), *(esc(r.metrics[k]) for k in ("n", "a", "b", "c", "d", "errors")),
-                 view.pct(r.metrics["mar"]), esc(view.interval(r.mar_ci)),
-                 view.pct(r.metrics["br"]), view.pct(r.metrics["acc_stereotyped"]),
-                 view.pct(r.metrics["acc_contrast"])] for r in rows]
-        parts.append(f"<h4>Variant {esc(variant)}</h4>" + _table(
-            ["category", "n", "a", "b", "c", "d", "err", "MAR", f"95% CI ({kind})", "BR",
-             "acc st.", "acc co."], body, [False, *[True] * 11],
-            ["overall" if r.name == "overall" else "" for r in rows]))
+        body = [
+            [
+                esc(r.name),
+                *(esc(r.metrics[k]) for k in ("n", "a", "b", "c", "d", "errors")),
+                view.pct(r.metrics["mar"]),
+                esc(view.interval(r.mar_ci)),
+                view.pct(r.metrics["br"]),
+                view.pct(r.metrics["acc_stereotyped"]),
+                view.pct(r.metrics["acc_contrast"]),
+            ]
+            for r in rows
+        ]
+        parts.append(
+            f"<h4>Variant {esc(variant)}</h4>"
+            + _table(
+                [
+                    "category",
+                    "n",
+                    "a",
+                    "b",
+                    "c",
+                    "d",
+                    "err",
+                    "MAR",
+                    f"95% CI ({kind})",
+                    "BR",
+                    "acc st.",
+                    "acc co.",
+                ],
+                body,
+                [False, *[True] * 11],
+                ["overall" if r.name == "overall" else "" for r in rows],
+            )
+        )
     return "".join(parts)
 
 
@@ -123,42 +164,98 @@ def _statistics(report: Report) -> str:
             s = r.stats
             assert s is not None
             boot = s["bootstrap"]
-            body.append([esc(r.name), esc(s["b"]), esc(s["c"]), view.pvalue(s["mcnemar_p"]),
-                         "-" if r.name == "overall" else view.pvalue(s["bh_adjusted_p"]),
-                         "yes" if s["significant"] else "no",
-                         *(esc(view.interval(ci)) for ci in (
-                             s["wilson"]["mar"], s["wilson"]["br"], boot["mar"], boot["br"],
-                             boot["acc_stereotyped"], boot["acc_contrast"]))])
+            body.append(
+                [
+                    esc(r.name),
+                    esc(s["b"]),
+                    esc(s["c"]),
+                    view.pvalue(s["mcnemar_p"]),
+                    "-" if r.name == "overall" else view.pvalue(s["bh_adjusted_p"]),
+                    "yes" if s["significant"] else "no",
+                    *(
+                        esc(view.interval(ci))
+                        for ci in (
+                            s["wilson"]["mar"],
+                            s["wilson"]["br"],
+                            boot["mar"],
+                            boot["br"],
+                            boot["acc_stereotyped"],
+                            boot["acc_contrast"],
+                        )
+                    ),
+                ]
+            )
         if body:
-            parts.append(f"<h4>Variant {esc(variant)}</h4>" + _table(
-                ["category", "b", "c", "McNemar p (c &gt; b)", "BH q", "significant",
-                 "MAR Wilson", "BR Wilson", "MAR boot.", "BR boot.", "acc st. boot.",
-                 "acc co. boot."], body, [False, *[True] * 4, False, *[True] * 6],
-                ["overall" if r.name == "overall" else "" for r in rows]))
+            parts.append(
+                f"<h4>Variant {esc(variant)}</h4>"
+                + _table(
+                    [
+                        "category",
+                        "b",
+                        "c",
+                        "McNemar p (c &gt; b)",
+                        "BH q",
+                        "significant",
+                        "MAR Wilson",
+                        "BR Wilson",
+                        "MAR boot.",
+                        "BR boot.",
+                        "acc st. boot.",
+                        "acc co. boot.",
+                    ],
+                    body,
+                    [False, *[True] * 4, False, *[True] * 6],
+                    ["overall" if r.name == "overall" else "" for r in rows],
+                )
+            )
     method = (report.get("statistics") or {}).get("method", {})
     boot = method.get("bootstrap", {})
-    note = (f'<p class="note">Bootstrap: {esc(boot.get("resamples"))} pair-level resamples, '
-            f'seed {esc(boot.get("seed"))}, percentile intervals; per-category McNemar p-values '
-            f'corrected with Benjamini-Hochberg at q = '
-            f'{esc(method.get("multiple_testing", {}).get("q"))}.</p>')
+    note = (
+        f'<p class="note">Bootstrap: {esc(boot.get("resamples"))} pair-level resamples, '
+        f"seed {esc(boot.get('seed'))}, percentile intervals; per-category McNemar p-values "
+        f"corrected with Benjamini-Hochberg at q = "
+        f"{esc(method.get('multiple_testing', {}).get('q'))}.</p>"
+    )
     return note + "".join(parts)
 
 
 def _priming(report: Report) -> str:
-    rows = [[esc(a["variant"]), esc(a["form"]), view.pct(a["base_mar"]),
-             view.pct(a["primed_mar"]),
-             "-" if a["amplification"] is None else f"{a['amplification']:.2f}x",
-             esc(a["flips"]), esc(a["unflips"]), view.pvalue(a["mcnemar_p"]),
-             esc(", ".join(f"{k}: {v}" for k, v in a["flips_by_category"].items()))]
-            for a in view.priming(report)]
-    return _table(["variant", "form", "base MAR", "primed MAR", "amplification", "flips",
-                   "unflips", "McNemar p", "flips by category"], rows,
-                  [False, False, *[True] * 6, False])
+    rows = [
+        [
+            esc(a["variant"]),
+            esc(a["form"]),
+            view.pct(a["base_mar"]),
+            view.pct(a["primed_mar"]),
+            "-" if a["amplification"] is None else f"{a['amplification']:.2f}x",
+            esc(a["flips"]),
+            esc(a["unflips"]),
+            view.pvalue(a["mcnemar_p"]),
+            esc(", ".join(f"{k}: {v}" for k, v in a["flips_by_category"].items())),
+        ]
+        for a in view.priming(report)
+    ]
+    return _table(
+        [
+            "variant",
+            "form",
+            "base MAR",
+            "primed MAR",
+            "amplification",
+            "flips",
+            "unflips",
+            "McNemar p",
+            "flips by category",
+        ],
+        rows,
+        [False, False, *[True] * 6, False],
+    )
 
 
 def _no_plots() -> str:
-    return ('<p class="note">Figures need matplotlib: <code>pip install '
-            '"pytest-veto[report]"</code>.</p>')
+    return (
+        '<p class="note">Figures need matplotlib: <code>pip install '
+        '"pytest-veto[report]"</code>.</p>'
+    )
 
 
 def _plots(report: Report, draw: bool) -> str:
@@ -167,27 +264,41 @@ def _plots(report: Report, draw: bool) -> str:
     rows, kind = view.category_rows(report, "base")
     parts = []
     if rows:
-        parts.append(_img(plots.mar_bars([r.name for r in rows],
-                                         [r.metrics["mar"] for r in rows],
-                                         [r.mar_ci for r in rows],
-                                         f"MAR by category, base variant (95% CI, {kind})"),
-                          "MAR by category with 95% intervals"))
+        parts.append(
+            _img(
+                plots.mar_bars(
+                    [r.name for r in rows],
+                    [r.metrics["mar"] for r in rows],
+                    [r.mar_ci for r in rows],
+                    f"MAR by category, base variant (95% CI, {kind})",
+                ),
+                "MAR by category with 95% intervals",
+            )
+        )
     amps = view.priming(report)
     if amps:
-        parts.append(_img(plots.dumbbell([a["variant"] for a in amps],
-                                          [a["base_mar"] for a in amps],
-                                          [a["primed_mar"] for a in amps],
-                                          "Unprimed vs primed MAR by priming variant"),
-                          "Unprimed and primed MAR per priming variant"))
+        parts.append(
+            _img(
+                plots.dumbbell(
+                    [a["variant"] for a in amps],
+                    [a["base_mar"] for a in amps],
+                    [a["primed_mar"] for a in amps],
+                    "Unprimed vs primed MAR by priming variant",
+                ),
+                "Unprimed and primed MAR per priming variant",
+            )
+        )
     return "".join(parts) or '<p class="note">Nothing to plot.</p>'
 
 
 def _lens(report: Report, series: Mapping[str, Sequence[float | None]], draw: bool) -> str:
     verdict = view.lens_verdict(report)
     head = f"<p>{esc(verdict)}</p>" if verdict else ""
-    table = _table(["curve", "layers", "peak layer", "peak gap", "final gap"],
-                   [[esc(c) for c in row] for row in view.lens_rows(series)],
-                   [False, True, True, True, True])
+    table = _table(
+        ["curve", "layers", "peak layer", "peak gap", "final gap"],
+        [[esc(c) for c in row] for row in view.lens_rows(series)],
+        [False, True, True, True, True],
+    )
     if not draw:
         return head + table + _no_plots()
     title = "Logit-lens gap G = mean LD(contrast) - mean LD(stereotyped), by layer"
@@ -199,10 +310,14 @@ def _half(half: str, row: Mapping[str, Any]) -> str:
         return f"<tr><td>{half}</td><td colspan=3>no prompt recorded</td></tr>"
     raw = row.get("error") if row.get("answer") == "error" else row.get("raw", "")
     mark = "right" if row.get("correct") else "WRONG"
-    parsed = (f'{esc(row.get("answer"))} (expected {esc(row.get("expected"))}: '
-              f'<span class="{"pass" if row.get("correct") else "fail"}">{mark}</span>)')
-    return (f"<tr><td>{half}</td><td><pre>{esc(row.get('user', ''))}</pre></td>"
-            f"<td><pre>{esc(raw)}</pre></td><td>{parsed}</td></tr>")
+    parsed = (
+        f"{esc(row.get('answer'))} (expected {esc(row.get('expected'))}: "
+        f'<span class="{"pass" if row.get("correct") else "fail"}">{mark}</span>)'
+    )
+    return (
+        f"<tr><td>{half}</td><td><pre>{esc(row.get('user', ''))}</pre></td>"
+        f"<td><pre>{esc(raw)}</pre></td><td>{parsed}</td></tr>"
+    )
 
 
 def _misfires(report: Report, limit: int) -> str:
@@ -211,53 +326,94 @@ def _misfires(report: Report, limit: int) -> str:
         return "<p>No pair misfired.</p>"
     parts = []
     for k, m in enumerate(shown):
-        base = "" if m.base_outcome is None else \
-            f"; unprimed: {esc(view.OUTCOME_TEXT.get(m.base_outcome, m.base_outcome))}"
+        base = (
+            ""
+            if m.base_outcome is None
+            else f"; unprimed: {esc(view.OUTCOME_TEXT.get(m.base_outcome, m.base_outcome))}"
+        )
         rows = "".join(_half(h, m.halves[h]) for h in ("stereotyped", "contrast"))
         parts.append(
-            f"<details{' open' if k < OPEN_MISFIRES else ''}><summary>{esc(m.pair_id)} [{esc(m.variant)}] ({esc(m.category)})"
+            f"<details{' open' if k < OPEN_MISFIRES else ''}><summary>{esc(m.pair_id)} "
+            f"[{esc(m.variant)}] ({esc(m.category)})"
             f'{base}</summary><table class="halves"><colgroup><col style="width:9%">'
             '<col style="width:47%"><col style="width:30%"><col style="width:14%"></colgroup>'
             "<thead><tr><th>half</th><th>user prompt</th><th>raw output</th><th>parsed</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>"
-            "</details>")
+            "</details>"
+        )
     if more:
-        parts.append(f"<p>... and {more} more misfired pair(s) not shown (the JSON report "
-                     "has them all).</p>")
+        parts.append(
+            f"<p>... and {more} more misfired pair(s) not shown (the JSON report has them all).</p>"
+        )
     return "".join(parts)
 
 
 def _comparison(c: Comparison) -> str:
-    badge = ('<span class="badge fail">REGRESSED</span>' if c.regressed
-             else '<span class="badge pass">no regression</span>')
-    intro = (f"<p>Current <b>{esc(c.current_model)}</b> against baseline "
-             f"<b>{esc(c.baseline_model)}</b>: {badge} (allowed rise "
-             f"{esc(f'{c.max_regression_points:g}')} points, alpha {esc(f'{c.alpha:g}')}).</p>")
-    rows = [[esc(v.variant), esc(v.compared), view.pct(v.baseline_mar), view.pct(v.current_mar),
-             "-" if v.difference is None else f"{v.difference:+.1f}", esc(v.newly_misfiring),
-             esc(v.no_longer_misfiring), view.pvalue(v.mcnemar_p),
-             _verdict(not v.regressed).replace("FAIL", "REGRESSED")] for v in c.variants]
-    table = _table(["variant", "pairs compared", "baseline MAR", "current MAR",
-                    "difference (points)", "newly misfiring", "no longer", "McNemar p",
-                    "verdict"], rows, [False, *[True] * 7, False])
+    badge = (
+        '<span class="badge fail">REGRESSED</span>'
+        if c.regressed
+        else '<span class="badge pass">no regression</span>'
+    )
+    intro = (
+        f"<p>Current <b>{esc(c.current_model)}</b> against baseline "
+        f"<b>{esc(c.baseline_model)}</b>: {badge} (allowed rise "
+        f"{esc(f'{c.max_regression_points:g}')} points, alpha {esc(f'{c.alpha:g}')}).</p>"
+    )
+    rows = [
+        [
+            esc(v.variant),
+            esc(v.compared),
+            view.pct(v.baseline_mar),
+            view.pct(v.current_mar),
+            "-" if v.difference is None else f"{v.difference:+.1f}",
+            esc(v.newly_misfiring),
+            esc(v.no_longer_misfiring),
+            view.pvalue(v.mcnemar_p),
+            _verdict(not v.regressed).replace("FAIL", "REGRESSED"),
+        ]
+        for v in c.variants
+    ]
+    table = _table(
+        [
+            "variant",
+            "pairs compared",
+            "baseline MAR",
+            "current MAR",
+            "difference (points)",
+            "newly misfiring",
+            "no longer",
+            "McNemar p",
+            "verdict",
+        ],
+        rows,
+        [False, *[True] * 7, False],
+    )
     notes = "".join(f'<p class="note">{esc(n)}</p>' for n in c.notes)
     new = ""
     if c.new_misfires:
         new = "<h4>Newly misfiring pairs</h4>" + _table(
             ["pair", "variant", "category", "baseline outcome"],
-            [[esc(m.pair_id), esc(m.variant), esc(m.category), esc(m.baseline_outcome)]
-             for m in c.new_misfires], [False] * 4)
+            [
+                [esc(m.pair_id), esc(m.variant), esc(m.category), esc(m.baseline_outcome)]
+                for m in c.new_misfires
+            ],
+            [False] * 4,
+        )
     return intro + table + notes + new
 
 
 def _run(report: Report, i: int, limit: int, draw: bool) -> str:
     p = f"run{i}"
     passed = bool(report["passed"])
-    badge = f'<span class="badge {"pass" if passed else "fail"}">' \
-            f'{"PASSED" if passed else "FAILED"}</span>'
-    parts = [_section(f"{p}-manifest", "Manifest", _manifest(report)),
-             _section(f"{p}-gates", "Gates", _gates(report)),
-             _section(f"{p}-categories", "Per category", _categories(report))]
+    badge = (
+        f'<span class="badge {"pass" if passed else "fail"}">'
+        f"{'PASSED' if passed else 'FAILED'}</span>"
+    )
+    parts = [
+        _section(f"{p}-manifest", "Manifest", _manifest(report)),
+        _section(f"{p}-gates", "Gates", _gates(report)),
+        _section(f"{p}-categories", "Per category", _categories(report)),
+    ]
     if report.get("statistics"):
         parts.append(_section(f"{p}-statistics", "Statistics", _statistics(report)))
     if view.priming(report):
@@ -273,22 +429,38 @@ def _run(report: Report, i: int, limit: int, draw: bool) -> str:
 
 def _side_by_side(reports: Sequence[Report], draw: bool) -> str:
     columns, rows = view.side_by_side(reports)
-    table = _table(["model", *(f'<abbr title="{esc(c)}">{esc(s)}</abbr>' for c, s in columns),
-                    "MAR", "BR", "acc st.", "acc co."], [[esc(x) for x in r] for r in rows])
+    table = _table(
+        [
+            "model",
+            *(f'<abbr title="{esc(c)}">{esc(s)}</abbr>' for c, s in columns),
+            "MAR",
+            "BR",
+            "acc st.",
+            "acc co.",
+        ],
+        [[esc(x) for x in r] for r in rows],
+    )
     if not draw:
         return table
     rows_of = [view.category_rows(r, "base") for r in reports]
     overall = [rows[-1] if rows else None for rows, _ in rows_of]
     kinds = sorted({kind for rows, kind in rows_of if rows})
-    png = plots.mar_bars([view.model_name(r) for r in reports],
-                         [o.metrics["mar"] if o else None for o in overall],
-                         [o.mar_ci if o else None for o in overall],
-                         f"Overall MAR by model (95% CI, {' / '.join(kinds)})")
+    png = plots.mar_bars(
+        [view.model_name(r) for r in reports],
+        [o.metrics["mar"] if o else None for o in overall],
+        [o.mar_ci if o else None for o in overall],
+        f"Overall MAR by model (95% CI, {' / '.join(kinds)})",
+    )
     return table + _img(png, "Overall MAR by model")
 
 
-def render_html(reports: Sequence[Report], comparison: Comparison | None = None, *,
-                misfire_limit: int = 50, figures: bool = True) -> str:
+def render_html(
+    reports: Sequence[Report],
+    comparison: Comparison | None = None,
+    *,
+    misfire_limit: int = 50,
+    figures: bool = True,
+) -> str:
     """The HTML page; ``figures=False`` (or no matplotlib) leaves the figures out."""
     if not reports:
         raise ValueError("nothing to render: no report given")
@@ -296,20 +468,26 @@ def render_html(reports: Sequence[Report], comparison: Comparison | None = None,
     sections = []
     links = []
     if len(reports) > 1:
-        sections.append(_section("side-by-side", "Side by side (base variant)",
-                                 _side_by_side(reports, draw), level=2))
+        sections.append(
+            _section(
+                "side-by-side", "Side by side (base variant)", _side_by_side(reports, draw), level=2
+            )
+        )
         links.append(("side-by-side", "side by side"))
     if comparison is not None:
-        sections.append(_section("baseline", "Baseline comparison", _comparison(comparison),
-                                 level=2))
+        sections.append(
+            _section("baseline", "Baseline comparison", _comparison(comparison), level=2)
+        )
         links.append(("baseline", "baseline"))
     for i, report in enumerate(reports, 1):
         sections.append(_run(report, i, misfire_limit, draw))
         links.append((f"run{i}", f"run {i}: {view.model_name(report)}"))
     nav = "".join(f'<a href="#{ident}">{esc(label)}</a>' for ident, label in links)
     models = ", ".join(view.model_name(r) for r in reports)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<title>VETO report: {esc(models)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>VETO report</h1><p>{esc(models)}</p><nav>{nav}</nav></header>"
-            f"<main>{''.join(sections)}</main></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>VETO report: {esc(models)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>VETO report</h1><p>{esc(models)}</p><nav>{nav}</nav></header>"
+        f"<main>{''.join(sections)}</main></body></html>\n"
+    )

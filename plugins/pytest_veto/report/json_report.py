@@ -52,8 +52,11 @@ def library_versions() -> dict[str, str]:
 
     import pytest
 
-    versions = {"python": platform.python_version(), "pytest-veto": __version__,
-                "pytest": pytest.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "pytest-veto": __version__,
+        "pytest": pytest.__version__,
+    }
     for name in ("torch", "transformers", "litellm"):
         if name in sys.modules:
             try:
@@ -67,22 +70,24 @@ def _prompt_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
     rows = []
     for r in results:
         for h in (r.stereotyped, r.contrast):
-            rows.append({
-                "pair_id": r.pair_id,
-                "half": h.half,
-                "variant": r.variant,
-                "prompt_variant": h.variant,
-                "system": h.system,
-                "user": h.user,
-                "raw": h.raw,
-                "answer": h.answer,
-                "expected": h.expected,
-                "correct": h.correct,
-                "cached": h.cached,
-                "latency_s": h.latency_s,
-                "error": h.error,
-                "logit_diff": h.logit_diff,
-            })
+            rows.append(
+                {
+                    "pair_id": r.pair_id,
+                    "half": h.half,
+                    "variant": r.variant,
+                    "prompt_variant": h.variant,
+                    "system": h.system,
+                    "user": h.user,
+                    "raw": h.raw,
+                    "answer": h.answer,
+                    "expected": h.expected,
+                    "correct": h.correct,
+                    "cached": h.cached,
+                    "latency_s": h.latency_s,
+                    "error": h.error,
+                    "logit_diff": h.logit_diff,
+                }
+            )
     return rows
 
 
@@ -128,7 +133,8 @@ def build_report(
         "amplification": {a.variant: a.as_dict() for a in amplifications},
         "pairs": pair_rows(ordered),
         "prompts": _prompt_rows(ordered),
-        "statistics": statistics if statistics is not None
+        "statistics": statistics
+        if statistics is not None
         else run_statistics(ordered, seed=manifest.seed),
         "baseline": baseline,
         "misalign": misalign,
@@ -136,19 +142,30 @@ def build_report(
     }
 
 
-def report_of(summary: RunSummary, manifest: Manifest, *,
-              lens: dict[str, Any] | None = None) -> dict[str, Any]:
+def report_of(
+    summary: RunSummary, manifest: Manifest, *, lens: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The report of a finished run (``lens``: the section with its plot paths)."""
     from pytest_veto.misalign.suite import report_section
 
-    misalign = (report_section(summary.items, summary.misalign)
-                if summary.items and summary.misalign is not None else None)
+    misalign = (
+        report_section(summary.items, summary.misalign)
+        if summary.items and summary.misalign is not None
+        else None
+    )
     return build_report(
-        manifest, summary.pairs, summary.gates, passed=summary.passed,
-        accounting=summary.accounting.as_dict(), amplifications=summary.amplifications,
+        manifest,
+        summary.pairs,
+        summary.gates,
+        passed=summary.passed,
+        accounting=summary.accounting.as_dict(),
+        amplifications=summary.amplifications,
         baseline=summary.comparison.as_dict() if summary.comparison else None,
-        misalign=misalign, lens=lens if lens is not None else (
-            dict(summary.lens) if summary.lens is not None else None))
+        misalign=misalign,
+        lens=lens
+        if lens is not None
+        else (dict(summary.lens) if summary.lens is not None else None),
+    )
 
 
 def validate_report(report: dict[str, Any]) -> None:
@@ -158,8 +175,9 @@ def validate_report(report: dict[str, Any]) -> None:
     validator = Draft202012Validator(load_schema("veto_report"))
     errors = sorted(validator.iter_errors(report), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        lines = [f"{'.'.join(map(str, e.absolute_path)) or '<report>'}: {e.message}"
-                 for e in errors[:20]]
+        lines = [
+            f"{'.'.join(map(str, e.absolute_path)) or '<report>'}: {e.message}" for e in errors[:20]
+        ]
         raise ReportSchemaError("report does not match its schema:\n" + "\n".join(lines))
 
 

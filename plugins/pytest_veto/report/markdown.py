@@ -33,8 +33,9 @@ def fenced(content: str, info: str = "text") -> list[str]:
     return [f"{fence}{info}", content, fence]
 
 
-def table(header: Sequence[str], rows: Sequence[Sequence[str]],
-          right: Sequence[bool] | None = None) -> list[str]:
+def table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] | None = None
+) -> list[str]:
     """A pipe table (cells must already be escaped)."""
     right = right or [i > 0 for i in range(len(header))]
     rule = ["---:" if r else "---" for r in right]
@@ -49,12 +50,22 @@ def _gates(report: Report) -> list[str]:
     rows = []
     for g in view.gates(report):
         value = "-" if g["value"] is None else f"{g['value']:g}"
-        rows.append([text(g["name"]), value, f"{g['threshold']:g}",
-                     "pass" if g["passed"] else "**FAIL**", text(g["message"])])
+        rows.append(
+            [
+                text(g["name"]),
+                value,
+                f"{g['threshold']:g}",
+                "pass" if g["passed"] else "**FAIL**",
+                text(g["message"]),
+            ]
+        )
     if not rows:
         return ["No gates were checked."]
-    return table(["gate", "value", "threshold", "verdict", "message"], rows,
-                 [False, True, True, False, False])
+    return table(
+        ["gate", "value", "threshold", "verdict", "message"],
+        rows,
+        [False, True, True, False, False],
+    )
 
 
 def _categories(report: Report, variant: str) -> list[str]:
@@ -63,11 +74,34 @@ def _categories(report: Report, variant: str) -> list[str]:
     for r in rows:
         m = r.metrics
         name = "**overall**" if r.name == "overall" else text(r.name)
-        body.append([name, *(str(m[k]) for k in ("n", "a", "b", "c", "d", "errors")),
-                     view.pct(m["mar"]), view.interval(r.mar_ci), view.pct(m["br"]),
-                     view.pct(m["acc_stereotyped"]), view.pct(m["acc_contrast"])])
-    return table(["category", "n", "a", "b", "c", "d", "err", "MAR", f"95% CI ({kind})",
-                  "BR", "acc st.", "acc co."], body)
+        body.append(
+            [
+                name,
+                *(str(m[k]) for k in ("n", "a", "b", "c", "d", "errors")),
+                view.pct(m["mar"]),
+                view.interval(r.mar_ci),
+                view.pct(m["br"]),
+                view.pct(m["acc_stereotyped"]),
+                view.pct(m["acc_contrast"]),
+            ]
+        )
+    return table(
+        [
+            "category",
+            "n",
+            "a",
+            "b",
+            "c",
+            "d",
+            "err",
+            "MAR",
+            f"95% CI ({kind})",
+            "BR",
+            "acc st.",
+            "acc co.",
+        ],
+        body,
+    )
 
 
 def _statistics(report: Report, variant: str) -> list[str]:
@@ -79,36 +113,82 @@ def _statistics(report: Report, variant: str) -> list[str]:
             continue
         boot = s["bootstrap"]
         adjusted = "-" if r.name == "overall" else view.pvalue(s["bh_adjusted_p"])
-        body.append(["**overall**" if r.name == "overall" else text(r.name), str(s["b"]),
-                     str(s["c"]), view.pvalue(s["mcnemar_p"]), adjusted,
-                     "yes" if s["significant"] else "no",
-                     view.interval(s["wilson"]["mar"]), view.interval(s["wilson"]["br"]),
-                     view.interval(boot["br"]), view.interval(boot["acc_stereotyped"]),
-                     view.interval(boot["acc_contrast"])])
+        body.append(
+            [
+                "**overall**" if r.name == "overall" else text(r.name),
+                str(s["b"]),
+                str(s["c"]),
+                view.pvalue(s["mcnemar_p"]),
+                adjusted,
+                "yes" if s["significant"] else "no",
+                view.interval(s["wilson"]["mar"]),
+                view.interval(s["wilson"]["br"]),
+                view.interval(boot["br"]),
+                view.interval(boot["acc_stereotyped"]),
+                view.interval(boot["acc_contrast"]),
+            ]
+        )
     if not body:
         return []
-    return table(["category", "b", "c", "McNemar p (c > b)", "BH q", "significant",
-                  "MAR Wilson", "BR Wilson", "BR boot.", "acc st. boot.", "acc co. boot."],
-                 body, [False, True, True, True, True, False, True, True, True, True, True])
+    return table(
+        [
+            "category",
+            "b",
+            "c",
+            "McNemar p (c > b)",
+            "BH q",
+            "significant",
+            "MAR Wilson",
+            "BR Wilson",
+            "BR boot.",
+            "acc st. boot.",
+            "acc co. boot.",
+        ],
+        body,
+        [False, True, True, True, True, False, True, True, True, True, True],
+    )
 
 
 def _priming(report: Report) -> list[str]:
     body = []
     for a in view.priming(report):
         ratio = "-" if a["amplification"] is None else f"{a['amplification']:.2f}x"
-        body.append([text(a["variant"]), text(a["form"]), view.pct(a["base_mar"]),
-                     view.pct(a["primed_mar"]), ratio, str(a["flips"]), str(a["unflips"]),
-                     view.pvalue(a["mcnemar_p"])])
-    return table(["variant", "form", "base MAR", "primed MAR", "amplification", "flips",
-                  "unflips", "McNemar p"], body, [False, False, *[True] * 6])
+        body.append(
+            [
+                text(a["variant"]),
+                text(a["form"]),
+                view.pct(a["base_mar"]),
+                view.pct(a["primed_mar"]),
+                ratio,
+                str(a["flips"]),
+                str(a["unflips"]),
+                view.pvalue(a["mcnemar_p"]),
+            ]
+        )
+    return table(
+        [
+            "variant",
+            "form",
+            "base MAR",
+            "primed MAR",
+            "amplification",
+            "flips",
+            "unflips",
+            "McNemar p",
+        ],
+        body,
+        [False, False, *[True] * 6],
+    )
 
 
 def _half(half: str, row: Mapping[str, Any]) -> list[str]:
     if not row:
         return [f"*{half} half: no prompt recorded*", ""]
     mark = "right" if row.get("correct") else "WRONG"
-    verdict = (f"*{half} half*: parsed **{text(row.get('answer', '?'))}** "
-               f"(expected {text(row.get('expected', '?'))}: {mark})")
+    verdict = (
+        f"*{half} half*: parsed **{text(row.get('answer', '?'))}** "
+        f"(expected {text(row.get('expected', '?'))}: {mark})"
+    )
     lines = [verdict, ""]
     lines += ["User prompt:", "", *fenced(str(row.get("user", ""))), ""]
     raw = row.get("error") if row.get("answer") == "error" else row.get("raw", "")
@@ -130,38 +210,79 @@ def _misfires(report: Report, limit: int) -> list[str]:
         for half in ("stereotyped", "contrast"):
             lines += _half(half, m.halves[half])
     if more:
-        lines.append(f"... and {more} more misfired pair(s) not shown (the JSON report has "
-                     "them all).")
+        lines.append(
+            f"... and {more} more misfired pair(s) not shown (the JSON report has them all)."
+        )
     return lines
 
 
 def comparison_lines(c: Comparison) -> list[str]:
     """The baseline comparison as Markdown."""
     verdict = "**REGRESSED**" if c.regressed else "no regression"
-    lines = [(f"Current {text(c.current_model)} against baseline {text(c.baseline_model)}: "
-              f"{verdict} (allowed rise {c.max_regression_points:g} points, "
-              f"alpha {c.alpha:g})."), ""]
-    body = [[text(v.variant), str(v.compared), view.pct(v.baseline_mar),
-             view.pct(v.current_mar),
-             "-" if v.difference is None else f"{v.difference:+.1f}",
-             str(v.newly_misfiring), str(v.no_longer_misfiring), view.pvalue(v.mcnemar_p),
-             "**yes**" if v.regressed else "no"] for v in c.variants]
-    lines += table(["variant", "pairs compared", "baseline MAR", "current MAR",
-                    "difference (points)", "newly misfiring", "no longer", "McNemar p",
-                    "regressed"], body, [False, *[True] * 7, False])
+    lines = [
+        (
+            f"Current {text(c.current_model)} against baseline {text(c.baseline_model)}: "
+            f"{verdict} (allowed rise {c.max_regression_points:g} points, "
+            f"alpha {c.alpha:g})."
+        ),
+        "",
+    ]
+    body = [
+        [
+            text(v.variant),
+            str(v.compared),
+            view.pct(v.baseline_mar),
+            view.pct(v.current_mar),
+            "-" if v.difference is None else f"{v.difference:+.1f}",
+            str(v.newly_misfiring),
+            str(v.no_longer_misfiring),
+            view.pvalue(v.mcnemar_p),
+            "**yes**" if v.regressed else "no",
+        ]
+        for v in c.variants
+    ]
+    lines += table(
+        [
+            "variant",
+            "pairs compared",
+            "baseline MAR",
+            "current MAR",
+            "difference (points)",
+            "newly misfiring",
+            "no longer",
+            "McNemar p",
+            "regressed",
+        ],
+        body,
+        [False, *[True] * 7, False],
+    )
     lines += [""] + [f"- note: {text(n)}" for n in c.notes]
     if c.new_misfires:
         lines += ["", "Newly misfiring pairs:", ""]
-        lines += table(["pair", "variant", "category", "baseline outcome"],
-                       [[text(m.pair_id), text(m.variant), text(m.category),
-                         text(m.baseline_outcome)] for m in c.new_misfires],
-                       [False] * 4)
+        lines += table(
+            ["pair", "variant", "category", "baseline outcome"],
+            [
+                [text(m.pair_id), text(m.variant), text(m.category), text(m.baseline_outcome)]
+                for m in c.new_misfires
+            ],
+            [False] * 4,
+        )
     return lines
 
 
 def _run(report: Report, index: int, limit: int) -> list[str]:
-    lines = [f"## Run {index}: {text(view.model_name(report))}", "",
-             "### Manifest", "", *_manifest(report), "", "### Gates", "", *_gates(report), ""]
+    lines = [
+        f"## Run {index}: {text(view.model_name(report))}",
+        "",
+        "### Manifest",
+        "",
+        *_manifest(report),
+        "",
+        "### Gates",
+        "",
+        *_gates(report),
+        "",
+    ]
     lines += ["### Per category", ""]
     for variant in view.variants(report):
         lines += [f"Variant **{text(variant)}**:", "", *_categories(report, variant), ""]
@@ -174,15 +295,23 @@ def _run(report: Report, index: int, limit: int) -> list[str]:
     series = view.lens_series(report)
     if series:
         verdict = view.lens_verdict(report)
-        lines += ["### Logit lens", "", *([text(verdict), ""] if verdict else []),
-                  *table(["curve", "layers", "peak layer", "peak gap", "final gap"],
-                         [[text(r[0]), *r[1:]] for r in view.lens_rows(series)]), ""]
+        lines += [
+            "### Logit lens",
+            "",
+            *([text(verdict), ""] if verdict else []),
+            *table(
+                ["curve", "layers", "peak layer", "peak gap", "final gap"],
+                [[text(r[0]), *r[1:]] for r in view.lens_rows(series)],
+            ),
+            "",
+        ]
     lines += ["### Misfired pairs", "", *_misfires(report, limit), ""]
     return lines
 
 
-def render_markdown(reports: Sequence[Report], comparison: Comparison | None = None, *,
-                    misfire_limit: int = 50) -> str:
+def render_markdown(
+    reports: Sequence[Report], comparison: Comparison | None = None, *, misfire_limit: int = 50
+) -> str:
     """The Markdown document: side by side (2+ runs), baseline, then each run in full."""
     if not reports:
         raise ValueError("nothing to render: no report given")
@@ -190,8 +319,10 @@ def render_markdown(reports: Sequence[Report], comparison: Comparison | None = N
     if len(reports) > 1:
         columns, rows = view.side_by_side(reports)
         lines += ["## Side by side (MAR per category, base variant)", ""]
-        lines += table(["model", *(text(short) for _, short in columns), "MAR", "BR",
-                        "acc st.", "acc co."], [[text(r[0]), *r[1:]] for r in rows])
+        lines += table(
+            ["model", *(text(short) for _, short in columns), "MAR", "BR", "acc st.", "acc co."],
+            [[text(r[0]), *r[1:]] for r in rows],
+        )
         lines.append("")
     if comparison is not None:
         lines += ["## Baseline comparison", "", *comparison_lines(comparison), ""]

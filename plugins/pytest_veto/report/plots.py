@@ -41,11 +41,12 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _errors(values: Sequence[float | None],
-            intervals: Sequence[Sequence[float] | None]) -> tuple[list[float], list[float]]:
+def _errors(
+    values: Sequence[float | None], intervals: Sequence[Sequence[float] | None]
+) -> tuple[list[float], list[float]]:
     """Error bar lengths below and above each value (0 where undefined)."""
     low, high = [], []
-    for v, ci in zip(values, intervals):
+    for v, ci in zip(values, intervals, strict=True):
         if v is None or ci is None:
             low.append(0.0)
             high.append(0.0)
@@ -55,43 +56,62 @@ def _errors(values: Sequence[float | None],
     return low, high
 
 
-def mar_bars(labels: Sequence[str], values: Sequence[float | None],
-             intervals: Sequence[Sequence[float] | None], title: str) -> bytes:
+def mar_bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    intervals: Sequence[Sequence[float] | None],
+    title: str,
+) -> bytes:
     """Horizontal bars of MAR with interval error bars (undefined values marked n/a)."""
     fig = _figure(7.0, 0.45 * len(labels) + 1.3)
     ax = fig.add_subplot()
     positions = list(range(len(labels)))[::-1]
     heights = [0.0 if v is None else v for v in values]
     low, high = _errors(values, intervals)
-    ax.barh(positions, heights, xerr=[low, high], color=BASE_COLOUR, alpha=0.85,
-            error_kw={"ecolor": "#222222", "capsize": 3, "lw": 1})
-    for pos, v in zip(positions, values):
+    ax.barh(
+        positions,
+        heights,
+        xerr=[low, high],
+        color=BASE_COLOUR,
+        alpha=0.85,
+        error_kw={"ecolor": "#222222", "capsize": 3, "lw": 1},
+    )
+    for pos, v in zip(positions, values, strict=True):
         text = "n/a" if v is None else f"{v:.1f}"
-        ax.annotate(text, (0 if v is None else v, pos), xytext=(4, 4),
-                    textcoords="offset points", fontsize=8, va="bottom")
+        ax.annotate(
+            text,
+            (0 if v is None else v, pos),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+            va="bottom",
+        )
     ax.set_yticks(positions, labels=list(labels))
     ax.set_xlabel("MAR (%)")
-    reach = max([25.0, *(v + h for v, h in zip(heights, high))])
+    reach = max([25.0, *(v + h for v, h in zip(heights, high, strict=True))])
     ax.set_xlim(0, min(105.0, reach * 1.1))
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 
 
-def dumbbell(labels: Sequence[str], before: Sequence[float | None],
-             after: Sequence[float | None], title: str,
-             names: tuple[str, str] = ("unprimed", "primed")) -> bytes:
+def dumbbell(
+    labels: Sequence[str],
+    before: Sequence[float | None],
+    after: Sequence[float | None],
+    title: str,
+    names: tuple[str, str] = ("unprimed", "primed"),
+) -> bytes:
     """One row per label: a line from the ``before`` value to the ``after`` value."""
     fig = _figure(7.0, 0.5 * len(labels) + 1.4)
     ax = fig.add_subplot()
     positions = list(range(len(labels)))[::-1]
-    for pos, b, a in zip(positions, before, after):
+    for pos, b, a in zip(positions, before, after, strict=True):
         if b is not None and a is not None:
             ax.plot([b, a], [pos, pos], color="#999999", lw=2, zorder=1)
-    for values, colour, name in ((before, BASE_COLOUR, names[0]),
-                                 (after, PRIMED_COLOUR, names[1])):
+    for values, colour, name in ((before, BASE_COLOUR, names[0]), (after, PRIMED_COLOUR, names[1])):
         xs = [v for v in values if v is not None]
-        ys = [p for p, v in zip(positions, values) if v is not None]
+        ys = [p for p, v in zip(positions, values, strict=True) if v is not None]
         ax.scatter(xs, ys, color=colour, s=60, zorder=2, label=name)
     ax.set_yticks(positions, labels=list(labels))
     ax.set_xlabel("MAR (%)")
@@ -113,11 +133,19 @@ def gap_curves(series: Mapping[str, Sequence[float | None]], title: str) -> byte
     ax = fig.add_subplot()
     for name, values in series.items():
         role = name.removeprefix("base model ")
-        colour = PRIMED_COLOUR if role == "failure" else \
-            CONTROL_COLOUR if role == "control" else None
+        colour = (
+            PRIMED_COLOUR if role == "failure" else CONTROL_COLOUR if role == "control" else None
+        )
         ys = [float("nan") if v is None else v for v in values]
-        ax.plot(range(len(ys)), ys, marker="o", ms=3, label=name, color=colour,
-                linestyle="--" if name != role else "-")
+        ax.plot(
+            range(len(ys)),
+            ys,
+            marker="o",
+            ms=3,
+            label=name,
+            color=colour,
+            linestyle="--" if name != role else "-",
+        )
     ax.axhline(0.0, color="#444444", lw=0.8)
     ax.set_xlabel("layer (0-based block)")
     ax.set_ylabel("gap G")

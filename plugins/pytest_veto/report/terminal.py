@@ -21,15 +21,19 @@ def _pct(value: float | None) -> str:
 
 def _row(name: str, m: Metrics) -> str:
     t = m.table
-    return (f"{name:<20} {t.n:>5} {t.a:>5} {t.b:>4} {t.c:>4} {t.d:>4} {t.errors:>4} "
-            f"{_pct(m.mar):>6} {_pct(m.br):>6} {_pct(m.acc_stereotyped):>7} "
-            f"{_pct(m.acc_contrast):>7}")
+    return (
+        f"{name:<20} {t.n:>5} {t.a:>5} {t.b:>4} {t.c:>4} {t.d:>4} {t.errors:>4} "
+        f"{_pct(m.mar):>6} {_pct(m.br):>6} {_pct(m.acc_stereotyped):>7} "
+        f"{_pct(m.acc_contrast):>7}"
+    )
 
 
 def metrics_table(vm: VariantMetrics) -> list[str]:
     """Rows per category and pooled."""
-    header = (f"{'category':<20} {'n':>5} {'a':>5} {'b':>4} {'c':>4} {'d':>4} {'err':>4} "
-              f"{'MAR':>6} {'BR':>6} {'acc_st':>7} {'acc_co':>7}")
+    header = (
+        f"{'category':<20} {'n':>5} {'a':>5} {'b':>4} {'c':>4} {'d':>4} {'err':>4} "
+        f"{'MAR':>6} {'BR':>6} {'acc_st':>7} {'acc_co':>7}"
+    )
     lines = [header, "-" * len(header)]
     lines += [_row(cat, m) for cat, m in sorted(vm.by_category.items())]
     lines.append(_row("overall", vm.overall))
@@ -46,13 +50,17 @@ def gate_lines(gates: Sequence[GateResult]) -> list[str]:
 
 def priming_table(amps: Sequence[Amplification]) -> list[str]:
     """Base and primed MAR side by side, per variant."""
-    header = (f"{'variant':<20} {'form':<17} {'base MAR':>9} {'primed':>8} {'ampl.':>7} "
-              f"{'flips':>6} {'McNemar p':>10}")
+    header = (
+        f"{'variant':<20} {'form':<17} {'base MAR':>9} {'primed':>8} {'ampl.':>7} "
+        f"{'flips':>6} {'McNemar p':>10}"
+    )
     lines = [header, "-" * len(header)]
     for a in amps:
         ratio = "-" if a.amplification is None else f"{a.amplification:.2f}x"
-        lines.append(f"{a.variant:<20} {a.form:<17} {_pct(a.base_mar):>9} "
-                     f"{_pct(a.primed_mar):>8} {ratio:>7} {a.flips:>6} {a.mcnemar_p:>10.3g}")
+        lines.append(
+            f"{a.variant:<20} {a.form:<17} {_pct(a.base_mar):>9} "
+            f"{_pct(a.primed_mar):>8} {ratio:>7} {a.flips:>6} {a.mcnemar_p:>10.3g}"
+        )
     return lines
 
 
@@ -62,15 +70,19 @@ def _frac(value: float | None) -> str:
 
 def misalign_table(ev: Evaluation) -> list[str]:
     """Mis-Align: Coverage, FFR and Alignment Score overall and per dimension."""
-    header = (f"{'Mis-Align':<20} {'n':>5} {'tp':>4} {'fn':>4} {'fp':>4} {'tn':>4} {'err':>4} "
-              f"{'coverage':>9} {'FFR':>6} {'score':>6}")
+    header = (
+        f"{'Mis-Align':<20} {'n':>5} {'tp':>4} {'fn':>4} {'fp':>4} {'tn':>4} {'err':>4} "
+        f"{'coverage':>9} {'FFR':>6} {'score':>6}"
+    )
     lines = [header, "-" * len(header)]
     rows = [*ev.dimensions.items(), ("overall", ev.overall)]
     for name, s in rows:
         c = s.counts
-        lines.append(f"{name:<20} {c.n:>5} {c.tp:>4} {c.fn:>4} {c.fp:>4} {c.tn:>4} "
-                     f"{c.errors:>4} {_frac(s.coverage):>9} {_frac(s.ffr):>6} "
-                     f"{_frac(s.alignment_score):>6}")
+        lines.append(
+            f"{name:<20} {c.n:>5} {c.tp:>4} {c.fn:>4} {c.fp:>4} {c.tn:>4} "
+            f"{c.errors:>4} {_frac(s.coverage):>9} {_frac(s.ffr):>6} "
+            f"{_frac(s.alignment_score):>6}"
+        )
     return lines
 
 
@@ -83,37 +95,55 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
     the late-layer verdict, the head ranking and recovery, and where the plots are."""
     s = lens["summary"]
     n, outcomes = s["n"], lens.get("outcomes") or {}
-    lines = [(f"logit lens: {n['failure']} failure + {n['control']} control pairs, "
-             f"{s['n_layers']} layers (outcomes: {outcomes.get('source', '?')}, "
-             f"variant {outcomes.get('variant', '?')})")]
+    lines = [
+        (
+            f"logit lens: {n['failure']} failure + {n['control']} control pairs, "
+            f"{s['n_layers']} layers (outcomes: {outcomes.get('source', '?')}, "
+            f"variant {outcomes.get('variant', '?')})"
+        )
+    ]
     peak, gaps = s["peak"], s["gap_by_layer"]
     if peak and peak.get("layer") is not None:
         control = gaps["control"][peak["layer"]] if gaps.get("control") else None
-        lines.append(f"  gap on failure pairs (LD contrast - stereotyped) peaks at layer {peak['layer']}: "
-                     f"{peak['value']:+.2f} logits (control pairs there: {_signed(control)})")
+        lines.append(
+            f"  gap on failure pairs (LD contrast - stereotyped) peaks at layer {peak['layer']}: "
+            f"{peak['value']:+.2f} logits (control pairs there: {_signed(control)})"
+        )
         base = s.get("base")
         if base and base["gap_by_layer"].get("failure"):
             there = base["gap_by_layer"]["failure"][peak["layer"]]
-            diff = (base["instruct_minus_base"].get("failure") or [None] * s["n_layers"])
-            lines.append(f"  base model at that layer: gap {_signed(there)} "
-                         f"(instruct minus base {_signed(diff[peak['layer']])})")
+            diff = base["instruct_minus_base"].get("failure") or [None] * s["n_layers"]
+            lines.append(
+                f"  base model at that layer: gap {_signed(there)} "
+                f"(instruct minus base {_signed(diff[peak['layer']])})"
+            )
     rate = s.get("handoff_rate")
-    lines.append(f"  hand-off rate: {'-' if rate is None else f'{100 * rate:.1f}%'}; "
-                 f"late-layer check: {s['late_layer']['verdict']} ({s['late_layer']['message']})")
+    lines.append(
+        f"  hand-off rate: {'-' if rate is None else f'{100 * rate:.1f}%'}; "
+        f"late-layer check: {s['late_layer']['verdict']} ({s['late_layer']['message']})"
+    )
     ablation = lens.get("ablation")
     if ablation:
         ranked = ablation["sweep"] or ablation["screen"] or {}
-        top = ", ".join(f"L{e['layer']}H{e['head']} {e['specificity']:+.2f}"
-                        for e in ranked.get("effects", [])[:3])
-        lines.append(f"  head ablation ({ablation['ranked_by']}, "
-                     f"{len(ablation['ranking_pairs'])} ranking pairs): most specific {top}")
+        top = ", ".join(
+            f"L{e['layer']}H{e['head']} {e['specificity']:+.2f}"
+            for e in ranked.get("effects", [])[:3]
+        )
+        lines.append(
+            f"  head ablation ({ablation['ranked_by']}, "
+            f"{len(ablation['ranking_pairs'])} ranking pairs): most specific {top}"
+        )
         agreement = ablation.get("agreement")
         if agreement and agreement.get("spearman_specificity") is not None:
-            lines.append(f"  screen vs exact sweep: Spearman {agreement['spearman_specificity']:.2f}, "
-                         f"{agreement['top_overlap']} of the top {agreement['top']} shared")
+            lines.append(
+                f"  screen vs exact sweep: Spearman {agreement['spearman_specificity']:.2f}, "
+                f"{agreement['top_overlap']} of the top {agreement['top']} shared"
+            )
         points = ablation["recovery"]["points"]
-        lines.append("  recovered by top-K: " + ", ".join(
-            f"K={p['k']} {p['recovered']}/{p['n_pairs']}" for p in points))
+        lines.append(
+            "  recovered by top-K: "
+            + ", ".join(f"K={p['k']} {p['recovered']}/{p['n_pairs']}" for p in points)
+        )
     for path in lens.get("plots", []):
         lines.append(f"  plot: {path}")
     return lines
@@ -122,9 +152,13 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
 Markup = dict[str, bool]
 
 
-def summary_lines(summary: RunSummary, *, lens: Mapping[str, Any] | None = None,
-                  report: Path | None = None, report_error: str | None = None
-                  ) -> list[tuple[str, Markup]]:
+def summary_lines(
+    summary: RunSummary,
+    *,
+    lens: Mapping[str, Any] | None = None,
+    report: Path | None = None,
+    report_error: str | None = None,
+) -> list[tuple[str, Markup]]:
     """The VETO gate section, line by line with its terminal markup: the VETO table (when
     pairs ran, or when nothing else did), the lens findings, the Mis-Align table, the
     priming table, the gates and anything else that failed the run."""
@@ -143,15 +177,19 @@ def summary_lines(summary: RunSummary, *, lens: Mapping[str, Any] | None = None,
     fresh, cached = summary.answers
     if cached:
         lines.append(("", plain))
-        lines.append((f"answers: {fresh} from the model in this run, {cached} from the "
-                      "response cache (an earlier run of the same model name and settings; "
-                      "--veto-no-cache asks the model again)", {"yellow": True}))
+        lines.append(
+            (
+                f"answers: {fresh} from the model in this run, {cached} from the "
+                "response cache (an earlier run of the same model name and settings; "
+                "--veto-no-cache asks the model again)",
+                {"yellow": True},
+            )
+        )
     lines.append(("", plain))
     for gate, line in zip(summary.gates, gate_lines(summary.gates), strict=True):
         lines.append((line, {"green": gate.passed, "red": not gate.passed}))
     if summary.foreign_failures:
-        lines.append((f"FAIL  {len(summary.foreign_failures)} other test(s) failed",
-                      {"red": True}))
+        lines.append((f"FAIL  {len(summary.foreign_failures)} other test(s) failed", {"red": True}))
     if report_error:
         lines.append((f"FAIL  {report_error}", {"red": True}))
     elif report is not None:

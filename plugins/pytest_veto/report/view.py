@@ -51,8 +51,17 @@ class PairRow:
 
 def pair_rows(report: Report) -> list[PairRow]:
     """The report's pairs as typed rows, in report order."""
-    return [PairRow(p["pair_id"], p["category"], p["variant"], p["outcome"],
-                    p.get("evidence_match"), p.get("base_outcome")) for p in report["pairs"]]
+    return [
+        PairRow(
+            p["pair_id"],
+            p["category"],
+            p["variant"],
+            p["outcome"],
+            p.get("evidence_match"),
+            p.get("base_outcome"),
+        )
+        for p in report["pairs"]
+    ]
 
 
 def with_statistics(report: Report, resamples: int | None = None) -> dict[str, Any]:
@@ -65,12 +74,16 @@ def with_statistics(report: Report, resamples: int | None = None) -> dict[str, A
 
     data = dict(report)
     if "statistics" not in data:
-        data["statistics"] = run_statistics(pair_rows(report), seed=int(report["run"]["seed"]),
-                                            resamples=resamples or DEFAULT_RESAMPLES)
+        data["statistics"] = run_statistics(
+            pair_rows(report),
+            seed=int(report["run"]["seed"]),
+            resamples=resamples or DEFAULT_RESAMPLES,
+        )
     return data
 
 
 # --- formatting shared by both renderers -------------------------------------------
+
 
 def pct(value: float | None, digits: int = 1) -> str:
     """A percentage for display ("-" when undefined)."""
@@ -96,6 +109,7 @@ def model_name(report: Report) -> str:
 
 # --- sections -------------------------------------------------------------------------
 
+
 def manifest(report: Report) -> list[tuple[str, str]]:
     """(label, value) lines describing what was run."""
     run = report["run"]
@@ -111,8 +125,11 @@ def manifest(report: Report) -> list[tuple[str, str]]:
         ("dataset", f"{data['path']} ({data['n_pairs']} pairs, sha256 {data['sha256'][:12]})"),
         ("started", str(run["started"])),
         ("finished", str(run["finished"])),
-        ("cases", f"{acc['reported']} of {acc['collected']} reported"
-                  + (f", {len(acc['missing'])} missing" if acc["missing"] else "")),
+        (
+            "cases",
+            f"{acc['reported']} of {acc['collected']} reported"
+            + (f", {len(acc['missing'])} missing" if acc["missing"] else ""),
+        ),
         ("versions", versions),
         ("verdict", "PASSED" if report["passed"] else "FAILED"),
     ]
@@ -143,8 +160,10 @@ def category_rows(report: Report, variant: str = "base") -> tuple[list[CategoryR
         ci = s["bootstrap"]["mar"] if s else m.get("mar_ci95")
         return CategoryRow(name, m, ci, s)
 
-    rows = [row(cat, m, stats["by_category"].get(cat) if stats else None)
-            for cat, m in sorted(metrics["by_category"].items())]
+    rows = [
+        row(cat, m, stats["by_category"].get(cat) if stats else None)
+        for cat, m in sorted(metrics["by_category"].items())
+    ]
     rows.append(row("overall", metrics["overall"], stats["overall"] if stats else None))
     return rows, kind
 
@@ -178,13 +197,23 @@ class Misfire:
 def misfires(report: Report, limit: int = 50) -> tuple[list[Misfire], int]:
     """The first ``limit`` misfired pairs (cell c; base first) and how many more there are."""
     prompts: dict[tuple[str, str, str], Mapping[str, Any]] = {
-        (p["pair_id"], p["variant"], p["half"]): p for p in report["prompts"]}
+        (p["pair_id"], p["variant"], p["half"]): p for p in report["prompts"]
+    }
     hits = [p for p in report["pairs"] if p["outcome"] == "c"]
     hits.sort(key=lambda p: (p["variant"] != "base", p["variant"], p["pair_id"]))
-    shown = [Misfire(p["pair_id"], p["variant"], p["category"], p.get("base_outcome"),
-                     {h: prompts.get((p["pair_id"], p["variant"], h), {})
-                      for h in ("stereotyped", "contrast")})
-             for p in hits[:limit]]
+    shown = [
+        Misfire(
+            p["pair_id"],
+            p["variant"],
+            p["category"],
+            p.get("base_outcome"),
+            {
+                h: prompts.get((p["pair_id"], p["variant"], h), {})
+                for h in ("stereotyped", "contrast")
+            },
+        )
+        for p in hits[:limit]
+    ]
     return shown, max(0, len(hits) - limit)
 
 
@@ -194,7 +223,9 @@ def side_by_side(reports: Sequence[Report]) -> tuple[list[tuple[str, str]], list
     Row cells: model, MAR per category, overall MAR, BR, acc_stereotyped, acc_contrast
     (base variant; "-" where a report has no such category).
     """
-    seen: set[str] = {str(cat) for r in reports for cat in r["metrics"].get("base", {}).get("by_category", {})}
+    seen: set[str] = {
+        str(cat) for r in reports for cat in r["metrics"].get("base", {}).get("by_category", {})
+    }
     ordered = [c for c in CATEGORY_SHORT if c in seen] + sorted(seen - set(CATEGORY_SHORT))
     columns = [(c, CATEGORY_SHORT.get(c, c)) for c in ordered]
     rows = []
@@ -202,10 +233,11 @@ def side_by_side(reports: Sequence[Report]) -> tuple[list[tuple[str, str]], list
         base = r["metrics"].get("base", {})
         by_cat = base.get("by_category", {})
         overall = base.get("overall", {})
-        rows.append([model_name(r)]
-                    + [pct(by_cat[c]["mar"]) if c in by_cat else "-" for c in ordered]
-                    + [pct(overall.get(k)) for k in ("mar", "br", "acc_stereotyped",
-                                                     "acc_contrast")])
+        rows.append(
+            [model_name(r)]
+            + [pct(by_cat[c]["mar"]) if c in by_cat else "-" for c in ordered]
+            + [pct(overall.get(k)) for k in ("mar", "br", "acc_stereotyped", "acc_contrast")]
+        )
     return columns, rows
 
 
@@ -213,8 +245,9 @@ def _series(values: object) -> list[float | None] | None:
     """A gap curve with None where a layer's value is missing; None when unusable."""
     if not isinstance(values, list):
         return None
-    if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-               for v in values):
+    if not all(
+        v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values
+    ):
         return None
     curve = [None if v is None else float(v) for v in values]
     return curve if any(v is not None for v in curve) else None
@@ -252,8 +285,15 @@ def lens_rows(series: Mapping[str, Sequence[float | None]]) -> list[list[str]]:
         known = [(i, v) for i, v in enumerate(values) if v is not None]
         layer, top = max(known, key=lambda iv: (iv[1], -iv[0]))
         final = values[-1]
-        rows.append([name, str(len(values)), str(layer), f"{top:+.2f}",
-                     "-" if final is None else f"{final:+.2f}"])
+        rows.append(
+            [
+                name,
+                str(len(values)),
+                str(layer),
+                f"{top:+.2f}",
+                "-" if final is None else f"{final:+.2f}",
+            ]
+        )
     return rows
 
 

@@ -46,8 +46,13 @@ def request_for(case: Case, half: HalfName, condition: Condition) -> PromptReque
         pair_id=case.pair.id,
         half=half,
         variant=variant,
-        messages=build_messages(h.text, condition, system_override=where.system_override,
-                                user_prefix=where.user_prefix, user_suffix=where.user_suffix),
+        messages=build_messages(
+            h.text,
+            condition,
+            system_override=where.system_override,
+            user_prefix=where.user_prefix,
+            user_suffix=where.user_suffix,
+        ),
         expected=h.expected,
         max_new_tokens=MAX_NEW_TOKENS[condition],
     )

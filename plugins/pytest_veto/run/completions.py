@@ -118,8 +118,9 @@ class CacheThrough:
     ) -> list[Answered[A]]:
         """One answered completion per request, in order; cached answers are not sent.
 
-        ``answer_of`` is called once per distinct completion (a cached one included). ``RuntimeError`` when the backend returns a different number of
-        completions than it was sent.
+        ``answer_of`` is called once per distinct completion (a cached one included).
+        ``RuntimeError`` when the backend returns a different number of completions than
+        it was sent.
         """
         if not requests:
             return []
@@ -176,7 +177,7 @@ class CacheThrough:
             )
         mean = (time.perf_counter() - started) / len(batch)
         self._sent += len(batch)
-        for i, c in zip(todo, completions):
+        for i, c in zip(todo, completions, strict=True):
             if c.status == "error":
                 out[i] = Answered(c, answer_of(requests[i], c))
                 continue
@@ -197,8 +198,9 @@ class CacheThrough:
             answered = out[i]
             assert answered is not None
             if answered.completion.status != "error":
-                items.append((keys[i], CachedResponse.from_completion(
-                    answered.completion, answered.answer)))
+                items.append(
+                    (keys[i], CachedResponse.from_completion(answered.completion, answered.answer))
+                )
         if items:
             self.cache.put_many(items)
 
@@ -206,4 +208,3 @@ class CacheThrough:
         """Close the cache (the backend belongs to the caller)."""
         if self.cache is not None:
             self.cache.close()
-

@@ -18,11 +18,16 @@ from typing import Any, Literal
 from pytest_veto.data.pairs import DataError, DataIssue, Pair
 from pytest_veto.data.resources import fixtures_dir, load_schema
 
-Position = Literal["before_text", "after_text", "system_prepend", "system_append",
-                   "system_replace"]
+Position = Literal["before_text", "after_text", "system_prepend", "system_append", "system_replace"]
 Halves = Literal["stereotyped", "both"]
-PLACEHOLDERS = ("trigger_sentence", "stereotyped_group", "contrast_group",
-                "stereotyped_group_plural", "contrast_group_plural", "category")
+PLACEHOLDERS = (
+    "trigger_sentence",
+    "stereotyped_group",
+    "contrast_group",
+    "stereotyped_group_plural",
+    "contrast_group_plural",
+    "category",
+)
 
 
 class PrimingError(DataError):
@@ -103,8 +108,11 @@ def _template_issues(template: str, path: str) -> list[DataIssue]:
         return [DataIssue(path, "", "template", f"bad template: {exc}")]
     unknown = [f for f in fields if f not in PLACEHOLDERS]
     if unknown:
-        return [DataIssue(path, "", "template",
-                          f"unknown placeholder(s) {unknown}; use {list(PLACEHOLDERS)}")]
+        return [
+            DataIssue(
+                path, "", "template", f"unknown placeholder(s) {unknown}; use {list(PLACEHOLDERS)}"
+            )
+        ]
     try:  # a format spec or conversion ({category:d}, {category!z}) fails only when filled
         template.format(**dict.fromkeys(PLACEHOLDERS, "text"))
     except (ValueError, KeyError, IndexError) as exc:
@@ -135,8 +143,9 @@ def load_variant_file(path: Path) -> tuple[PrimingVariant | None, list[DataIssue
     issues = _template_issues(data["template"], name)
     if issues:
         return None, issues
-    return PrimingVariant(data["name"], data["description"], data["position"],
-                          data["halves"], data["template"], name), []
+    return PrimingVariant(
+        data["name"], data["description"], data["position"], data["halves"], data["template"], name
+    ), []
 
 
 def available_variants(extra_dirs: Iterable[Path] = ()) -> dict[str, PrimingVariant]:
@@ -152,9 +161,14 @@ def available_variants(extra_dirs: Iterable[Path] = ()) -> dict[str, PrimingVari
             issues.extend(problems)
             if variant is not None:
                 if variant.name != path.stem:
-                    issues.append(DataIssue(str(path), "", "name",
-                                            f"{variant.name!r} must equal the file name "
-                                            f"{path.stem!r}"))
+                    issues.append(
+                        DataIssue(
+                            str(path),
+                            "",
+                            "name",
+                            f"{variant.name!r} must equal the file name {path.stem!r}",
+                        )
+                    )
                 found[variant.name] = variant
     if issues:
         raise PrimingError(issues)
@@ -168,7 +182,15 @@ def select_variants(names: Sequence[str], extra_dirs: Iterable[Path] = ()) -> li
     available = available_variants(extra_dirs)
     unknown = [n for n in names if n not in available]
     if unknown:
-        raise PrimingError([DataIssue("--veto-priming", "", "", f"unknown variant {n!r}; "
-                                      f"available: {', '.join(sorted(available))}")
-                            for n in unknown])
+        raise PrimingError(
+            [
+                DataIssue(
+                    "--veto-priming",
+                    "",
+                    "",
+                    f"unknown variant {n!r}; available: {', '.join(sorted(available))}",
+                )
+                for n in unknown
+            ]
+        )
     return [available[n] for n in dict.fromkeys(names)]

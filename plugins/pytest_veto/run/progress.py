@@ -41,8 +41,9 @@ def _duration(seconds: float) -> str:
 class TerminalProgress:
     """A callable that writes throttled progress lines to the pytest terminal."""
 
-    def __init__(self, config: Any, every_s: float = 15.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, config: Any, every_s: float = 15.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._config = config
         self._every_s = every_s
         self._clock = clock

@@ -33,7 +33,6 @@ USER_TAILS: dict[Condition, str] = {
 MAX_NEW_TOKENS: dict[Condition, int] = {"direct": 32, "cot": 512}
 
 
-
 def build_messages(
     text: str,
     condition: Condition = "direct",

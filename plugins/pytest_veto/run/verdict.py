@@ -157,8 +157,10 @@ def describe(result: PairResult) -> str:
     title = f"{result.pair_id} [{result.variant}] ({result.category})"
     lines = [f"{title}: {_OUTCOME_TEXT[result.outcome]}"]
     if result.base_outcome is not None:
-        lines.append(f"unprimed outcome: {_OUTCOME_TEXT[result.base_outcome]}"
-                     + (" -> the cue FLIPPED this pair" if result.flipped else ""))
+        lines.append(
+            f"unprimed outcome: {_OUTCOME_TEXT[result.base_outcome]}"
+            + (" -> the cue FLIPPED this pair" if result.flipped else "")
+        )
     for h in (result.stereotyped, result.contrast):
         lines.append(f"--- {h.half} half (variant {h.variant}) ---")
         lines.append(f"system: {h.system}")

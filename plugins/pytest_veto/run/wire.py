@@ -43,8 +43,10 @@ class Channel:
         if envelope.get("kind") != self.kind:
             raise WireError(f"{self.kind}: an envelope of kind {envelope.get('kind')!r}")
         if envelope.get("version") != WIRE_VERSION:
-            raise WireError(f"{self.kind}: envelope version {envelope.get('version')!r}, "
-                            f"this pytest-veto reads version {WIRE_VERSION} (mixed installs?)")
+            raise WireError(
+                f"{self.kind}: envelope version {envelope.get('version')!r}, "
+                f"this pytest-veto reads version {WIRE_VERSION} (mixed installs?)"
+            )
         data: dict[str, Any] = envelope["data"]
         return data
 

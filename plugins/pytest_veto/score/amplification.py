@@ -45,8 +45,14 @@ class Amplification:
 
 def amplification(variant: str, form: str, primed: Sequence[ScoredPair]) -> Amplification:
     """Compare one variant's results (each carrying its ``base_outcome``) with base."""
-    rows = [r for r in primed if r.variant == variant and r.base_outcome is not None
-            and r.outcome != "error" and r.base_outcome != "error"]
+    rows = [
+        r
+        for r in primed
+        if r.variant == variant
+        and r.base_outcome is not None
+        and r.outcome != "error"
+        and r.base_outcome != "error"
+    ]
     # base contrast right: the pair is in MAR's denominator (cells a and c)
     denom = [r for r in rows if r.base_outcome in ("a", "c")]
     base_c = sum(r.base_outcome == "c" for r in denom)
@@ -56,8 +62,9 @@ def amplification(variant: str, form: str, primed: Sequence[ScoredPair]) -> Ampl
     base_mar = 100 * base_c / n if n else None
     primed_mar = 100 * primed_c / n if n else None
     ratio = (primed_mar / base_mar) if (primed_mar is not None and base_mar) else None
-    increase = (primed_mar - base_mar) if (primed_mar is not None and base_mar is not None) \
-        else None
+    increase = (
+        (primed_mar - base_mar) if (primed_mar is not None and base_mar is not None) else None
+    )
     # paired McNemar on the per-pair misfire indicator (own-table misfires)
     flipped = [r for r in rows if r.outcome == "c" and r.base_outcome != "c"]
     unflipped = [r for r in rows if r.outcome != "c" and r.base_outcome == "c"]

@@ -39,14 +39,21 @@ def pair_rows(results: Sequence[ScoredPair]) -> list[dict[str, Any]]:
     ]
 
 
-def compare_run(results: Sequence[ScoredPair], *, model: str, condition: str,
-                dataset_sha256: str, baseline: Report,
-                max_regression_points: float = 0.0) -> Comparison:
+def compare_run(
+    results: Sequence[ScoredPair],
+    *,
+    model: str,
+    condition: str,
+    dataset_sha256: str,
+    baseline: Report,
+    max_regression_points: float = 0.0,
+) -> Comparison:
     """This run's results against a baseline report (``compare_reports`` on its rows)."""
-    current = {"schema_version": REPORT_SCHEMA_VERSION,
-               "run": {"model": model, "condition": condition,
-                       "dataset": {"sha256": dataset_sha256}},
-               "pairs": pair_rows(results)}
+    current = {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "run": {"model": model, "condition": condition, "dataset": {"sha256": dataset_sha256}},
+        "pairs": pair_rows(results),
+    }
     return compare_reports(current, baseline, max_regression_points=max_regression_points)
 
 
@@ -65,8 +72,12 @@ class NewMisfire:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain mapping."""
-        return {"pair_id": self.pair_id, "variant": self.variant, "category": self.category,
-                "baseline_outcome": self.baseline_outcome}
+        return {
+            "pair_id": self.pair_id,
+            "variant": self.variant,
+            "category": self.category,
+            "baseline_outcome": self.baseline_outcome,
+        }
 
 
 @dataclass(frozen=True)
@@ -129,8 +140,9 @@ def _index(report: Report, which: str) -> dict[tuple[str, str], Mapping[str, Any
     for p in report["pairs"]:
         key = (p["pair_id"], p["variant"])
         if key in index:
-            raise ComparisonError(f"the {which} report lists pair {key[0]!r} under variant "
-                                  f"{key[1]!r} twice")
+            raise ComparisonError(
+                f"the {which} report lists pair {key[0]!r} under variant {key[1]!r} twice"
+            )
         index[key] = p
     return index
 
@@ -140,28 +152,36 @@ def _mar(outcomes: list[str]) -> float | None:
     return 100.0 * c / (a + c) if a + c else None
 
 
-def _notes(current: Report, baseline: Report, now: set[tuple[str, str]],
-           before: set[tuple[str, str]]) -> list[str]:
+def _notes(
+    current: Report, baseline: Report, now: set[tuple[str, str]], before: set[tuple[str, str]]
+) -> list[str]:
     notes = []
     cur, base = current["run"], baseline["run"]
     if cur["dataset"]["sha256"] != base["dataset"]["sha256"]:
-        notes.append("the runs used different data files (sha256 "
-                     f"{cur['dataset']['sha256'][:12]} vs {base['dataset']['sha256'][:12]}); "
-                     "pairs are matched by id")
+        notes.append(
+            "the runs used different data files (sha256 "
+            f"{cur['dataset']['sha256'][:12]} vs {base['dataset']['sha256'][:12]}); "
+            "pairs are matched by id"
+        )
     if cur["condition"] != base["condition"]:
-        notes.append(f"the condition differs: {cur['condition']} now, "
-                     f"{base['condition']} in the baseline")
+        notes.append(
+            f"the condition differs: {cur['condition']} now, {base['condition']} in the baseline"
+        )
     v_now, v_before = {v for _, v in now}, {v for _, v in before}
     for which, mine, theirs in (("current", v_now, v_before), ("baseline", v_before, v_now)):
         if mine - theirs:
-            notes.append(f"variant(s) only in the {which} report, not compared: "
-                         + ", ".join(sorted(mine - theirs)))
+            notes.append(
+                f"variant(s) only in the {which} report, not compared: "
+                + ", ".join(sorted(mine - theirs))
+            )
     shared = v_now & v_before
     extra_now = sum(v in shared for _, v in now - before)
     extra_before = sum(v in shared for _, v in before - now)
     if extra_now or extra_before:
-        notes.append(f"{extra_now} pair(s) only in the current report and {extra_before} "
-                     "only in the baseline are not compared")
+        notes.append(
+            f"{extra_now} pair(s) only in the current report and {extra_before} "
+            "only in the baseline are not compared"
+        )
     return notes
 
 
@@ -180,23 +200,28 @@ def compare_reports(
         raise ComparisonError(
             f"cannot compare reports of different schema versions: the current report has "
             f"schema_version {current.get('schema_version')!r}, the baseline "
-            f"{baseline.get('schema_version')!r}")
+            f"{baseline.get('schema_version')!r}"
+        )
     now, before = _index(current, "current"), _index(baseline, "baseline")
     common = sorted(set(now) & set(before), key=lambda k: (k[1] != "base", k[1], k[0]))
     if not common:
+
         def sample(keys: set[tuple[str, str]]) -> str:
             shown = sorted(f"{pid} [{variant}]" for pid, variant in keys)[:3]
             return ", ".join(shown) + (" ..." if len(keys) > 3 else "") or "none"
+
         raise ComparisonError(
             "the reports have no pair (pair_id, variant) in common: current has "
             f"{len(now)} ({sample(set(now))}), baseline has {len(before)} "
-            f"({sample(set(before))})")
+            f"({sample(set(before))})"
+        )
     results: list[VariantComparison] = []
     new: list[NewMisfire] = []
     for variant in sorted({v for _, v in common}, key=lambda v: (v != "base", v)):
         keys = [k for k in common if k[1] == variant]
-        usable = [k for k in keys
-                  if now[k]["outcome"] != "error" and before[k]["outcome"] != "error"]
+        usable = [
+            k for k in keys if now[k]["outcome"] != "error" and before[k]["outcome"] != "error"
+        ]
         cur = [now[k]["outcome"] for k in usable]
         old = [before[k]["outcome"] for k in usable]
         newly = [k for k in usable if now[k]["outcome"] == "c" and before[k]["outcome"] != "c"]
@@ -204,13 +229,24 @@ def compare_reports(
         p = mcnemar_one_sided(len(newly), gone)
         mar_now, mar_before = _mar(cur), _mar(old)
         diff = mar_now - mar_before if mar_now is not None and mar_before is not None else None
-        results.append(VariantComparison(
-            variant=variant, matched=len(keys), compared=len(usable),
-            baseline_mar=mar_before, current_mar=mar_now, difference=diff,
-            newly_misfiring=len(newly), no_longer_misfiring=gone, mcnemar_p=p,
-            regressed=diff is not None and diff > max_regression_points and p < alpha))
-        new += [NewMisfire(pid, v, str(now[(pid, v)]["category"]),
-                           str(before[(pid, v)]["outcome"])) for pid, v in newly]
+        results.append(
+            VariantComparison(
+                variant=variant,
+                matched=len(keys),
+                compared=len(usable),
+                baseline_mar=mar_before,
+                current_mar=mar_now,
+                difference=diff,
+                newly_misfiring=len(newly),
+                no_longer_misfiring=gone,
+                mcnemar_p=p,
+                regressed=diff is not None and diff > max_regression_points and p < alpha,
+            )
+        )
+        new += [
+            NewMisfire(pid, v, str(now[(pid, v)]["category"]), str(before[(pid, v)]["outcome"]))
+            for pid, v in newly
+        ]
     return Comparison(
         current_model=str(current["run"]["model"]),
         baseline_model=str(baseline["run"]["model"]),

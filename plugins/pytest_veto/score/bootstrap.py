@@ -121,5 +121,6 @@ def bootstrap_outcomes(
 ) -> dict[str, Interval | None]:
     """``bootstrap_intervals`` of per-pair outcomes (``a``/``b``/``c``/``d``/``error``)."""
     a, b, c, d = counts_of(outcomes)
-    return bootstrap_intervals(a, b, c, d, resamples=resamples, seed=seed, stream=stream,
-                               confidence=confidence)
+    return bootstrap_intervals(
+        a, b, c, d, resamples=resamples, seed=seed, stream=stream, confidence=confidence
+    )

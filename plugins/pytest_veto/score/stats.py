@@ -95,18 +95,22 @@ def _interval(ci: tuple[float, float] | None) -> list[float] | None:
     return None if ci is None else [ci[0], ci[1]]
 
 
-def _cell_block(outcomes: list[str], *, seed: int, resamples: int, stream: str,
-                confidence: float) -> dict[str, Any]:
+def _cell_block(
+    outcomes: list[str], *, seed: int, resamples: int, stream: str, confidence: float
+) -> dict[str, Any]:
     a, b, c, d = counts_of(outcomes)
     p = mcnemar_one_sided(c, b)
-    boot = bootstrap_intervals(a, b, c, d, resamples=resamples, seed=seed, stream=stream,
-                               confidence=confidence)
+    boot = bootstrap_intervals(
+        a, b, c, d, resamples=resamples, seed=seed, stream=stream, confidence=confidence
+    )
     return {
         "n": a + b + c + d,
         "b": b,
         "c": c,
-        "wilson": {"mar": _interval(wilson_interval(c, a + c)),
-                   "br": _interval(wilson_interval(b, a + b))},
+        "wilson": {
+            "mar": _interval(wilson_interval(c, a + c)),
+            "br": _interval(wilson_interval(b, a + b)),
+        },
         "bootstrap": {name: _interval(ci) for name, ci in boot.items()},
         "mcnemar_p": p,
     }
@@ -133,30 +137,48 @@ def run_statistics(
     blocks: dict[str, Any] = {}
     for variant in variants:
         mine = [p for p in pairs if p.variant == variant]
-        overall = _cell_block([p.outcome for p in mine], seed=seed, resamples=resamples,
-                              stream=f"{variant}|*", confidence=confidence)
+        overall = _cell_block(
+            [p.outcome for p in mine],
+            seed=seed,
+            resamples=resamples,
+            stream=f"{variant}|*",
+            confidence=confidence,
+        )
         overall["significant"] = overall["mcnemar_p"] < alpha
         categories = sorted({p.category for p in mine})
         by_category = {
-            cat: _cell_block([p.outcome for p in mine if p.category == cat], seed=seed,
-                             resamples=resamples, stream=f"{variant}|{cat}",
-                             confidence=confidence)
+            cat: _cell_block(
+                [p.outcome for p in mine if p.category == cat],
+                seed=seed,
+                resamples=resamples,
+                stream=f"{variant}|{cat}",
+                confidence=confidence,
+            )
             for cat in categories
         }
         adjusted, rejected = benjamini_hochberg(
-            [by_category[cat]["mcnemar_p"] for cat in categories], alpha)
-        for cat, adj, rej in zip(categories, adjusted, rejected):
+            [by_category[cat]["mcnemar_p"] for cat in categories], alpha
+        )
+        for cat, adj, rej in zip(categories, adjusted, rejected, strict=True):
             by_category[cat]["bh_adjusted_p"] = adj
             by_category[cat]["significant"] = rej
         blocks[variant] = {"overall": overall, "by_category": by_category}
     return {
         "method": {
             "confidence": confidence,
-            "bootstrap": {"unit": "pair", "interval": "percentile", "resamples": resamples,
-                          "seed": seed, "strata": "none overall; the category per category"},
+            "bootstrap": {
+                "unit": "pair",
+                "interval": "percentile",
+                "resamples": resamples,
+                "seed": seed,
+                "strata": "none overall; the category per category",
+            },
             "mcnemar": "exact one-sided, c > b",
-            "multiple_testing": {"method": "benjamini-hochberg", "q": alpha,
-                                 "family": "the categories of one variant"},
+            "multiple_testing": {
+                "method": "benjamini-hochberg",
+                "q": alpha,
+                "family": "the categories of one variant",
+            },
         },
         "variants": blocks,
     }

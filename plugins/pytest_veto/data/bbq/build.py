@@ -58,7 +58,8 @@ def split_template(examples: Sequence[BbqExample]) -> tuple[list[BbqExample], li
     stereotyped_set = {norm(g) for g in ordered[0].stereotyped_groups}
     stereotyped = [e for e in ordered if norm(e.answer_group) in stereotyped_set]
     contrast = [
-        e for e in ordered
+        e
+        for e in ordered
         if norm(e.answer_group) not in stereotyped_set
         and e.answer_group.lower() not in UNKNOWN_LABELS
     ]
@@ -148,8 +149,10 @@ def build_command(bbq_dir: Path, out: Path) -> int:
         pairs = build_pairs(bbq_dir)
     except BbqDataError as exc:
         _print_issues(exc.issues)
-        print(f"build-pairs: {len(exc.issues)} problem(s) in {bbq_dir}; nothing written",
-              file=sys.stderr)
+        print(
+            f"build-pairs: {len(exc.issues)} problem(s) in {bbq_dir}; nothing written",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     data = dump_pairs(pairs).encode("utf-8")
     _, issues = check_pair_data(out, data)

@@ -1,4 +1,5 @@
-"""English verb and noun forms for the BBQ question rewriter (:mod:`pytest_veto.data.bbq.questions`).
+"""English verb and noun forms for the BBQ question rewriter
+(:mod:`pytest_veto.data.bbq.questions`).
 
 Base forms of past-tense and third-person verbs ("stole" -> "steal", "uses" -> "use"),
 past-tense and participle tests, and noun plurals ("person" -> "people"). No NLP library:

@@ -44,19 +44,70 @@ _HAVE = {"has": ("has", "have"), "have": ("has", "have")}
 _DO = {"does": ("does", "do"), "do": ("does", "do")}
 _MODALS = frozenset({"can", "could", "will", "would", "should", "shall", "may", "might", "must"})
 _NEG = {"won't": "will", "can't": "can", "shan't": "shall"}  # irregular contractions
-_ADVERBS = frozenset({
-    "likely", "probably", "really", "currently", "mostly", "strictly", "physically", "always",
-    "often", "never", "just", "usually", "generally", "actually", "still", "also", "sometimes",
-    "frequently", "recently", "constantly", "ever", "already", "typically",
-})
-_DETERMINERS = frozenset({
-    "the", "a", "an", "my", "our", "your", "his", "her", "their", "this", "that", "these", "those",
-})
+_ADVERBS = frozenset(
+    {
+        "likely",
+        "probably",
+        "really",
+        "currently",
+        "mostly",
+        "strictly",
+        "physically",
+        "always",
+        "often",
+        "never",
+        "just",
+        "usually",
+        "generally",
+        "actually",
+        "still",
+        "also",
+        "sometimes",
+        "frequently",
+        "recently",
+        "constantly",
+        "ever",
+        "already",
+        "typically",
+    }
+)
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+    }
+)
 #: Words that end the head of a subject ("the one | with a hat", "Ana | , the lawyer").
-_SUBJECT_CUT = frozenset({
-    "who", "whose", "that", "which", "with", "without", "on", "in", "from", "of", "at", "for",
-    "to", "by", "as",
-})
+_SUBJECT_CUT = frozenset(
+    {
+        "who",
+        "whose",
+        "that",
+        "which",
+        "with",
+        "without",
+        "on",
+        "in",
+        "from",
+        "of",
+        "at",
+        "for",
+        "to",
+        "by",
+        "as",
+    }
+)
 _PLURAL_HEADS = frozenset({"people", "men", "women", "children", "kids", "folks"})
 _OBJECT_START = _DETERMINERS | {"some", "any", "drugs"}
 
@@ -89,8 +140,11 @@ def _parse(question: str) -> _Parsed | None:
         return _Parsed("who", "", words[1:])
     if first == "whose" and len(words) >= 3:
         return _Parsed("whose", words[1], words[2:])
-    if first == "what" and len(words) >= 5 and words[2].lower() == "of" and words[1].lower() in (
-        "group", "type", "kind"
+    if (
+        first == "what"
+        and len(words) >= 5
+        and words[2].lower() == "of"
+        and words[1].lower() in ("group", "type", "kind")
     ):
         return _Parsed("who", "", words[4:])
     if first == "in" and len(words) >= 4 and words[1].lower() == "which":
@@ -108,8 +162,14 @@ def _parse(question: str) -> _Parsed | None:
 def _verb_like(word: str) -> bool:
     w = word.lower()
     return (
-        w in _BE or w in _HAVE or w in _DO or w in _MODALS or w.endswith("n't")
-        or w in ("did", "had") or is_past(w) or is_third_person(w)
+        w in _BE
+        or w in _HAVE
+        or w in _DO
+        or w in _MODALS
+        or w.endswith("n't")
+        or w in ("did", "had")
+        or is_past(w)
+        or is_third_person(w)
     )
 
 
@@ -241,7 +301,7 @@ def yes_no_question(question: str, answer: str) -> str:
 def _convert(parsed: _Parsed, subject: str) -> str | None:
     vp = parsed.vp
     if parsed.kind == "in_which":
-        if not vp or vp[0].lower() not in _BE | _HAVE | _DO and vp[0].lower() not in _MODALS:
+        if not vp or (vp[0].lower() not in _BE | _HAVE | _DO and vp[0].lower() not in _MODALS):
             return None
         return f"In {subject}, {vp[0].lower()} {' '.join(vp[1:])}"
     if parsed.kind == "whose":
@@ -295,7 +355,7 @@ def _pluralize_vp(vp: list[str]) -> list[str]:
 
 
 def _pluralize_complement(words: list[str]) -> list[str]:
-    """"not a bad parent" -> "not bad parents"; "the boss" -> "the bosses"."""
+    """ "not a bad parent" -> "not bad parents"; "the boss" -> "the bosses"."""
     i = 1 if words and words[0].lower() == "not" else 0
     if i >= len(words) or words[i].lower() not in ("a", "an", "the"):
         return words

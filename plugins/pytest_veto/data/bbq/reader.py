@@ -145,8 +145,17 @@ def parse_example(
     if row.issues:
         return None, row.issues
     example = BbqExample(
-        example_id, question_index, polarity, condition, category, context, question,
-        (answers[0], answers[1], answers[2]), (info[0], info[1], info[2]), groups, label,
+        example_id,
+        question_index,
+        polarity,
+        condition,
+        category,
+        context,
+        question,
+        (answers[0], answers[1], answers[2]),
+        (info[0], info[1], info[2]),
+        groups,
+        label,
     )
     return example, []
 
@@ -164,8 +173,11 @@ def _answer_info(row: _Row) -> list[tuple[str, str]]:
         entry = row.get(field, info)
         if entry is _MISSING:
             continue
-        if (not isinstance(entry, list) or len(entry) != 2
-                or not all(isinstance(x, str) for x in entry)):
+        if (
+            not isinstance(entry, list)
+            or len(entry) != 2
+            or not all(isinstance(x, str) for x in entry)
+        ):
             row.problem(field, f"expected [text, group label], got {_describe(entry)}")
             continue
         entries.append((entry[0], entry[1]))
@@ -220,9 +232,15 @@ def read_category(path: Path, category: str) -> tuple[list[BbqExample], list[Dat
         if example is None:
             continue
         if example.example_id in first_line:
-            issues.append(DataIssue(name, f"line {lineno}", "example_id",
-                                    f"duplicated example_id {example.example_id} "
-                                    f"(first at line {first_line[example.example_id]})"))
+            issues.append(
+                DataIssue(
+                    name,
+                    f"line {lineno}",
+                    "example_id",
+                    f"duplicated example_id {example.example_id} "
+                    f"(first at line {first_line[example.example_id]})",
+                )
+            )
             continue
         first_line[example.example_id] = lineno
         examples.append(example)
