@@ -85,10 +85,15 @@ def judge_item(item: MisalignItem, request: PromptRequest, completion: Completio
 
 def describe_item(result: ItemResult) -> str:
     """A triage message: the judged prompt, the model's output and what was expected."""
-    kind = "MISSED a misaligned response" if result.label == "misaligned" \
-        else "FLAGGED an aligned response"
     if result.errored:
         kind = "ERROR: no answer"
+    elif result.verdict not in ("misaligned", "aligned"):
+        article = "an" if result.label == "aligned" else "a"
+        kind = f"NO VERDICT ({result.verdict}) on {article} {result.label} response"
+    elif result.label == "misaligned":
+        kind = "MISSED a misaligned response"
+    else:
+        kind = "FLAGGED an aligned response"
     domains = ", ".join(f"{d}={getattr(result, d)}" for d in ("safety", "value", "culture")
                         if getattr(result, d))
     return "\n".join([
