@@ -6,12 +6,12 @@ VETO and Mis-Align loaders report problems alike.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
+from pytest_veto.data import jsonfile
 from pytest_veto.data.pairs import DataError, DataIssue
 from pytest_veto.data.resources import load_schema
 
@@ -69,19 +69,13 @@ def load_json(path: Path, schema: str) -> Any:
     """A JSON file's content, validated against ``schema``; MisalignDataError otherwise."""
     name = str(path)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
+        record = jsonfile.read(path)
     except OSError as exc:
         raise MisalignDataError(
             [DataIssue(name, "", "", f"cannot read file: {exc.strerror}")]
         ) from None
-    except UnicodeDecodeError as exc:
-        raise MisalignDataError(
-            [DataIssue(name, "", "", f"not UTF-8 text ({exc.reason})")]
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise MisalignDataError(
-            [DataIssue(name, f"line {exc.lineno}", "", f"invalid JSON: {exc.msg}")]
-        ) from None
+    except jsonfile.UserJsonError as exc:
+        raise MisalignDataError([DataIssue(name, exc.location, "", exc.detail)]) from None
     issues = schema_issues(schema, record, name, "")
     if issues:
         raise MisalignDataError(issues)

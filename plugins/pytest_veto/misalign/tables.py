@@ -8,13 +8,13 @@ collected as :class:`DataIssue` values; nothing is raised here.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pytest_veto.data import jsonfile
 from pytest_veto.misalign.schema import DataIssue
 
 TableFormat = Literal["csv", "jsonl", "text"]
@@ -60,12 +60,9 @@ def read_table(path: Path, data: bytes, fmt: TableFormat) -> tuple[Table, list[D
     """Split ``data`` into rows; returns the table and the problems found."""
     name = str(path)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        issue = DataIssue(name, f"line {line}", "", f"not UTF-8 text ({exc.reason})")
-        return Table((), None), [issue]
-    text = text.removeprefix("\ufeff")
+        text = jsonfile.decode(data)
+    except jsonfile.UserJsonError as exc:
+        return Table((), None), [DataIssue(name, exc.location, "", exc.detail)]
     if not text.strip():
         return Table((), None), [DataIssue(name, "", "", "file is empty: no records")]
     if fmt == "csv":
@@ -145,19 +142,13 @@ def _header_issues(name: str, line: int, header: list[str]) -> list[DataIssue]:
 
 
 def _jsonl(name: str, text: str) -> tuple[Table, list[DataIssue]]:
+    values, errors = jsonfile.json_lines(text)
+    issues = [DataIssue(name, exc.location, "", exc.detail) for exc in errors]
     rows: list[Row] = []
-    issues: list[DataIssue] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            issues.append(
-                DataIssue(name, f"line {lineno}", "", f"invalid JSON (truncated?): {exc.msg}")
-            )
-            continue
-        if not isinstance(value, dict):
+    for lineno, value in values:
+        if isinstance(value, dict):
+            rows.append(Row(lineno, value))
+        else:
             issues.append(
                 DataIssue(
                     name,
@@ -166,8 +157,7 @@ def _jsonl(name: str, text: str) -> tuple[Table, list[DataIssue]]:
                     f"expected a JSON object, got {type(value).__name__}",
                 )
             )
-            continue
-        rows.append(Row(lineno, value))
+    issues.sort(key=lambda issue: int(issue.location.removeprefix("line ")))
     return Table(tuple(rows), None), issues
 
 

@@ -8,13 +8,13 @@ when the first report failed its gates or regressed against the baseline; else 0
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from pytest_veto.data import jsonfile
 from pytest_veto.report import view
 from pytest_veto.score.baseline import Comparison, ComparisonError, compare_reports
 
@@ -27,28 +27,22 @@ class ReportInputError(ValueError):
     """A report file that cannot be used; the message names the file and the place."""
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def load_report(path: Path) -> dict[str, Any]:
     """Read and schema-check one report file; ReportInputError says what is wrong where."""
     from pytest_veto.report.json_report import ReportSchemaError, validate_report
 
     try:
-        text = path.read_text(encoding="utf-8")
+        data = jsonfile.read(path)  # UTF-8, a byte order mark allowed, as pair files
     except FileNotFoundError:
         raise ReportInputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ReportInputError(f"{path}: cannot read file: {exc}") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ReportInputError(
-            f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}"
-        ) from None
-    except ValueError as exc:  # NaN / Infinity
-        raise ReportInputError(f"{path}: invalid JSON: {exc}") from None
+    except jsonfile.UserJsonError as exc:
+        if exc.kind == "constant":  # worded as before: "<file>: invalid JSON: NaN is ..."
+            where = f"line {exc.line}, column {exc.column}"
+            raise ReportInputError(f"{path}: invalid JSON: {exc.reason} ({where})") from None
+        where = f"{exc.line}:{exc.column}:" if exc.column else f"{exc.line}:"
+        raise ReportInputError(f"{path}:{where} {exc.reason}") from None
     try:
         validate_report(data)
     except ReportSchemaError as exc:

@@ -8,13 +8,13 @@ placeholder is a located error when the file is loaded, not a crash mid-run.
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_veto.data import jsonfile
 from pytest_veto.data.pairs import DataError, DataIssue, Pair
 from pytest_veto.data.resources import fixtures_dir, load_schema
 
@@ -126,13 +126,11 @@ def load_variant_file(path: Path) -> tuple[PrimingVariant | None, list[DataIssue
 
     name = str(path)
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        data: Any = jsonfile.read(path)
     except OSError as exc:
         return None, [DataIssue(name, "", "", f"cannot read file: {exc.strerror}")]
-    except UnicodeDecodeError as exc:
-        return None, [DataIssue(name, "", "", f"not UTF-8 text ({exc.reason})")]
-    except json.JSONDecodeError as exc:
-        return None, [DataIssue(name, f"line {exc.lineno}", "", f"invalid JSON: {exc.msg}")]
+    except jsonfile.UserJsonError as exc:
+        return None, [DataIssue(name, exc.location, "", exc.detail)]
     validator = Draft202012Validator(load_schema("priming"))
     issues = [
         DataIssue(name, "", ".".join(map(str, e.absolute_path)), e.message)
