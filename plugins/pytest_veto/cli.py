@@ -19,7 +19,8 @@ EXIT_INVALID = 2
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from pytest_veto.data.pairs import check_pair_data
+    from pytest_veto.data.pair_checks import pair_warnings
+    from pytest_veto.data.pairs import check_pair_data, parse_trusted
 
     status = 0
     for name in args.files:
@@ -35,8 +36,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             print(issue, file=sys.stderr)
         if issues:
             status = EXIT_INVALID
+            continue
+        warnings = pair_warnings(str(path), parse_trusted(path, data) or [])
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if warnings and args.strict:
+            print(f"{path}: {len(warnings)} warning(s), failing (--strict)", file=sys.stderr)
+            status = EXIT_INVALID
         else:
-            print(f"{path}: OK, {len(pairs)} pairs")
+            noted = f", {len(warnings)} warning(s)" if warnings else ""
+            print(f"{path}: OK, {len(pairs)} pairs{noted}")
     return status
 
 
@@ -93,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check pair files against the VETO pair schema")
     p.add_argument("files", nargs="+", metavar="FILE", help="JSON Lines or official JSON file")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 2) on warnings too: valid records that contradict themselves, "
+        "repeat a pair under another id, or hold only whitespace",
+    )
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("build-pairs", help="build VETO pairs from a BBQ release folder")

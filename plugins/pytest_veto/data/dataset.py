@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_veto.data.atomic import write_bytes_atomic
+from pytest_veto.data.pair_checks import PairDataWarning, pair_warnings, warning_message
 from pytest_veto.data.pairs import (
     DataIssue,
     Pair,
@@ -26,6 +28,8 @@ class Dataset:
     sha256: str
     pairs: tuple[Pair, ...]
     built_from: Path | None = None
+    #: valid records that look wrong (``data/pair_checks.py``), located
+    warnings: tuple[DataIssue, ...] = ()
 
 
 def sha256_file(path: Path) -> str:
@@ -81,9 +85,10 @@ def _validation_stamp(digest: str, cache_dir: Path) -> Path:
     return cache_dir / "validated" / h.hexdigest()[:32]
 
 
-def _load_file(path: Path, cache_dir: Path) -> tuple[list[Pair], str]:
-    """Load a pair file; JSON Schema validation runs once per distinct content (every xdist
-    worker loads the data, and validating 2,032 records costs about a second each time)."""
+def _load_file(path: Path, cache_dir: Path) -> tuple[list[tuple[str, Pair]], str]:
+    """Load a pair file, each pair with its location; JSON Schema validation runs once per
+    distinct content (every xdist worker loads the data, and validating 2,032 records
+    costs about a second each time)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -96,19 +101,25 @@ def _load_file(path: Path, cache_dir: Path) -> tuple[list[Pair], str]:
         trusted = parse_trusted(path, data)
         if trusted is not None:
             return trusted, digest
-    pairs, issues = check_pair_data(path, data)
+    _, issues = check_pair_data(path, data)
     if issues:
         raise PairDataError(issues)
+    located = parse_trusted(path, data)  # the same records, now with their locations
+    if located is None:  # cannot happen: valid data parses cleanly
+        raise PairDataError([DataIssue(str(path), "", "", "cannot parse validated data")])
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.touch()
     except OSError:
         pass  # no stamp: the next run validates again, nothing else changes
-    return pairs, digest
+    return located, digest
 
 
 def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
-    """Load ``--veto-data``: None -> embedded sample; a folder -> built from BBQ; else a file."""
+    """Load ``--veto-data``: None -> embedded sample; a folder -> built from BBQ; else a file.
+
+    Records that are valid but look wrong load, with one :class:`PairDataWarning` listing
+    them (also kept in ``Dataset.warnings``)."""
     from pytest_veto.data.locations import default_cache_dir
 
     cache = cache_dir or default_cache_dir()
@@ -119,5 +130,9 @@ def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
         path, built_from = _built_pairs(data, cache), data
     else:
         path = data
-    pairs, digest = _load_file(path, cache)
-    return Dataset(path, digest, tuple(pairs), built_from=built_from)
+    located, digest = _load_file(path, cache)
+    found = tuple(pair_warnings(str(path), located))
+    if found:
+        warnings.warn(PairDataWarning(warning_message(found)), stacklevel=2)
+    pairs = tuple(pair for _, pair in located)
+    return Dataset(path, digest, pairs, built_from=built_from, warnings=found)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from pytest_veto.data import jsonfile
+from pytest_veto.data.jsonfile import UserJsonError
 from pytest_veto.data.resources import load_schema
 
 CATEGORIES: tuple[str, ...] = (
@@ -215,36 +217,55 @@ def _records(path: Path, data: bytes) -> tuple[list[tuple[str, Any]], list[DataI
     """Split a file into (location, parsed record) items; JSON list or JSON Lines."""
     name = str(path)
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_line = data[: exc.start].count(b"\n") + 1
-        return [], [DataIssue(name, f"line {bad_line}", "", f"not UTF-8 text ({exc.reason})")]
-    text = text.removeprefix("\ufeff")
+        text = jsonfile.decode(data)
+    except UserJsonError as exc:
+        return [], [DataIssue(name, exc.location, "", exc.detail)]
     if not text.strip():
         return [], [DataIssue(name, "", "", "file is empty: no pairs")]
     if text.lstrip().startswith("["):
         try:
-            loaded = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return [], [DataIssue(name, f"line {exc.lineno}", "", f"invalid JSON: {exc.msg}")]
+            loaded = jsonfile.parse(text)
+        except UserJsonError as exc:
+            return [], [DataIssue(name, exc.location, "", exc.detail)]
         if not isinstance(loaded, list):
             return [], [DataIssue(name, "", "", "expected a JSON list of pair records")]
         if not loaded:
             return [], [DataIssue(name, "", "", "file is empty: the list has no pairs")]
         return [(f"index {i}", rec) for i, rec in enumerate(loaded)], []
-    items: list[tuple[str, Any]] = []
-    issues: list[DataIssue] = []
-    # split on "\n" only: str.splitlines() would also split inside records at U+2028 etc.
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append((f"line {lineno}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            issues.append(
-                DataIssue(name, f"line {lineno}", "", f"invalid JSON (truncated?): {exc.msg}")
-            )
-    return items, issues
+    wrong = _one_object_issue(name, text)
+    if wrong is not None:
+        return [], [wrong]
+    values, errors = jsonfile.json_lines(text)
+    issues = [DataIssue(name, exc.location, "", exc.detail) for exc in errors]
+    return [(f"line {lineno}", value) for lineno, value in values], issues
+
+
+def _one_object_issue(name: str, text: str) -> DataIssue | None:
+    """Why a file that is one JSON object is neither form (None: read it as JSON Lines):
+    an object holding the list (``{"pairs": [...]}``), or one record over several lines."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        whole = jsonfile.parse(text)
+    except UserJsonError:
+        return None  # JSON Lines, or broken: read line by line, which locates the problem
+    if not isinstance(whole, dict):
+        return None
+    expected = "expected a JSON list of pair records or JSON Lines (one record per line)"
+    lists = [key for key, value in whole.items() if isinstance(value, list)]
+    if lists and "prompts" not in whole:
+        keys = ", ".join(repr(key) for key in list(whole)[:5]) + (", ..." if len(whole) > 5 else "")
+        return DataIssue(
+            name,
+            "",
+            "",
+            f"a JSON object with key(s) {keys}: {expected}; "
+            f"did you mean the list under {lists[0]!r}?",
+        )
+    lines = sum(1 for line in text.split("\n") if line.strip())
+    if lines > 1:
+        return DataIssue(name, "", "", f"one JSON object over {lines} lines: {expected}")
+    return None
 
 
 def check_pair_data(path: Path, data: bytes) -> tuple[list[Pair], list[DataIssue]]:
@@ -296,14 +317,15 @@ def _semantic_issues(pair: Pair, path: str, location: str) -> Iterator[DataIssue
         )
 
 
-def parse_trusted(path: Path, data: bytes) -> list[Pair] | None:
+def parse_trusted(path: Path, data: bytes) -> list[tuple[str, Pair]] | None:
     """Parse data already validated in this exact form (same bytes, same schema), skipping
-    the per-record schema check; None if it does not parse cleanly (then validate it)."""
+    the per-record schema check; the pairs with their locations, or None if it does not
+    parse cleanly (then validate it)."""
     items, issues = _records(path, data)
     if issues:
         return None
     try:
-        return [Pair.from_record(record) for _, record in items]
+        return [(location, Pair.from_record(record)) for location, record in items]
     except (KeyError, TypeError, AttributeError):
         return None
 
