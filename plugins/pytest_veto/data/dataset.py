@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_veto.data import jsonfile
 from pytest_veto.data.atomic import write_bytes_atomic
 from pytest_veto.data.pair_checks import PairDataWarning, pair_warnings, warning_message
 from pytest_veto.data.pairs import (
@@ -63,15 +65,55 @@ def _bbq_digest(folder: Path) -> str:
 
 
 def _built_pairs(folder: Path, cache_dir: Path) -> Path:
-    """Build pairs from a BBQ folder once per content hash; later runs reuse the file."""
+    """Build pairs from a BBQ folder once per content hash; later runs reuse the file, after
+    checking it against the digest and pair count recorded beside it at build time (a cut
+    file would otherwise be a smaller benchmark, valid to the last line)."""
     from pytest_veto.data.bbq.build import build_pairs
 
     target = cache_dir / "pairs" / f"veto-{_bbq_digest(folder)[:16]}.jsonl"
     if target.exists():
-        return target
+        problem = _build_problem(target)
+        if problem is None:
+            return target
+        warnings.warn(PairDataWarning(f"{target}: {problem}; rebuilt from {folder}"), stacklevel=3)
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(target, dump_pairs(build_pairs(folder)).encode("utf-8"))
+    data = dump_pairs(build_pairs(folder)).encode("utf-8")
+    # the record first: a process that sees the pairs file also sees the record that
+    # vouches for it (an interrupted build leaves no pairs file, so it is built again)
+    record = {"sha256": hashlib.sha256(data).hexdigest(), "pairs": _line_count(data)}
+    write_bytes_atomic(_build_record(target), (json.dumps(record) + "\n").encode("utf-8"))
+    write_bytes_atomic(target, data)
     return target
+
+
+def _build_record(target: Path) -> Path:
+    """Where the digest and pair count of a built pairs file are kept."""
+    return target.with_name(target.stem + ".build.json")
+
+
+def _line_count(data: bytes) -> int:
+    return sum(1 for line in data.split(b"\n") if line.strip())
+
+
+def _build_problem(target: Path) -> str | None:
+    """Why a cached build cannot be reused as it is (None: it is what was built)."""
+    record_path = _build_record(target)
+    try:
+        record = jsonfile.read(record_path)
+        data = target.read_bytes()
+    except FileNotFoundError:
+        return f"no record of the build ({record_path.name}) to check the cached pairs against"
+    except (OSError, jsonfile.UserJsonError) as exc:
+        return f"cannot check the cached pairs against {record_path.name} ({exc})"
+    if not isinstance(record, dict) or not {"sha256", "pairs"} <= record.keys():
+        return f"{record_path.name} is not a build record"
+    count = _line_count(data)
+    if hashlib.sha256(data).hexdigest() != record["sha256"] or count != record["pairs"]:
+        return (
+            f"the cached pairs ({count} line(s)) are not what was built ({record['pairs']} "
+            f"pairs, sha256 {str(record['sha256'])[:12]}...): truncated or edited"
+        )
+    return None
 
 
 def _validation_stamp(digest: str, cache_dir: Path) -> Path:
@@ -130,7 +172,14 @@ def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
         path, built_from = _built_pairs(data, cache), data
     else:
         path = data
-    located, digest = _load_file(path, cache)
+    try:
+        located, digest = _load_file(path, cache)
+    except PairDataError as exc:
+        if built_from is None:
+            raise
+        hint = f"a cached build of {built_from}: delete {path} and it is built again"
+        # first, so the message keeps it however many problems follow
+        raise PairDataError([DataIssue(str(path), "", "", hint), *exc.issues]) from None
     found = tuple(pair_warnings(str(path), located))
     if found:
         warnings.warn(PairDataWarning(warning_message(found)), stacklevel=2)
