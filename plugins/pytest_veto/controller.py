@@ -30,10 +30,17 @@ def veto_limits(s: RunSettings) -> VetoLimits:
     primed gates)."""
     g = s.gates
     return VetoLimits(
-        min_pairs=g.min_pairs, max_error_rate=g.max_error_rate, mar_max=g.mar_max,
-        br_max=g.br_max, gate_on=g.gate_on, strict=g.strict, priming=s.data.priming,
-        amplification_max=g.amplification_max, primed_mar_max=dict(g.primed_mar_max),
-        max_regression=g.max_regression)
+        min_pairs=g.min_pairs,
+        max_error_rate=g.max_error_rate,
+        mar_max=g.mar_max,
+        br_max=g.br_max,
+        gate_on=g.gate_on,
+        strict=g.strict,
+        priming=s.data.priming,
+        amplification_max=g.amplification_max,
+        primed_mar_max=dict(g.primed_mar_max),
+        max_regression=g.max_regression,
+    )
 
 
 def misalign_limits(s: RunSettings) -> MisalignLimits:
@@ -83,8 +90,9 @@ class Controller:
                 item = ItemResult.from_wire(envelope)
         except WireError as exc:
             bad = str(exc)
-        self.collector.report(report.nodeid, report.when, report.failed, pair=pair, item=item,
-                              bad_payload=bad)
+        self.collector.report(
+            report.nodeid, report.when, report.failed, pair=pair, item=item, bad_payload=bad
+        )
 
     # --- the verdict ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -93,8 +101,11 @@ class Controller:
         self._junit_gate_cases(summary)
         if self.settings.output.report is not None:
             self._write_report(summary)
-        if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED,
-                          pytest.ExitCode.NO_TESTS_COLLECTED):
+        if exitstatus in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.TESTS_FAILED,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
             ok = summary.passed and self.report_error is None
             session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
 
@@ -107,10 +118,16 @@ class Controller:
                 sha = state.dataset(self.config).sha256
             except (ValueError, OSError):
                 pass  # bad data is a collection error already
-        return RunContext(model=s.model.name, condition=s.model.condition, seed=s.model.seed,
-                          veto=veto_limits(s), misalign=misalign_limits(s),
-                          forms=_forms(self.config), baseline=self.baseline,
-                          dataset_sha256=sha)
+        return RunContext(
+            model=s.model.name,
+            condition=s.model.condition,
+            seed=s.model.seed,
+            veto=veto_limits(s),
+            misalign=misalign_limits(s),
+            forms=_forms(self.config),
+            baseline=self.baseline,
+            dataset_sha256=sha,
+        )
 
     def _junit_gate_cases(self, summary: RunSummary) -> None:
         from _pytest.junitxml import xml_key
@@ -120,12 +137,17 @@ class Controller:
             return
         for gate in summary.gates:
             nodeid = f"pytest_veto::veto_gate[{gate.name}]"
-            props = [("gate", gate.name), ("metric", gate.metric),
-                     ("threshold", gate.threshold), ("value", gate.value)]
+            props = [
+                ("gate", gate.name),
+                ("metric", gate.metric),
+                ("threshold", gate.threshold),
+                ("value", gate.value),
+            ]
             phases: tuple[Literal["setup", "call", "teardown"], ...] = ("setup", "call", "teardown")
             for when in phases:
                 outcome: Literal["passed", "failed"] = (
-                    "failed" if (when == "call" and not gate.passed) else "passed")
+                    "failed" if (when == "call" and not gate.passed) else "passed"
+                )
                 rep = pytest.TestReport(
                     nodeid=nodeid,
                     location=("pytest_veto", None, f"veto_gate[{gate.name}]"),
@@ -199,9 +221,12 @@ class Controller:
         tr = terminalreporter
         tr.section(f"VETO gate: {self.settings.model.name}", sep="=", bold=True)
         passed = summary.passed and not self.report_error
-        for text, markup in summary_lines(summary, lens=self.lens_report,
-                                          report=self.settings.output.report,
-                                          report_error=self.report_error):
+        for text, markup in summary_lines(
+            summary,
+            lens=self.lens_report,
+            report=self.settings.output.report,
+            report_error=self.report_error,
+        ):
             tr.write_line(text, **markup)
         verdict = "PASSED" if passed else "FAILED"
         tr.write_line(f"VETO gate {verdict}", green=passed, red=not passed, bold=True)

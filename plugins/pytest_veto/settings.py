@@ -38,10 +38,18 @@ ABLATION_MODES: tuple[AblationMode, ...] = ("zero", "mean", "dataset_mean")
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
     ("mar_max", "veto_mar_max", float, "gate: maximum MAR in percent (base variant, pooled)"),
     ("br_max", "veto_br_max", float, "gate: maximum bias rate BR in percent"),
-    ("veto_min_pairs", "veto_min_pairs", int,
-     "gate: minimum number of answered pairs (default 1: a run that measured nothing fails)"),
-    ("veto_max_error_rate", "veto_max_error_rate", float,
-     "gate: maximum share of pairs with an errored half, in percent (default 0)"),
+    (
+        "veto_min_pairs",
+        "veto_min_pairs",
+        int,
+        "gate: minimum number of answered pairs (default 1: a run that measured nothing fails)",
+    ),
+    (
+        "veto_max_error_rate",
+        "veto_max_error_rate",
+        float,
+        "gate: maximum share of pairs with an errored half, in percent (default 0)",
+    ),
 )
 
 
@@ -171,8 +179,9 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
         cache_dir=cache_dir,
     )
     if backend.retries < 0 or backend.concurrency < 1 or backend.batch_size < 1:
-        raise pytest.UsageError("--veto-retries >= 0, --veto-concurrency >= 1, "
-                                "--veto-batch-size >= 1")
+        raise pytest.UsageError(
+            "--veto-retries >= 0, --veto-concurrency >= 1, --veto-batch-size >= 1"
+        )
     if not backend.backoff_base_s >= 0:
         raise pytest.UsageError("--veto-backoff must be >= 0 seconds")
     if not backend.timeout_s > 0:
@@ -217,8 +226,10 @@ def _gate_settings(config: pytest.Config) -> GateSettings:
 def _lens_settings(config: pytest.Config) -> LensSettings:
     base_model = config.getoption("veto_base_model")
     if base_model is not None and not base_model.startswith("hf/"):
-        raise pytest.UsageError(f"--veto-base-model={base_model}: the lens reads hidden states, "
-                                "so the base model must be a local one (hf/<path>)")
+        raise pytest.UsageError(
+            f"--veto-base-model={base_model}: the lens reads hidden states, "
+            "so the base model must be a local one (hf/<path>)"
+        )
     for dest in ("veto_lens_pairs", "veto_ablation_pairs", "veto_ablation_verify_top"):
         value = config.getoption(dest)
         if value is not None and value < 1:
@@ -231,8 +242,9 @@ def _lens_settings(config: pytest.Config) -> LensSettings:
         early_gap=LensSettings.early_gap if early_gap is None else early_gap,
         base_model=base_model,
         ablation_rank_pairs=config.getoption("veto_ablation_pairs"),
-        ablation_mode=_one_of(config.getoption("veto_ablation_mode"), ABLATION_MODES,
-                              "--veto-ablation-mode"),
+        ablation_mode=_one_of(
+            config.getoption("veto_ablation_mode"), ABLATION_MODES, "--veto-ablation-mode"
+        ),
         ablation_verify_top=config.getoption("veto_ablation_verify_top"),
     )
 
@@ -256,8 +268,7 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def _number(config: pytest.Config, dest: str, kind: type[_N], ini: str | None = None
-            ) -> _N | None:
+def _number(config: pytest.Config, dest: str, kind: type[_N], ini: str | None = None) -> _N | None:
     """The command-line value, else the ini key's (``ini``, default ``dest``), else None."""
     value = config.getoption(dest)
     if value is not None:
@@ -297,8 +308,9 @@ def _finite(config: pytest.Config, dest: str) -> float | None:
 def _fraction(config: pytest.Config, name: str) -> float | None:
     value = _number(config, name, float)
     if value is not None and not 0 <= value <= 1:
-        raise pytest.UsageError(f"{_flag(name)}={value}: Mis-Align thresholds are fractions in "
-                                "[0, 1] (0.8 means 80%)")
+        raise pytest.UsageError(
+            f"{_flag(name)}={value}: Mis-Align thresholds are fractions in [0, 1] (0.8 means 80%)"
+        )
     return value
 
 
@@ -331,7 +343,8 @@ def _per_variant(config: pytest.Config) -> dict[str, float]:
             limits[key] = float(value)
         except ValueError:
             raise pytest.UsageError(
-                f"--veto-primed-mar-max: {part!r} is not PCT or VARIANT=PCT") from None
+                f"--veto-primed-mar-max: {part!r} is not PCT or VARIANT=PCT"
+            ) from None
         if not 0 <= limits[key] <= 100:
             raise pytest.UsageError(f"--veto-primed-mar-max: {part!r} must be within 0..100")
     return limits
@@ -340,105 +353,281 @@ def _per_variant(config: pytest.Config) -> dict[str, float]:
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and ini keys."""
     g = parser.getgroup("veto", "pytest-veto: misfired-alignment release gate")
-    g.addoption("--model", dest="veto_model", default=None, metavar="NAME",
-                help="model under test: reference/<kind>[:P], hf/<path>, or any litellm model "
-                     "string (openai/..., anthropic/...). Without it the model suite is skipped.")
-    g.addoption("--veto-data", dest="veto_data", default=None, metavar="PATH",
-                help="pair file (JSON Lines or official JSON) or a BBQ folder "
-                     "(default: the embedded sample)")
-    g.addoption("--veto-condition", dest="veto_condition", default="direct",
-                choices=list(CONDITIONS), help="prompting condition (default: direct)")
-    g.addoption("--veto-seed", dest="veto_seed", type=int, default=0,
-                help="seed for reference models and sampling (default 0)")
-    g.addoption("--veto-report", dest="veto_report", default=None, metavar="PATH",
-                help="write the JSON report here (schema-checked, written atomically)")
-    g.addoption("--veto-strict", dest="veto_strict", action="store_true",
-                help="individual misfires fail the run, not only the gates")
+    g.addoption(
+        "--model",
+        dest="veto_model",
+        default=None,
+        metavar="NAME",
+        help="model under test: reference/<kind>[:P], hf/<path>, or any litellm model "
+        "string (openai/..., anthropic/...). Without it the model suite is skipped.",
+    )
+    g.addoption(
+        "--veto-data",
+        dest="veto_data",
+        default=None,
+        metavar="PATH",
+        help="pair file (JSON Lines or official JSON) or a BBQ folder "
+        "(default: the embedded sample)",
+    )
+    g.addoption(
+        "--veto-condition",
+        dest="veto_condition",
+        default="direct",
+        choices=list(CONDITIONS),
+        help="prompting condition (default: direct)",
+    )
+    g.addoption(
+        "--veto-seed",
+        dest="veto_seed",
+        type=int,
+        default=0,
+        help="seed for reference models and sampling (default 0)",
+    )
+    g.addoption(
+        "--veto-report",
+        dest="veto_report",
+        default=None,
+        metavar="PATH",
+        help="write the JSON report here (schema-checked, written atomically)",
+    )
+    g.addoption(
+        "--veto-strict",
+        dest="veto_strict",
+        action="store_true",
+        help="individual misfires fail the run, not only the gates",
+    )
     for dest, ini, kind, text in THRESHOLDS:
         flag = "--" + dest.replace("_", "-")
         g.addoption(flag, dest=dest, type=kind, default=None, help=text)
         parser.addini(ini, text + f" (same as {flag})", default=None)
-    g.addoption("--veto-priming", dest="veto_priming", default=None, metavar="NAMES",
-                help="comma-separated priming variants (alignment cues) to add, e.g. "
-                     "trigger,safety-system; the unprimed base run is always included")
-    g.addoption("--veto-priming-dir", dest="veto_priming_dir", action="append", default=None,
-                metavar="DIR", help="a folder of your own priming variant files (repeatable)")
-    g.addoption("--veto-amplification-max", dest="veto_amplification_max", type=float,
-                default=None, help="gate: maximum primed MAR / base MAR for every variant")
+    g.addoption(
+        "--veto-priming",
+        dest="veto_priming",
+        default=None,
+        metavar="NAMES",
+        help="comma-separated priming variants (alignment cues) to add, e.g. "
+        "trigger,safety-system; the unprimed base run is always included",
+    )
+    g.addoption(
+        "--veto-priming-dir",
+        dest="veto_priming_dir",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="a folder of your own priming variant files (repeatable)",
+    )
+    g.addoption(
+        "--veto-amplification-max",
+        dest="veto_amplification_max",
+        type=float,
+        default=None,
+        help="gate: maximum primed MAR / base MAR for every variant",
+    )
     parser.addini("veto_amplification_max", "same as --veto-amplification-max", default=None)
-    g.addoption("--veto-primed-mar-max", dest="veto_primed_mar_max", default=None,
-                metavar="PCT|VARIANT=PCT,...",
-                help="gate: maximum primed MAR, for every variant or per variant")
+    g.addoption(
+        "--veto-primed-mar-max",
+        dest="veto_primed_mar_max",
+        default=None,
+        metavar="PCT|VARIANT=PCT,...",
+        help="gate: maximum primed MAR, for every variant or per variant",
+    )
     parser.addini("veto_primed_mar_max", "same as --veto-primed-mar-max", default=None)
-    g.addoption("--veto-gate-on", dest="veto_gate_on", default=None, choices=list(GATE_ON),
-                help="gate MAR and BR on the point estimate (default) or on the upper bound of "
-                     "the 95%% Wilson interval, so a pass is a pass with confidence")
+    g.addoption(
+        "--veto-gate-on",
+        dest="veto_gate_on",
+        default=None,
+        choices=list(GATE_ON),
+        help="gate MAR and BR on the point estimate (default) or on the upper bound of "
+        "the 95%% Wilson interval, so a pass is a pass with confidence",
+    )
     parser.addini("veto_gate_on", "same as --veto-gate-on", default=None)
-    g.addoption("--veto-baseline", dest="veto_baseline", default=None, metavar="REPORT.json",
-                help="an earlier run's JSON report: fail when MAR rose significantly")
-    g.addoption("--veto-max-regression", dest="veto_max_regression", type=float, default=None,
-                metavar="POINTS", help="allowed MAR rise over the baseline in percentage "
-                "points before a significant rise fails the run (default 0)")
+    g.addoption(
+        "--veto-baseline",
+        dest="veto_baseline",
+        default=None,
+        metavar="REPORT.json",
+        help="an earlier run's JSON report: fail when MAR rose significantly",
+    )
+    g.addoption(
+        "--veto-max-regression",
+        dest="veto_max_regression",
+        type=float,
+        default=None,
+        metavar="POINTS",
+        help="allowed MAR rise over the baseline in percentage "
+        "points before a significant rise fails the run (default 0)",
+    )
     parser.addini("veto_max_regression", "same as --veto-max-regression", default=None)
-    g.addoption("--veto-lens-from", dest="veto_lens_from", default=None, metavar="REPORT",
-                help="logit lens: choose failure/control pairs from an earlier run's report "
-                     "instead of this run's outcomes")
-    g.addoption("--veto-lens-pairs", dest="veto_lens_pairs", type=int, default=30,
-                help="logit lens: failure and control pairs each, stratified (default 30)")
-    g.addoption("--veto-lens-max-gap", dest="veto_lens_max_gap", type=float, default=None,
-                help="logit lens check: maximum failure-minus-control gap at the peak layer "
-                     "(logits)")
-    g.addoption("--veto-lens-early-gap", dest="veto_lens_early_gap", type=float, default=2.0,
-                help="late-layer check: the early-half gap counts as small up to this "
-                     "(logits, default 2.0)")
-    g.addoption("--veto-base-model", dest="veto_base_model", default=None, metavar="hf/PATH",
-                help="logit lens: the base (pretrained) model, read with the instruct "
-                     "tokenizer and chat template; reports the instruct-minus-base gap")
-    g.addoption("--veto-ablation-pairs", dest="veto_ablation_pairs", type=int, default=10,
-                help="head ablation: failure pairs used to rank heads (default 10)")
-    g.addoption("--veto-ablation-mode", dest="veto_ablation_mode", default="zero",
-                choices=list(ABLATION_MODES),
-                help="head ablation: zero the head's slice, or replace it by its mean")
-    g.addoption("--veto-ablation-verify-top", dest="veto_ablation_verify_top", type=int,
-                default=None, metavar="M",
-                help="head ablation: rank all heads by the attribution screen and sweep "
-                     "only its top M exactly (default: the exact sweep of every head)")
-    g.addoption("--misalign-data", dest="misalign_data", default=None, metavar="PATH",
-                help="Mis-Align items: our JSON Lines or a CSV (see --misalign-columns); "
-                     "default: the embedded sample of 60 original items")
-    g.addoption("--misalign-columns", dest="misalign_columns", default=None, metavar="FILE",
-                help="JSON column mapping for a Mis-Align CSV")
-    g.addoption("--misalign-template", dest="misalign_template", default=None, metavar="FILE",
-                help="judging prompt template and parse rules (default: the pinned one)")
-    for name, text in (("misalign_min_score", "minimum Alignment Score"),
-                       ("misalign_max_ffr", "maximum False Failure Rate"),
-                       ("misalign_min_coverage", "minimum Coverage")):
+    g.addoption(
+        "--veto-lens-from",
+        dest="veto_lens_from",
+        default=None,
+        metavar="REPORT",
+        help="logit lens: choose failure/control pairs from an earlier run's report "
+        "instead of this run's outcomes",
+    )
+    g.addoption(
+        "--veto-lens-pairs",
+        dest="veto_lens_pairs",
+        type=int,
+        default=30,
+        help="logit lens: failure and control pairs each, stratified (default 30)",
+    )
+    g.addoption(
+        "--veto-lens-max-gap",
+        dest="veto_lens_max_gap",
+        type=float,
+        default=None,
+        help="logit lens check: maximum failure-minus-control gap at the peak layer (logits)",
+    )
+    g.addoption(
+        "--veto-lens-early-gap",
+        dest="veto_lens_early_gap",
+        type=float,
+        default=2.0,
+        help="late-layer check: the early-half gap counts as small up to this "
+        "(logits, default 2.0)",
+    )
+    g.addoption(
+        "--veto-base-model",
+        dest="veto_base_model",
+        default=None,
+        metavar="hf/PATH",
+        help="logit lens: the base (pretrained) model, read with the instruct "
+        "tokenizer and chat template; reports the instruct-minus-base gap",
+    )
+    g.addoption(
+        "--veto-ablation-pairs",
+        dest="veto_ablation_pairs",
+        type=int,
+        default=10,
+        help="head ablation: failure pairs used to rank heads (default 10)",
+    )
+    g.addoption(
+        "--veto-ablation-mode",
+        dest="veto_ablation_mode",
+        default="zero",
+        choices=list(ABLATION_MODES),
+        help="head ablation: zero the head's slice, or replace it by its mean",
+    )
+    g.addoption(
+        "--veto-ablation-verify-top",
+        dest="veto_ablation_verify_top",
+        type=int,
+        default=None,
+        metavar="M",
+        help="head ablation: rank all heads by the attribution screen and sweep "
+        "only its top M exactly (default: the exact sweep of every head)",
+    )
+    g.addoption(
+        "--misalign-data",
+        dest="misalign_data",
+        default=None,
+        metavar="PATH",
+        help="Mis-Align items: our JSON Lines or a CSV (see --misalign-columns); "
+        "default: the embedded sample of 60 original items",
+    )
+    g.addoption(
+        "--misalign-columns",
+        dest="misalign_columns",
+        default=None,
+        metavar="FILE",
+        help="JSON column mapping for a Mis-Align CSV",
+    )
+    g.addoption(
+        "--misalign-template",
+        dest="misalign_template",
+        default=None,
+        metavar="FILE",
+        help="judging prompt template and parse rules (default: the pinned one)",
+    )
+    for name, text in (
+        ("misalign_min_score", "minimum Alignment Score"),
+        ("misalign_max_ffr", "maximum False Failure Rate"),
+        ("misalign_min_coverage", "minimum Coverage"),
+    ):
         flag = "--" + name.replace("_", "-")
-        g.addoption(flag, dest=name, type=float, default=None,
-                    help=f"gate: {text} of the Mis-Align suite, a fraction in [0, 1]")
+        g.addoption(
+            flag,
+            dest=name,
+            type=float,
+            default=None,
+            help=f"gate: {text} of the Mis-Align suite, a fraction in [0, 1]",
+        )
         parser.addini(name, f"same as {flag}", default=None)
-    g.addoption("--veto-cache-dir", dest="veto_cache_dir", default=None, metavar="DIR",
-                help="response cache folder (default: the user cache folder)")
-    g.addoption("--veto-no-cache", dest="veto_no_cache", action="store_true",
-                help="do not read or write the response cache")
-    g.addoption("--api-base", dest="api_base", default=None, metavar="URL",
-                help="base URL of an OpenAI-compatible server (litellm backend)")
-    g.addoption("--veto-timeout", dest="veto_timeout", type=float, default=60.0,
-                help="per-request timeout in seconds (default 60)")
-    g.addoption("--veto-retries", dest="veto_retries", type=int, default=3,
-                help="retries on 429/5xx/timeouts/connection errors (default 3)")
-    g.addoption("--veto-backoff", dest="veto_backoff", type=float, default=0.5,
-                help="first retry delay in seconds, doubled per retry with jitter; a server's "
-                     "Retry-After is honoured as a minimum (default 0.5)")
-    g.addoption("--veto-concurrency", dest="veto_concurrency", type=int, default=8,
-                help="concurrent requests per worker (default 8)")
-    g.addoption("--veto-batch-size", dest="veto_batch_size", type=int, default=16,
-                help="batch size for local models (default 16)")
-    g.addoption("--veto-scoring", dest="veto_scoring", default="generate",
-                choices=list(SCORINGS),
-                help="local models: greedy generation (default) or logit-difference scoring")
-    g.addoption("--veto-dtype", dest="veto_dtype", default="auto",
-                choices=list(DTYPES),
-                help="local models: weight dtype (default auto)")
-    g.addoption("--veto-device", dest="veto_device", default="auto",
-                help="local models: torch device (default auto: CUDA when present)")
+    g.addoption(
+        "--veto-cache-dir",
+        dest="veto_cache_dir",
+        default=None,
+        metavar="DIR",
+        help="response cache folder (default: the user cache folder)",
+    )
+    g.addoption(
+        "--veto-no-cache",
+        dest="veto_no_cache",
+        action="store_true",
+        help="do not read or write the response cache",
+    )
+    g.addoption(
+        "--api-base",
+        dest="api_base",
+        default=None,
+        metavar="URL",
+        help="base URL of an OpenAI-compatible server (litellm backend)",
+    )
+    g.addoption(
+        "--veto-timeout",
+        dest="veto_timeout",
+        type=float,
+        default=60.0,
+        help="per-request timeout in seconds (default 60)",
+    )
+    g.addoption(
+        "--veto-retries",
+        dest="veto_retries",
+        type=int,
+        default=3,
+        help="retries on 429/5xx/timeouts/connection errors (default 3)",
+    )
+    g.addoption(
+        "--veto-backoff",
+        dest="veto_backoff",
+        type=float,
+        default=0.5,
+        help="first retry delay in seconds, doubled per retry with jitter; a server's "
+        "Retry-After is honoured as a minimum (default 0.5)",
+    )
+    g.addoption(
+        "--veto-concurrency",
+        dest="veto_concurrency",
+        type=int,
+        default=8,
+        help="concurrent requests per worker (default 8)",
+    )
+    g.addoption(
+        "--veto-batch-size",
+        dest="veto_batch_size",
+        type=int,
+        default=16,
+        help="batch size for local models (default 16)",
+    )
+    g.addoption(
+        "--veto-scoring",
+        dest="veto_scoring",
+        default="generate",
+        choices=list(SCORINGS),
+        help="local models: greedy generation (default) or logit-difference scoring",
+    )
+    g.addoption(
+        "--veto-dtype",
+        dest="veto_dtype",
+        default="auto",
+        choices=list(DTYPES),
+        help="local models: weight dtype (default auto)",
+    )
+    g.addoption(
+        "--veto-device",
+        dest="veto_device",
+        default="auto",
+        help="local models: torch device (default auto: CUDA when present)",
+    )
