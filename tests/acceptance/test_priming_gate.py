@@ -68,9 +68,9 @@ def test_primed_mar_and_amplification_match_a_hand_computation(
     assert result.ret == 1
     # a flip is a failed primed test; a pair misfiring in both is not
     flips = {i for i in IDS if 0.05 <= uniform(0, i) < 0.3}
-    result.stdout.fnmatch_lines([f"FAILED *test_pair[[]{min(flips)}-trigger[]]*"])
+    result.stdout.fnmatch_lines([f"FAILED *test_pair[[]{min(flips)}+trigger[]]*"])
     first_both = min(i for i in IDS if uniform(0, i) < 0.05)
-    assert f"test_pair[{first_both}-trigger]" not in result.stdout.str()
+    assert f"test_pair[{first_both}+trigger]" not in result.stdout.str()
 
 
 def test_primed_gate_passes_when_within_limits(pytester: pytest.Pytester) -> None:

@@ -126,7 +126,7 @@ def run_case(
     ("nodeid", "kind"),
     [
         ("veto_tests/test_pairs.py::test_pair[age_s1_p0]", "pair"),
-        ("veto_tests/test_pairs.py::test_pair[age_s1_p0-trigger]", "pair"),
+        ("veto_tests/test_pairs.py::test_pair[age_s1_p0+trigger]", "pair"),
         ("veto_tests/test_misalign.py::test_misalign_item[safety-01-aligned]", "item"),
         ("suite/test_x.py::TestModel::test_pair[age_s1_p0]", "pair"),
         # brackets inside the parameter id
@@ -236,7 +236,7 @@ def test_an_errored_pair_failing_at_call_is_broken() -> None:
 
 
 def test_a_primed_flip_failing_at_call_is_kept() -> None:
-    c, nodeid = Collector(), pair_id_of("age_s1_p0-trigger")
+    c, nodeid = Collector(), pair_id_of("age_s1_p0+trigger")
     flip = pair_result("c", "trigger", base_outcome="a")
     c.collected([nodeid])
     run_case(c, nodeid, call=True, pair=flip)
@@ -246,7 +246,7 @@ def test_a_primed_flip_failing_at_call_is_kept() -> None:
 def test_a_primed_misfire_that_did_not_flip_but_failed_is_broken() -> None:
     """Misfiring primed and unprimed is no flip: the test should have passed, so a
     failure is not the pair's verdict (a crash after the verdict, a changed test)."""
-    c, nodeid = Collector(), pair_id_of("age_s1_p0-trigger")
+    c, nodeid = Collector(), pair_id_of("age_s1_p0+trigger")
     both = pair_result("c", "trigger", base_outcome="c")
     assert both.misfired and not both.failed
     c.collected([nodeid])
@@ -408,7 +408,7 @@ def test_collections_of_several_workers_add_up() -> None:
         (["t.py::test_other", "t.py::test_pair"], False, False),
         ([pair_id_of("a_p0")], True, False),
         ([item_id_of("i1")], False, True),
-        ([pair_id_of("a_p0-trigger"), item_id_of("i1")], True, True),
+        ([pair_id_of("a_p0+trigger"), item_id_of("i1")], True, True),
     ],
 )
 def test_ran_pairs_and_ran_items_follow_what_was_collected(

@@ -10,6 +10,11 @@ from pytest_veto.run.priming import PrimingVariant, placement
 from pytest_veto.run.prompts import MAX_NEW_TOKENS, SYSTEM_PROMPTS, Condition, build_messages
 
 BASE = "base"
+#: between a pair id and its variant in a case id: neither a pair id
+#: (``^[A-Za-z0-9_.-]+$``) nor a variant name (``^[a-z0-9][a-z0-9_-]*$``) can hold it, so
+#: pair ``x`` under ``trigger`` and an unprimed pair ``x-trigger`` never share a node id;
+#: and ``-k`` accepts it in an expression (``-k "age_q1_p0+trigger"``)
+VARIANT_SEPARATOR = "+"
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,10 @@ class Case:
 
     @property
     def id(self) -> str:
-        """The pytest parameter id: ``age_q1_p0`` or ``age_q1_p0-trigger``."""
-        return self.pair.id if self.priming is None else f"{self.pair.id}-{self.variant}"
+        """The pytest parameter id: ``age_q1_p0`` or ``age_q1_p0+trigger``."""
+        if self.priming is None:
+            return self.pair.id
+        return f"{self.pair.id}{VARIANT_SEPARATOR}{self.variant}"
 
     @property
     def base(self) -> Case:
