@@ -6,6 +6,7 @@ from pytest_veto.backends.protocol import (
     Backend,
     BackendError,
     BackendOptions,
+    Capability,
     Completion,
     PromptRequest,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "Completion",
     "PromptRequest",
     "backend_kind",
+    "capabilities_of",
     "create_backend",
 ]
 
@@ -28,6 +30,21 @@ def backend_kind(model: str) -> str:
     if model.startswith("hf/"):
         return "hf"
     return "litellm"
+
+
+#: What each backend kind can do beyond text; its backend's ``capabilities`` says the same
+_KIND_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "reference": frozenset(),
+    "litellm": frozenset(),
+    "hf": frozenset({"logits", "hidden_states", "head_ablation"}),
+}
+
+
+def capabilities_of(model: str) -> frozenset[Capability]:
+    """What the backend of ``model`` can do beyond text completion, known without creating
+    it (creating one may load a model): collection decides with it which checks can run.
+    A created backend's ``capabilities`` agrees (tests/unit/test_capabilities.py)."""
+    return _KIND_CAPABILITIES[backend_kind(model)]
 
 
 def create_backend(model: str, options: BackendOptions) -> Backend:
