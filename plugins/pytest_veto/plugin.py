@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 
 from pytest_veto import state
+from pytest_veto.backends import capabilities_of
+from pytest_veto.backends.protocol import Capability
 from pytest_veto.data.pairs import CATEGORIES, DataError, category_marker
+from pytest_veto.markexpr import selected_only_by
 from pytest_veto.run.cases import Case
 from pytest_veto.run.progress import TerminalProgress
 from pytest_veto.run.verdict import PairResult
@@ -116,24 +119,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("veto_case", params)
 
 
-LENS_MARKERS = ("head_ablation", "logit_lens")  # the more specific first
-
-
-def _needs_lens_marker(markexpr: str, item: pytest.Item) -> bool:
-    """Whether the -m expression selects ``item`` only because of its lens markers:
-    true for ``-m logit_lens``, false for ``-m "not head_ablation"`` or no -m at all."""
-    if not markexpr:
-        return False
-    try:  # pytest's own evaluator (private, stable since pytest 8), without the lens marks
-        from _pytest.mark import MarkMatcher
-        from _pytest.mark.expression import Expression
-
-        others = [m for m in item.iter_markers() if m.name not in LENS_MARKERS]
-        return not Expression.compile(markexpr).evaluate(MarkMatcher.from_markers(others))
-    except ImportError:  # pragma: no cover - a future pytest moved them
-        return any(name in markexpr for name in LENS_MARKERS)
-    except SyntaxError:  # a malformed -m: pytest reports it itself
-        return False
+#: lens marker -> the backend capability its checks need (the more specific marker first)
+LENS_MARKERS: dict[str, Capability] = {"head_ablation": "head_ablation",
+                                       "logit_lens": "hidden_states"}
 
 
 def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -147,11 +135,11 @@ def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
         marker = next((m for m in LENS_MARKERS if item.get_closest_marker(m) is not None), None)
         if marker is None:
             continue
-        if model is not None and not model.startswith("hf/"):
+        if model is not None and LENS_MARKERS[marker] not in capabilities_of(model):
             item.add_marker(pytest.mark.skip(reason=(
                 f"{marker} checks need a local transformers model (--model=hf/<path>): "
                 f"{model} gives no hidden states")))
-        elif not _needs_lens_marker(markexpr, item):
+        elif not selected_only_by(markexpr, item.iter_markers(), LENS_MARKERS):
             item.add_marker(pytest.mark.skip(reason=f"heavy: run with -m {marker}"))
 
 

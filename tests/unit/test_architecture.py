@@ -27,6 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"report"}),
     frozenset({"state"}),
     frozenset({"controller"}),
+    frozenset({"markexpr"}),
     frozenset({"plugin", "cli"}),
     frozenset({"__main__"}),
 )
