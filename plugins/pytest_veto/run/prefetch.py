@@ -4,6 +4,10 @@ Without xdist: the items after the current one in ``session.items``. In an xdist
 the worker's pending queue (read under its lock, never modified). With the default
 ``--dist load`` nothing is taken back from a worker's queue, so what we prefetch is what
 we run; under work stealing a stolen item's prefetched answer is simply not used.
+
+The worker's state is private to xdist (the ``WorkerInteractor`` plugin, its
+``nextitem_index`` and ``torun.lock()``) and read only here; ``tests/unit/test_prefetch.py``
+fails, naming the xdist version, when a release changes it.
 """
 
 from __future__ import annotations
