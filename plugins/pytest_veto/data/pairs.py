@@ -68,6 +68,8 @@ class Pair:
     contrast: Half
     evidence_match: EvidenceMatch | None = None
     source: Source | None = None
+    #: the release's note on where in BBQ the pair comes from (kept as it is)
+    notes: str | None = None
 
     def half(self, name: HalfName) -> Half:
         """The stereotyped or the contrast half."""
@@ -79,7 +81,8 @@ class Pair:
         return category_marker(self.category)
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON record of this pair (the spec's shape, our two added fields last)."""
+        """The JSON record of this pair (the release's shape and field order, ``notes``
+        included when present, then our two added fields, then ``prompts``)."""
         record: dict[str, Any] = {
             "id": self.id,
             "category": self.category,
@@ -88,6 +91,8 @@ class Pair:
             "correct_answer": self.correct_answer,
             "trigger_sentence": self.trigger_sentence,
         }
+        if self.notes is not None:
+            record["notes"] = self.notes
         if self.evidence_match is not None:
             record["evidence_match"] = self.evidence_match
         if self.source is not None:
@@ -116,6 +121,7 @@ class Pair:
             contrast=Half(**prompts["contrast"]),
             evidence_match=record.get("evidence_match"),
             source=Source(**src) if src is not None else None,
+            notes=record.get("notes"),
         )
 
 
