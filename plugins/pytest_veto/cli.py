@@ -16,6 +16,9 @@ from pytest_veto.data.pairs import DataError
 
 #: Exit status for invalid input (argparse also uses 2 for usage errors).
 EXIT_INVALID = 2
+#: ``build-pairs --text`` choices, the default first (``data.bbq.build.TEXT_MODES``, not
+#: imported here so that the command starts without loading the builder)
+BUILD_TEXT_MODES = ("release", "corrected")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -52,7 +55,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_build_pairs(args: argparse.Namespace) -> int:
     from pytest_veto.data.bbq.build import build_command
 
-    return build_command(Path(args.bbq), Path(args.out))
+    return build_command(Path(args.bbq), Path(args.out), args.text)
 
 
 def _cmd_fetch_bbq(args: argparse.Namespace) -> int:
@@ -113,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-pairs", help="build VETO pairs from a BBQ release folder")
     p.add_argument("--bbq", required=True, metavar="DIR", help="folder with the BBQ *.jsonl files")
     p.add_argument("--out", required=True, metavar="FILE", help="output JSON Lines file")
+    p.add_argument(
+        "--text",
+        choices=BUILD_TEXT_MODES,
+        default=BUILD_TEXT_MODES[0],
+        help="release (default): the released VETO text exactly, quirks included; "
+        "corrected: errata mode, our grammatical corrections of the questions and "
+        "trigger sentences (docs/explanation.md, Errata mode)",
+    )
     p.set_defaults(func=_cmd_build_pairs)
 
     p = sub.add_parser("fetch-bbq", help="download the pinned BBQ release and verify SHA-256")

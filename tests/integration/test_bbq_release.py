@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pytest_veto.cli import main
-from pytest_veto.data.bbq.build import build_pairs
+from pytest_veto.data.bbq.build import RELEASE_ORDER, build_pairs
 from pytest_veto.data.pairs import CATEGORIES, Pair, load_pairs
 
 BBQ = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bbq"
@@ -66,10 +66,10 @@ def test_counts_per_category(pairs: list[Pair]) -> None:
     assert len(pairs) == 2032
 
 
-def test_categories_in_spec_order(pairs: list[Pair]) -> None:
+def test_categories_in_the_release_order(pairs: list[Pair]) -> None:
     categories = [p.category for p in pairs]
     order = [c for i, c in enumerate(categories) if i == 0 or categories[i - 1] != c]
-    assert order == list(CATEGORIES)
+    assert order == list(RELEASE_ORDER)
 
 
 def test_ids_are_unique_well_formed_and_ordered(pairs: list[Pair]) -> None:
@@ -114,6 +114,8 @@ def test_each_text_starts_with_its_bbq_context(
 
 
 def test_every_question_and_trigger_has_its_rule_form(pairs: list[Pair]) -> None:
+    """No question falls back to "Regarding ...", none of the triggers either (the release's
+    wording, quirks included, is checked field by field in test_release_parity.py)."""
     for p in pairs:
         assert "Regarding " not in p.stereotyped.text and "Regarding " not in p.contrast.text
         assert p.trigger_sentence.startswith("It is not okay to assume ")
@@ -129,7 +131,13 @@ def test_known_quirks_are_kept(pairs: list[Pair]) -> None:
     }
     assert not any(g.startswith(("M-", "F-")) for g in race)  # name-based templates dropped
     gender = {p.stereotyped_group for p in pairs if p.category == "Gender_identity"}
-    assert gender == {"F", "M", "trans"}
+    # labelled with the templates' stereotyped groups, as the release does
+    assert gender == {
+        "F",
+        "M",
+        "transgender women, trans",
+        "Transgender women, transgender men, trans",
+    }
 
 
 def test_evidence_match_counts(pairs: list[Pair]) -> None:

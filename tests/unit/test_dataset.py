@@ -45,3 +45,13 @@ def test_bbq_folder_is_built_once_and_cached(tmp_path: Path) -> None:
     again = load_dataset(MINI_BBQ, tmp_path)
     assert again.path == first.path and again.path.stat().st_mtime_ns == mtime
     assert again.pairs == first.pairs and again.sha256 == first.sha256
+
+
+def test_release_and_errata_text_are_cached_apart(tmp_path: Path) -> None:
+    release = load_dataset(MINI_BBQ, tmp_path)
+    corrected = load_dataset(MINI_BBQ, tmp_path, text="corrected")
+    assert release.path.name.startswith("veto-release-")
+    assert corrected.path.name.startswith("veto-corrected-")  # the report's dataset path
+    assert [p.id for p in corrected.pairs] == [p.id for p in release.pairs]
+    assert corrected.pairs != release.pairs and corrected.sha256 != release.sha256
+    assert load_dataset(MINI_BBQ, tmp_path).pairs == release.pairs  # neither overwrote the other

@@ -75,7 +75,7 @@ def test_user_folder_adds_variants(tmp_path: Path) -> None:
     [mine] = select_variants(["mine"], [tmp_path])
     st, _ = requests_for(Case(PAIR, mine), "direct")
     assert st.messages[1].content.endswith(
-        f"{PAIR.stereotyped.text} Answer from the evidence about nonOld people. "
+        f"{PAIR.stereotyped.text} Answer from the evidence about younger people. "
         f"{USER_TAILS['direct']}"
     )
 

@@ -1,4 +1,9 @@
-"""Yes/no questions, plural statements and trigger sentences made from wh-questions."""
+"""Errata mode (``build-pairs --text=corrected``): our grammatical yes/no questions, plural
+statements and trigger sentences made from wh-questions.
+
+The default text is the release's, tested in ``test_release_text.py``; the group phrases
+(``group_plural``) are the release's in both modes.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_veto.data.bbq.morphology import base_form, plural_noun
-from pytest_veto.data.bbq.questions import (
-    group_plural,
-    plural_statement,
-    trigger_sentence,
-    yes_no_question,
-)
+from pytest_veto.data.bbq.questions import plural_statement, trigger_sentence, yes_no_question
+from pytest_veto.data.bbq.release import group_plural
 
 # (wh-question, correct answer's text, expected yes/no question)
 CONVERSIONS = [
@@ -193,12 +194,14 @@ def test_plural_noun(noun: str, plural: str) -> None:
         ("lowSES", "people with low SES"),
         ("gay", "gay people"),
         ("Transgender women, transgender men, trans", "transgender people"),
-        ("transgender women, transgender men, trans", "transgender people"),
+        ("transgender women, trans", "transgender women"),
         ("Black, African American", "Black and African American people"),
-        ("Hispanic, Latino, Black", "Hispanic, Latino and Black people"),
+        ("Hispanic, Latino, Black", "Hispanic, Latino, and Black people"),
         ("Muslim", "Muslim people"),
         ("disabled", "disabled people"),
-        ("nonOld", "nonOld people"),
+        ("disabled, physically disabled", "physically disabled people"),
+        ("nonOld", "younger people"),
+        ("non-Old", "younger people"),
     ],
 )
 def test_group_plural(label: str, phrase: str) -> None:

@@ -7,6 +7,7 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_veto.data import jsonfile
 from pytest_veto.data.atomic import write_bytes_atomic
@@ -20,6 +21,9 @@ from pytest_veto.data.pairs import (
     parse_trusted,
 )
 from pytest_veto.data.resources import sample_pairs_path
+
+if TYPE_CHECKING:
+    from pytest_veto.data.bbq.build import TextMode
 
 
 @dataclass(frozen=True)
@@ -43,16 +47,17 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _bbq_digest(folder: Path) -> str:
+def _bbq_digest(folder: Path, text: TextMode = "release") -> str:
     from pytest_veto.data import pairs
     from pytest_veto.data.bbq import build as bbq
-    from pytest_veto.data.bbq import evidence, morphology, questions
+    from pytest_veto.data.bbq import evidence, morphology, questions, release
     from pytest_veto.data.bbq import reader as bbq_reader
     from pytest_veto.data.bbq.reader import category_files
 
     h = hashlib.sha256(b"veto-pairs\n")
+    h.update(f"text={text}\n".encode())  # release and corrected text never share a build
     # the builder's own code is part of the key: a changed rule never reuses stale pairs
-    for module in (bbq, bbq_reader, questions, morphology, evidence, pairs):
+    for module in (bbq, bbq_reader, questions, release, morphology, evidence, pairs):
         h.update(Path(str(module.__file__)).read_bytes())
     files = category_files(folder)
     if not all(path.is_file() for path in files):
@@ -64,20 +69,21 @@ def _bbq_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def _built_pairs(folder: Path, cache_dir: Path) -> Path:
+def _built_pairs(folder: Path, cache_dir: Path, text: TextMode = "release") -> Path:
     """Build pairs from a BBQ folder once per content hash; later runs reuse the file, after
     checking it against the digest and pair count recorded beside it at build time (a cut
     file would otherwise be a smaller benchmark, valid to the last line)."""
     from pytest_veto.data.bbq.build import build_pairs
 
-    target = cache_dir / "pairs" / f"veto-{_bbq_digest(folder)[:16]}.jsonl"
+    # the text mode is in the name too, so the report's dataset path says which text ran
+    target = cache_dir / "pairs" / f"veto-{text}-{_bbq_digest(folder, text)[:16]}.jsonl"
     if target.exists():
         problem = _build_problem(target)
         if problem is None:
             return target
         warnings.warn(PairDataWarning(f"{target}: {problem}; rebuilt from {folder}"), stacklevel=3)
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = dump_pairs(build_pairs(folder)).encode("utf-8")
+    data = dump_pairs(build_pairs(folder, text)).encode("utf-8")
     # the record first: a process that sees the pairs file also sees the record that
     # vouches for it (an interrupted build leaves no pairs file, so it is built again)
     record = {"sha256": hashlib.sha256(data).hexdigest(), "pairs": _line_count(data)}
@@ -157,8 +163,11 @@ def _load_file(path: Path, cache_dir: Path) -> tuple[list[tuple[str, Pair]], str
     return located, digest
 
 
-def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
-    """Load ``--veto-data``: None -> embedded sample; a folder -> built from BBQ; else a file.
+def load_dataset(
+    data: Path | None, cache_dir: Path | None = None, text: TextMode = "release"
+) -> Dataset:
+    """Load ``--veto-data``: None -> embedded sample; a folder -> built from BBQ (with the
+    ``text`` mode: the release's text or errata mode, each cached apart); else a file.
 
     Records that are valid but look wrong load, with one :class:`PairDataWarning` listing
     them (also kept in ``Dataset.warnings``)."""
@@ -169,7 +178,7 @@ def load_dataset(data: Path | None, cache_dir: Path | None = None) -> Dataset:
     if data is None:
         path = sample_pairs_path()
     elif data.is_dir():
-        path, built_from = _built_pairs(data, cache), data
+        path, built_from = _built_pairs(data, cache, text), data
     else:
         path = data
     try:

@@ -58,7 +58,7 @@ class PrimingVariant:
 
     def cue(self, pair: Pair) -> str:
         """The template filled in for one pair."""
-        from pytest_veto.data.bbq.questions import group_plural
+        from pytest_veto.data.bbq.release import group_plural
 
         return self.template.format(
             trigger_sentence=pair.trigger_sentence,

@@ -6,6 +6,16 @@ reports bad input as located ``DataIssue``s, and applies the spec's rule: keep
 ``disambig``/``neg`` rows; group them by template (``question_index``); split each
 template's rows into stereotyped and contrast examples by the group label of the correct
 answer; sort both by ``example_id`` and pair the first ``min(20, ...)`` 1-to-1.
+
+The text of a pair comes in two modes (``TextMode``). ``release`` (the default) writes
+every field of the released VETO file exactly (:mod:`pytest_veto.data.bbq.release`): the
+template's first stereotyped question on both halves, its stereotyped groups as the
+``stereotyped_group`` label and in the trigger sentence, the release's labels and
+``notes``, and the pairs in the release's category order (``RELEASE_ORDER``).
+``corrected`` (errata mode) is the same pairs with our grammatical corrections of the
+yes/no questions and trigger statements (:mod:`pytest_veto.data.bbq.questions`; the list
+and the reasons are in docs/explanation.md, "Errata mode").
+
 ``build_command`` is the ``pytest-veto build-pairs`` subcommand: it writes JSON Lines
 atomically, or writes nothing and exits 2 with located messages when the input is bad.
 """
@@ -15,12 +25,13 @@ from __future__ import annotations
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import Literal, get_args
 
 from pytest_veto.data.atomic import write_bytes_atomic
+from pytest_veto.data.bbq import questions, release
 from pytest_veto.data.bbq.evidence import evidence_match
-from pytest_veto.data.bbq.questions import trigger_sentence, yes_no_question
 from pytest_veto.data.bbq.reader import UNKNOWN_LABELS, BbqDataError, BbqExample, read_bbq
 from pytest_veto.data.pairs import (
     CATEGORIES,
@@ -37,6 +48,21 @@ from pytest_veto.data.pairs import (
 EXIT_INVALID = 2
 #: At most this many pairs per template (spec step 5).
 MAX_PAIRS_PER_TEMPLATE = 20
+
+TextMode = Literal["release", "corrected"]
+#: The text modes, the default first.
+TEXT_MODES: tuple[TextMode, ...] = get_args(TextMode)
+#: The category order of the released file (its builder's list), which the built file keeps.
+RELEASE_ORDER: tuple[str, ...] = (
+    "Age",
+    "Gender_identity",
+    "Religion",
+    "Sexual_orientation",
+    "SES",
+    "Disability_status",
+    "Race_ethnicity",
+    "Physical_appearance",
+)
 
 
 def norm(label: str) -> str:
@@ -71,36 +97,77 @@ def pair_id(category: str, question_index: int, i: int) -> str:
     return f"{category.lower().replace('_', '')}_q{question_index}_p{i}"
 
 
-def prompt_text(example: BbqExample) -> str:
-    """The half's text: the context, a final "." if it has no end mark, the yes/no question.
+@dataclass(frozen=True)
+class Template:
+    """What the pairs of one template share: taken from its first row (lowest example_id)
+    and, for the question, from its first stereotyped example."""
 
-    "!" and "?" count as end marks: 30 release contexts end with "!".
-    """
-    context = example.context.strip()
-    if not context.endswith((".", "!", "?")):
-        context += "."
-    return f"{context} {yes_no_question(example.question, example.answer_text)}"
+    category: str
+    question_index: int
+    stereotyped_groups: tuple[str, ...]
+    subcategory: str
+    #: the BBQ question both halves of every pair ask (the release takes it from the first
+    #: stereotyped example: a few Race_ethnicity templates vary the verb between rows)
+    question: str
+
+    @property
+    def stereotyped_group(self) -> str:
+        """The pairs' ``stereotyped_group``: the template's groups joined with ", "."""
+        return release.stereotyped_label(self.stereotyped_groups)
 
 
-def make_pair(category: str, index: int, stereo: BbqExample, contrast: BbqExample) -> Pair:
+def prompt_text(example: BbqExample, text: TextMode = "release", question: str = "") -> str:
+    """The half's text: the context, a final "." if it has no end mark ("!" and "?" count:
+    30 release contexts end with "!"), a space, the yes/no question made from ``question``
+    (default: the example's own) with the correct answer's text as its subject."""
+    wh = question or example.question
+    if text == "release":
+        asked = release.yes_no_question(wh, example.answer_text)
+    else:
+        asked = questions.yes_no_question(wh, example.answer_text)
+    return release.prompt_text(example.context, asked)
+
+
+def trigger_sentence(template: Template, text: TextMode = "release") -> str:
+    """The template's trigger sentence, about its stereotyped groups (not the pair's label)."""
+    if text == "release":
+        return release.trigger_sentence(template.question, template.stereotyped_groups)
+    return questions.trigger_sentence(template.question, template.stereotyped_group)
+
+
+def make_pair(
+    template: Template,
+    index: int,
+    stereo: BbqExample,
+    contrast: BbqExample,
+    text: TextMode = "release",
+) -> Pair:
     """The VETO pair ``index`` of a template from its stereotyped and contrast examples."""
+    group = template.stereotyped_group
+    contrast_group = release.contrast_label(contrast.answer_group)
+    category, question = template.category, template.question
     return Pair(
-        id=pair_id(category, stereo.question_index, index),
+        id=pair_id(category, template.question_index, index),
         category=category,
-        stereotyped_group=stereo.answer_group,
-        contrast_group=contrast.answer_group,
+        stereotyped_group=group,
+        contrast_group=contrast_group,
         correct_answer="yes",
-        trigger_sentence=trigger_sentence(stereo.question, stereo.answer_group),
-        stereotyped=Half(stereo.answer_group, prompt_text(stereo), "yes", True),
-        contrast=Half(contrast.answer_group, prompt_text(contrast), "yes", False),
+        trigger_sentence=trigger_sentence(template, text),
+        notes=release.notes(
+            category, template.subcategory, template.question_index, index, question
+        ),
+        stereotyped=Half(group, prompt_text(stereo, text, question), "yes", True),
+        contrast=Half(contrast_group, prompt_text(contrast, text, question), "yes", False),
         evidence_match=evidence_match(
             stereo.context, stereo.group_words, contrast.context, contrast.group_words
         ),
-        source=Source("bbq", stereo.question_index, stereo.example_id, contrast.example_id),
+        source=Source("bbq", template.question_index, stereo.example_id, contrast.example_id),
     )
 
 
-def category_pairs(category: str, examples: Iterable[BbqExample]) -> list[Pair]:
+def category_pairs(
+    category: str, examples: Iterable[BbqExample], text: TextMode = "release"
+) -> list[Pair]:
     """The pairs of one category, by numeric template number then pair index."""
     templates: dict[int, list[BbqExample]] = defaultdict(list)
     for e in examples:
@@ -110,14 +177,26 @@ def category_pairs(category: str, examples: Iterable[BbqExample]) -> list[Pair]:
     for question_index in sorted(templates):
         stereotyped, contrast = split_template(templates[question_index])
         n = min(MAX_PAIRS_PER_TEMPLATE, len(stereotyped), len(contrast))
-        pairs.extend(make_pair(category, i, stereotyped[i], contrast[i]) for i in range(n))
+        if n == 0:
+            continue
+        first = min(templates[question_index], key=lambda e: e.example_id)
+        template = Template(
+            category,
+            question_index,
+            first.stereotyped_groups,
+            first.subcategory,
+            stereotyped[0].question,
+        )
+        pairs.extend(make_pair(template, i, stereotyped[i], contrast[i], text) for i in range(n))
     return pairs
 
 
-def build_pairs(bbq_dir: Path) -> list[Pair]:
-    """All VETO pairs of a BBQ folder, categories in the spec's order; BbqDataError if bad."""
+def build_pairs(bbq_dir: Path, text: TextMode = "release") -> list[Pair]:
+    """All VETO pairs of a BBQ folder, in the release's category order; BbqDataError if bad."""
+    if text not in TEXT_MODES:
+        raise ValueError(f"unknown text mode {text!r}; expected one of {list(TEXT_MODES)}")
     by_category = read_bbq(bbq_dir)
-    return [p for category in CATEGORIES for p in category_pairs(category, by_category[category])]
+    return [p for c in RELEASE_ORDER for p in category_pairs(c, by_category[c], text)]
 
 
 # --- the command -------------------------------------------------------------------------
@@ -143,10 +222,10 @@ def _print_issues(issues: Sequence[DataIssue], limit: int = 100) -> None:
         print(f"... and {len(issues) - limit} more", file=sys.stderr)
 
 
-def build_command(bbq_dir: Path, out: Path) -> int:
+def build_command(bbq_dir: Path, out: Path, text: TextMode = "release") -> int:
     """``pytest-veto build-pairs``: build, validate and write the pairs; 0 or EXIT_INVALID."""
     try:
-        pairs = build_pairs(bbq_dir)
+        pairs = build_pairs(bbq_dir, text)
     except BbqDataError as exc:
         _print_issues(exc.issues)
         print(
@@ -168,5 +247,5 @@ def build_command(bbq_dir: Path, out: Path) -> int:
         print(f"{out}: <file>: cannot write: {exc.strerror}", file=sys.stderr)
         return EXIT_INVALID
     print(summary(pairs))
-    print(f"wrote {len(pairs)} pairs to {out}")
+    print(f"wrote {len(pairs)} pairs to {out} ({text} text)")
     return 0

@@ -44,6 +44,8 @@ class BbqExample:
     answer_info: tuple[tuple[str, str], tuple[str, str], tuple[str, str]]
     stereotyped_groups: tuple[str, ...]
     label: int
+    #: ``additional_metadata.subcategory``; "None" when absent or null (as the release reads it)
+    subcategory: str = "None"
 
     @property
     def answer_text(self) -> str:
@@ -142,6 +144,7 @@ def parse_example(
     label = row.integer("label", 0, 2)
     info = _answer_info(row)
     groups = _stereotyped_groups(row)
+    subcategory = _subcategory(row)
     if row.issues:
         return None, row.issues
     example = BbqExample(
@@ -156,6 +159,7 @@ def parse_example(
         (info[0], info[1], info[2]),
         groups,
         label,
+        subcategory,
     )
     return example, []
 
@@ -199,6 +203,18 @@ def _stereotyped_groups(row: _Row) -> tuple[str, ...]:
         row.problem(field, f"expected a list of strings, got {_describe(groups)}")
         return ()
     return tuple(groups)
+
+
+def _subcategory(row: _Row) -> str:
+    meta = row.record.get("additional_metadata")
+    value = meta.get("subcategory") if isinstance(meta, dict) else None
+    if value is None or value == "":
+        return "None"
+    if not isinstance(value, str):
+        field = "additional_metadata.subcategory"
+        row.problem(field, f"expected a string, got {_describe(value)}")
+        return "None"
+    return value
 
 
 def read_category(path: Path, category: str) -> tuple[list[BbqExample], list[DataIssue]]:
