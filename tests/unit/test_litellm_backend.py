@@ -30,11 +30,13 @@ from pytest_veto.backends.litellm_backend import (
     LiteLLMBackend,
     RetryPolicy,
     backoff_delay,
+    error_code,
     retry_after_s,
     scrub_secrets,
 )
 from pytest_veto.run.prompts import build_messages
 from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
+from tests.support.scripted_server import ScriptedServer, chat_completion, error_body
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-test-dummy"
@@ -69,6 +71,13 @@ def req(name: str, text: str | None = None, max_new_tokens: int = 32) -> PromptR
         build_messages(text or f"Question {name}?"),
         max_new_tokens=max_new_tokens,
     )
+
+
+def on(server: ScriptedServer | OpenAIStub, api_base: str | None = None, **options: Any) -> Any:
+    """A backend on ``server`` (or on ``api_base``) with fast backoff."""
+    options.setdefault("timeout_s", 5.0)
+    base = api_base or server.base_url
+    return LiteLLMBackend("openai/stub", BackendOptions(api_base=base, **options), policy=FAST)
 
 
 def always(kind: str, marker: str = "", **fields: Any) -> Any:
@@ -229,6 +238,75 @@ def test_content_filter_and_refusal_are_refused_at_once(kind: str) -> None:
     assert stub.requests_received == 1
     if kind == "refusal":
         assert "can't help" in done.text
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("content_policy_violation", "refused"),
+        ("content_filter", "refused"),
+        (None, "error"),
+        ("invalid_request_error", "error"),
+    ],
+)
+def test_only_a_policy_error_code_is_a_refusal(code: str | None, status: str) -> None:
+    """The message mentions both policy words (litellm even raises its
+    ContentPolicyViolationError for it): only the error's code decides."""
+    message = (
+        "Unrecognized request argument supplied: content_filter_mode (content_policy_violation)"
+    )
+    with ScriptedServer(lambda body: (400, error_body(message, code))) as server:
+        [done] = on(server).complete([req("p0")])
+    assert done.status == status and server.requests_received == 1
+    if status == "error":
+        assert done.error is not None and done.error.startswith("HTTP 400 ")
+        assert done.error.endswith("(not retried)") and "content_filter_mode" in done.error
+    else:
+        assert done.error is None and "content_filter_mode" in done.text
+
+
+def test_error_code_reads_the_code_litellm_exposes() -> None:
+    class Failure(Exception):
+        def __init__(self, code: object = None, body: object = None) -> None:
+            super().__init__("content_filter content_policy_violation")
+            self.code, self.body = code, body
+
+    assert error_code(Failure("content_filter")) == "content_filter"
+    assert error_code(Failure(body={"code": "content_policy_violation"})) == (
+        "content_policy_violation"
+    )
+    assert error_code(Failure(body={"error": {"code": "content_filter"}})) == "content_filter"
+    assert error_code(Failure(401, {"error": "content_filter"})) is None
+    assert error_code(ValueError("content_filter")) is None
+
+
+@pytest.mark.parametrize("content", ["", " ", "\n\t "])
+def test_an_empty_answer_is_retried_then_an_error(content: str) -> None:
+    with OpenAIStub(answer=lambda messages: content) as stub:
+        [done] = make_backend(stub, retries=2).complete([req("p0")])
+    assert done.status == "error" and done.text == "" and stub.requests_received == 3
+    assert done.error == f"empty answer: content {content!r} (finish stop) (after 3 attempts)"
+
+
+def test_an_empty_answer_then_a_real_one() -> None:
+    answers = iter(["", '{"answer": "yes"}'])
+    with OpenAIStub(answer=lambda messages: next(answers)) as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "ok" and done.text == '{"answer": "yes"}'
+    assert stub.requests_received == 2
+
+
+def test_no_content_because_the_token_budget_ran_out_is_an_error() -> None:
+    with ScriptedServer(lambda body: (200, chat_completion(None, "length"))) as server:
+        [done] = on(server, retries=1).complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert "no content (finish length)" in done.error and server.requests_received == 2
+
+
+def test_a_content_filter_finish_with_empty_content_is_refused() -> None:
+    with ScriptedServer(lambda body: (200, chat_completion("", "content_filter"))) as server:
+        [done] = on(server).complete([req("p0")])
+    assert done.status == "refused" and server.requests_received == 1
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])

@@ -12,10 +12,17 @@ honour ``Retry-After`` and are counted in ``requests_sent``.
 
 Retry decisions (see ``classify``): 429, 408/409/425, 5xx, timeouts and connection errors
 are retried; other HTTP errors (400, 401, 403, 404, 422...) fail at once. Malformed
-responses (a body that is not JSON, empty ``choices``, a message without content) are
-retried too, since a truncated body is usually a transient proxy fault; when they persist
-they end as ``error``, never as an answer. A content-filter block or a provider refusal is
-``refused`` at once (not retried: at temperature 0 it is the model's answer).
+responses (a body that is not JSON, empty ``choices``, a message without content, an empty
+or whitespace-only answer) are retried too, since a truncated body is usually a transient
+proxy fault; when they persist they end as ``error``, never as an answer (and errors are
+never cached).
+
+Only the provider's documented refusal signals are ``refused`` (not retried: at
+temperature 0 it is the model's answer): ``finish_reason == "content_filter"``, an
+OpenAI-style ``refusal`` field, or an error whose machine-readable *code* (litellm's
+``exc.code``, from the provider's error body) is in ``POLICY_CODES``. Words in an error
+message prove nothing: "Unrecognized request argument supplied: content_filter_mode" is a
+plain HTTP 400 error.
 """
 
 from __future__ import annotations
@@ -41,7 +48,16 @@ from pytest_veto.backends.protocol import (
     PromptRequest,
 )
 
-__all__ = ["LiteLLMBackend", "RetryPolicy", "backoff_delay", "classify", "scrub_secrets"]
+__all__ = [
+    "POLICY_CODES",
+    "LiteLLMBackend",
+    "RetryPolicy",
+    "backoff_delay",
+    "classify",
+    "error_code",
+    "interpret",
+    "scrub_secrets",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,6 +68,9 @@ SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_KEY", "_SECRET")
 #: Shorter values are not credentials, and replacing them would garble messages.
 MIN_SECRET_LEN = 6
 _SECRET_PATTERNS = (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), re.compile(r"(?i)(bearer\s+)\S+"))
+#: The error codes with which providers report a request their content policy blocked
+#: (OpenAI: ``content_policy_violation``; Azure OpenAI: ``content_filter``).
+POLICY_CODES = frozenset({"content_filter", "content_policy_violation"})
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
 #: Failures litellm reports as 500 although no retry can help (no key in the environment).
 _FATAL_MARKERS = ("missing credentials", "api_key client option must be set")
@@ -123,15 +142,32 @@ def retry_after_s(exc: BaseException, now: float | None = None) -> float | None:
     return None
 
 
+def error_code(exc: BaseException) -> str | None:
+    """The provider's machine-readable error code, as litellm exposes it: ``exc.code``
+    (the OpenAI client fills it from the error body), else ``code`` in ``exc.body`` or in
+    its nested ``error`` object."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
 def classify(exc: BaseException) -> tuple[Decision, int | None]:
-    """Whether a failed call is retried, fails at once or is a refusal, and its HTTP status."""
+    """Whether a failed call is retried, fails at once or is a refusal, and its HTTP status.
+
+    Only an error whose provider code is in ``POLICY_CODES`` is a refusal; litellm's
+    ``ContentPolicyViolationError`` without such a code (litellm infers it from message
+    words for some providers) is a plain HTTP error, not retried.
+    """
     status = getattr(exc, "status_code", None)
     status = status if isinstance(status, int) else None
     name = type(exc).__name__
     text = str(exc).lower()
-    if name == "ContentPolicyViolationError" or (
-        status == 400 and ("content_policy_violation" in text or "content_filter" in text)
-    ):
+    if error_code(exc) in POLICY_CODES:
         return "refused", status
     if any(marker in text for marker in _FATAL_MARKERS):
         return "fail", None
@@ -147,15 +183,16 @@ def classify(exc: BaseException) -> tuple[Decision, int | None]:
 
 
 class MalformedResponse(Exception):
-    """A 200 response without a usable answer (empty ``choices``, no content)."""
+    """A 200 response without a usable answer (empty ``choices``, no or empty content)."""
 
 
 def interpret(response: Any) -> tuple[Literal["ok", "refused"], str]:
     """The status and text of a litellm ``ModelResponse``; raises ``MalformedResponse``.
 
-    ``finish_reason == "content_filter"`` or an OpenAI-style ``refusal`` is a refusal. A
-    missing content is malformed unless the token budget ran out (``length``): then the
-    model simply gave no answer, which is an empty text (parsed as ``unknown``).
+    ``finish_reason == "content_filter"`` or an OpenAI-style ``refusal`` is a refusal.
+    Anything else must carry an answer: a missing, empty or whitespace-only content is
+    malformed, whatever the ``finish_reason`` (``length``: the token budget ran out before
+    any text), since an outage graded as an answer would also be cached.
     """
     choices = getattr(response, "choices", None)
     if not choices:
@@ -168,12 +205,12 @@ def interpret(response: Any) -> tuple[Literal["ok", "refused"], str]:
     refusal = getattr(message, "refusal", None) or extra.get("refusal")
     if finish == "content_filter":
         return "refused", content if isinstance(content, str) else ""
-    if isinstance(refusal, str) and refusal:
+    if isinstance(refusal, str) and refusal.strip():
         return "refused", refusal
-    if content is None and finish == "length":
-        return "ok", ""
     if not isinstance(content, str):
-        raise MalformedResponse("malformed response: message has no content")
+        raise MalformedResponse(f"malformed response: message has no content (finish {finish})")
+    if not content.strip():
+        raise MalformedResponse(f"empty answer: content {content[:20]!r} (finish {finish})")
     return "ok", content
 
 
@@ -316,7 +353,7 @@ class LiteLLMBackend:
                     raise
                 except MalformedResponse as exc:
                     reason = str(exc)
-                except Exception as exc:  # noqa: BLE001 - every failure becomes a Completion
+                except Exception as exc:  # every failure becomes a Completion
                     decision, code = classify(exc)
                     reason = describe(exc, code)
                     if decision == "refused":
