@@ -161,6 +161,7 @@ class Controller:
 
     def _write_report(self, summary: RunSummary) -> None:
         from pytest_veto.backends import backend_kind
+        from pytest_veto.backends.secrets import scrub_argv
         from pytest_veto.report.json_report import (
             Manifest,
             report_of,
@@ -185,7 +186,7 @@ class Controller:
             dataset_path=str(dataset.path),
             dataset_sha256=dataset.sha256,
             n_pairs=len(dataset.pairs),
-            argv=tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args),
+            argv=scrub_argv(tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args)),
             seed=model.seed,
         )
         self.lens_report = self._lens_with_plots(summary)
