@@ -97,6 +97,12 @@ def test_the_run_seed_is_the_default_and_the_name_overrides_it() -> None:
         ("reference/misfire:0.1,seed=x", "seed must be an integer"),
         ("reference/misfire:0.1,primed=2", "must be within [0, 1]"),
         ("reference/misfire:0.1,temperature=1", "unknown option 'temperature'"),
+        # a rate or option that would be ignored, or that is given twice
+        ("reference/evidence-reader:0.5", "reference/evidence-reader takes no rate"),
+        ("reference/coin:0.3", "reference/coin takes no rate"),
+        ("reference/coin,primed=0.3", "reference/coin takes no primed rate"),
+        ("reference/misfire:0.1,seed=1,seed=2", "option 'seed' given twice"),
+        ("reference/misfire:0.1,primed=0.2,primed=0.3", "option 'primed' given twice"),
     ],
 )
 def test_bad_names_are_rejected_with_the_reason(name: str, message: str) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "backend_kind",
     "capabilities_of",
     "create_backend",
+    "validate_model",
 ]
 
 
@@ -45,6 +46,35 @@ def capabilities_of(model: str) -> frozenset[Capability]:
     it (creating one may load a model): collection decides with it which checks can run.
     A created backend's ``capabilities`` agrees (tests/unit/test_capabilities.py)."""
     return _KIND_CAPABILITIES[backend_kind(model)]
+
+
+def validate_model(model: str) -> str | None:
+    """What is wrong with a ``--model`` name (None: nothing seen), found without loading a
+    model, importing a backend library or touching the network."""
+    from importlib.util import find_spec
+
+    kind = backend_kind(model)
+    if not model.strip() or (kind == "hf" and not model.removeprefix("hf/").strip()):
+        return "names no model; pass one, e.g. --model=reference/evidence-reader"
+    if kind == "reference":
+        from pytest_veto.backends.reference import ReferenceModel, ReferenceNameError
+
+        try:
+            ReferenceModel.from_name(model)
+        except ReferenceNameError as exc:
+            return str(exc).removeprefix(f"{model!r}: ")
+        return None
+    if kind == "hf":
+        missing = [m for m in ("torch", "transformers") if find_spec(m) is None]
+        if missing:
+            return (
+                f"a local model needs {' and '.join(missing)}, not installed: pip install "
+                "'pytest-veto[local]' (pip install torch==2.13.0 first, for the CPU build)"
+            )
+        return None
+    if find_spec("litellm") is None:
+        return "an API model goes through litellm, not installed: pip install 'pytest-veto[api]'"
+    return None
 
 
 def create_backend(model: str, options: BackendOptions) -> Backend:

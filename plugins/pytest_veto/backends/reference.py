@@ -77,11 +77,19 @@ class ReferenceModel:
         rate = _rate(rate_text, name) if rate_text else 0.0
         if kind in _NEEDS_RATE and not rate_text:
             raise ReferenceNameError(f"{name!r}: reference/{kind} needs a rate, e.g. {kind}:0.1")
+        if kind not in _NEEDS_RATE and rate_text:  # it would be ignored: say so
+            raise ReferenceNameError(f"{name!r}: reference/{kind} takes no rate")
         primed: float | None = None
+        seen: set[str] = set()
         for opt in opts:
             key, sep, value = opt.partition("=")
             if not sep:
                 raise ReferenceNameError(f"{name!r}: option {opt!r} is not key=value")
+            if key in seen:  # which one would win is a guess: refuse it
+                raise ReferenceNameError(f"{name!r}: option {key!r} given twice")
+            seen.add(key)
+            if key == "primed" and kind not in _NEEDS_RATE:
+                raise ReferenceNameError(f"{name!r}: reference/{kind} takes no primed rate")
             if key == "seed":
                 try:
                     seed = int(value)
