@@ -86,3 +86,46 @@ def test_bad_options_are_usage_errors(args: list[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["report", "r.json", *args])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("html", "markdown", "message"),
+    [
+        (
+            "r.json",
+            None,
+            "--html {d}/r.json is also the report {d}/r.json: writing it would overwrite the "
+            "input; write it to another file",
+        ),
+        (
+            None,
+            "old.json",
+            "--markdown {d}/old.json is also --baseline {d}/old.json: writing it would "
+            "overwrite the input; write it to another file",
+        ),
+        (
+            "out.html",
+            "out.html",
+            "--html {d}/out.html is also --markdown {d}/out.html: one would overwrite the "
+            "other; give each its own file",
+        ),
+    ],
+)
+def test_an_output_over_an_input_exits_2_and_writes_nothing(
+    tmp_path: Path, html: str | None, markdown: str | None, message: str
+) -> None:
+    report = write(tmp_path / "r.json", make_report(outcomes(18, 1, 2, 0)))
+    baseline = write(tmp_path / "old.json", make_report(outcomes(18, 1, 2, 0)))
+    before = {p: p.read_bytes() for p in (report, baseline)}
+    status, out, err = run(
+        ReportOptions(
+            runs=(report,),
+            baseline=baseline,
+            html=tmp_path / html if html else None,
+            markdown=tmp_path / markdown if markdown else None,
+        )
+    )
+    assert (status, out) == (2, "")
+    assert err == message.format(d=tmp_path) + "\n"
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "out.html").exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pytest_veto.data import jsonfile
+from pytest_veto.data.paths import first_clash
 from pytest_veto.report import view
 from pytest_veto.score.baseline import Comparison, ComparisonError, compare_reports
 
@@ -134,8 +135,26 @@ def _write(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def _output_clash(options: ReportOptions) -> str | None:
+    """An output (``--html``, ``--markdown``) that is also a report read, or the other
+    output: writing it would destroy the input or the other page."""
+    outputs = [
+        (f"--{flag} {path}", path)
+        for flag, path in (("markdown", options.markdown), ("html", options.html))
+        if path is not None
+    ]
+    inputs = [(f"the report {path}", path) for path in options.runs]
+    if options.baseline is not None:
+        inputs.append((f"--baseline {options.baseline}", options.baseline))
+    return first_clash(outputs, inputs)
+
+
 def run_report(options: ReportOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Do what ``pytest-veto report`` does; returns the exit status."""
+    clash = _output_clash(options)
+    if clash is not None:  # checked before anything is read or written
+        print(clash, file=err)
+        return EXIT_INVALID
     reports: list[dict[str, Any]] = []
     problems: list[str] = []
     for path in options.runs:
