@@ -51,3 +51,19 @@ def test_the_answer_needs_no_backend_library_and_loads_no_model() -> None:
     """A model that does not exist still gets its kind's answer: nothing is loaded."""
     assert capabilities_of("hf/no/such/folder") == capabilities_of("hf/smollm2-135m-instruct")
     assert "hidden_states" not in capabilities_of("openai/gpt-4o-mini")
+
+
+def test_local_copies_cost_is_for_local_models_only(tmp_path: Path) -> None:
+    """The -n N warning's figure: what each process's own copy of a local model costs."""
+    from pytest_veto.backends import local_copies_cost
+
+    assert local_copies_cost("openai/gpt-4o-mini", 2) is None
+    assert local_copies_cost("reference/coin", 4) is None
+    folder = tmp_path / "model"
+    folder.mkdir()
+    with (folder / "model.safetensors").open("wb") as weights:
+        weights.truncate(2**29)  # sparse: 0.5 GiB on paper, nothing on disk
+    (folder / "notes.txt").write_text("not weights")
+    assert local_copies_cost(f"hf/{folder}", 2) == "0.50 GiB x 2 = 1.00 GiB"
+    (folder / "model.safetensors").unlink()
+    assert local_copies_cost(f"hf/{folder}", 3) == "its full size x 3"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pytest_veto.backends.protocol import (
     Backend,
     BackendError,
@@ -20,6 +22,7 @@ __all__ = [
     "backend_kind",
     "capabilities_of",
     "create_backend",
+    "local_copies_cost",
     "validate_model",
 ]
 
@@ -46,6 +49,21 @@ def capabilities_of(model: str) -> frozenset[Capability]:
     it (creating one may load a model): collection decides with it which checks can run.
     A created backend's ``capabilities`` agrees (tests/unit/test_capabilities.py)."""
     return _KIND_CAPABILITIES[backend_kind(model)]
+
+
+def local_copies_cost(model: str, copies: int, cache_dir: str | None = None) -> str | None:
+    """The memory ``copies`` processes take when each loads its own copy of ``model``
+    (``0.50 GiB x 2 = 1.00 GiB``), or None when ``model`` is not loaded in the process
+    (an API or reference model). Reads the size of the weights on disk, loads nothing."""
+    if backend_kind(model) != "hf":
+        return None
+    from pytest_veto.backends.hf_models import weights_size
+
+    models = Path(cache_dir) / "models" if cache_dir else None
+    size = weights_size(model.removeprefix("hf/"), models)
+    if not size:
+        return f"its full size x {copies}"
+    return f"{size / 2**30:.2f} GiB x {copies} = {size * copies / 2**30:.2f} GiB"
 
 
 def validate_model(model: str) -> str | None:
