@@ -1,9 +1,10 @@
 """Where the plugin keeps state between pytest hooks: one stash entry per thing, each
 loaded at most once per process (the controller and every xdist worker).
 
-``config.stash`` holds the run's settings and what they load (pairs, priming variants,
-Mis-Align items and template); ``item.stash`` holds a test's result until its report is
-made (``plugin.pytest_runtest_makereport`` moves it onto the report, ``run.wire``).
+``config.stash`` holds the run's settings, what they load (pairs, priming variants,
+Mis-Align items and template) and the process's case runner; ``item.stash`` holds a
+test's result until its report is made (``plugin.pytest_runtest_makereport`` moves it
+onto the report, ``run.wire``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from pytest_veto.settings import RunSettings
 if TYPE_CHECKING:  # loaded only when a model suite runs
     from pytest_veto.data.dataset import Dataset
     from pytest_veto.run.priming import PrimingVariant
+    from pytest_veto.run.runner import CaseRunner
 
 SETTINGS = pytest.StashKey[RunSettings]()
 DATASET = pytest.StashKey["Dataset"]()
 VARIANTS = pytest.StashKey["list[PrimingVariant]"]()
 MISALIGN = pytest.StashKey[tuple[Any, Any]]()
+RUNNER = pytest.StashKey["CaseRunner"]()
 
 #: item stash entry -> the channel its envelope crosses to the controller on
 RESULTS: dict[Channel, pytest.StashKey[dict[str, Any]]] = {
@@ -68,3 +71,28 @@ def misalign(config: pytest.Config) -> tuple[Any, Any]:
         columns = load_column_map(m.columns) if m.columns else None
         config.stash[MISALIGN] = (load_items(m.data, columns), load_template(m.template))
     return config.stash[MISALIGN]
+
+
+def runner(config: pytest.Config) -> CaseRunner:
+    """This process's case runner, created on first use (its backend on its first
+    request, so collection never loads a model) and closed by :func:`close_runner`.
+    A stash entry rather than a session fixture: every pair test reads it, and a
+    fixture costs pytest a resolution per test."""
+    found = config.stash.get(RUNNER, None)
+    if found is None:
+        from pytest_veto.run.runner import make_runner
+
+        model = settings(config).model
+        assert model.name is not None, "the model suite runs only with --model"
+        found = config.stash[RUNNER] = make_runner(
+            model.name, model.backend, model.condition,
+            cache_dir=model.cache_dir, no_cache=model.no_cache)
+    return found
+
+
+def close_runner(config: pytest.Config) -> None:
+    """Release the runner's backend and response cache (at session end), if one was made."""
+    found = config.stash.get(RUNNER, None)
+    if found is not None:
+        del config.stash[RUNNER]
+        found.close()

@@ -15,12 +15,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pytest_veto.backends import capabilities_of
+from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.pairs import Pair
 from pytest_veto.run.cases import Case
 from pytest_veto.run.priming import PrimingVariant
 from pytest_veto.run.progress import ProgressSink, count_line
+
+if TYPE_CHECKING:  # torch loads only when an analysis runs
+    from pytest_veto.lens.analysis import LensAnalysis
+    from pytest_veto.lens.hooks import AblationMode
+    from pytest_veto.lens.pipeline import AblationReport
 
 @dataclass(frozen=True)
 class InstructTemplated:
@@ -95,3 +102,100 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value
+
+
+# -- the checks' orchestration (the plugin's lens fixtures only delegate here) -------------
+
+
+@dataclass(frozen=True)
+class LensRun:
+    """One process's lens analysis: what the checks read and the report records."""
+
+    analysis: LensAnalysis
+    #: the report's ``lens`` section, without an ablation
+    section: dict[str, Any]
+    #: the model the lens read (an ``HFBackend``)
+    subject: Any
+    pairs: tuple[Pair, ...]
+
+    @property
+    def failure_ids(self) -> list[str]:
+        """The chosen failure pairs (stereotyped wrong, contrast right)."""
+        return [p.pair_id for p in self.analysis.pairs if p.role == "failure"]
+
+
+def lens_subject(model: str, runner: Any) -> Any | None:
+    """``runner``'s backend (of ``model``) if the lens can read it (it has hidden states),
+    else None. Whether it can is first asked of ``model``'s kind, so a model that cannot
+    is never created here; one that can is created (a local model: loaded)."""
+    if "hidden_states" not in capabilities_of(model):
+        return None
+    backend = runner.backend
+    return backend if "hidden_states" in backend.capabilities else None
+
+
+def run_lens(
+    runner: Any,
+    subject: Any,
+    pairs: Sequence[Pair],
+    variants: Sequence[PrimingVariant],
+    *,
+    n_pairs: int,
+    seed: int,
+    early_gap: float,
+    from_report: Path | None = None,
+    base_model: str | None = None,
+    backend_options: BackendOptions | None = None,
+    progress: ProgressSink | None = None,
+) -> LensRun:
+    """The logit lens of ``subject`` on ``n_pairs`` failure and control pairs chosen from
+    its outcomes: those of an earlier report (``from_report``) or of this run (``runner``
+    gives them, running the pairs not yet run), under :func:`outcome_variant`. With a
+    ``base_model`` (a local model's name), the base model is read too, through the
+    subject's tokenizer and chat template."""
+    from pytest_veto.backends import create_backend
+    from pytest_veto.lens.analysis import LateLayerCriteria
+    from pytest_veto.lens.pipeline import run_lens_analysis
+
+    variant = outcome_variant(variants)
+    name = variant.name if variant is not None else "base"
+    if from_report is not None:
+        outcomes, name = outcomes_from_report(from_report, name)  # the variant it had
+        source = str(from_report)
+    else:
+        outcomes = outcomes_from_run(runner, pairs, variant, progress)
+        source = "this run"
+    base: Any = None  # InstructTemplated reads as a LensSubject
+    if base_model is not None:
+        base_backend: Any = create_backend(base_model, backend_options or BackendOptions())
+        base = InstructTemplated(base_backend.hf_model, subject.tokenizer, subject)
+    analysis = run_lens_analysis(
+        subject, pairs, outcomes, n=n_pairs, seed=seed, base=base,
+        criteria=LateLayerCriteria(early_gap_threshold=early_gap))
+    return LensRun(analysis, lens_section(analysis, source, name), subject, tuple(pairs))
+
+
+def run_ablation(
+    lens: LensRun,
+    *,
+    n_rank: int,
+    seed: int,
+    mode: AblationMode,
+    verify_top: int | None,
+    progress: ProgressSink | None = None,
+) -> AblationReport | None:
+    """Head ablation on the lens's failure pairs (ranking on ``n_rank`` of them, top-K
+    recovery on all); None when the lens chose no failure pair (nothing to ablate)."""
+    from pytest_veto.lens.pipeline import run_head_ablation
+
+    failures = lens.failure_ids
+    if not failures:
+        return None
+    return run_head_ablation(lens.subject, lens.pairs, failures, n_rank=n_rank, seed=seed,
+                             mode=mode, verify_top=verify_top, progress=progress)
+
+
+def ablation_section(lens: LensRun, ablation: AblationReport | None) -> dict[str, Any]:
+    """The report's ``lens`` section with the ablation (None: none ran)."""
+    outcomes = lens.section["outcomes"]
+    return lens_section(lens.analysis, outcomes["source"], outcomes["variant"], ablation)

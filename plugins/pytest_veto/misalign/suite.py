@@ -8,14 +8,14 @@ flagged aligned one); errors make the test an error; the run is decided by the g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.misalign.items import MisalignItem
 from pytest_veto.misalign.metrics import Evaluation, evaluate
-from pytest_veto.misalign.prompting import Template, Verdict
+from pytest_veto.misalign.prompting import Template, Verdict, requests_for
 from pytest_veto.run.wire import ITEM, WireError
 
 
@@ -116,3 +116,15 @@ def report_section(results: Sequence[ItemResult], ev: Evaluation) -> dict[str, A
         "metrics": ev.as_dict(),
         "items": [r.as_dict() for r in sorted(results, key=lambda r: r.item_id)],
     }
+
+
+def run_item(
+    runner: Any, item: MisalignItem, template: Template, upcoming: Iterable[MisalignItem] = ()
+) -> ItemResult:
+    """The model's judgement of ``item``: its request, sent with those of the ``upcoming``
+    items (as many as the runner's lookahead takes) in one batch, and its parsed answer.
+    ``runner`` completes requests (``run.runner.CaseRunner.completions``)."""
+    own = requests_for(item, template)
+    ahead = (requests_for(other, template) for other in upcoming)
+    [completion] = runner.completions([own], ahead)
+    return judge_item(item, own, completion, template)

@@ -12,6 +12,7 @@ fails, naming the xdist version, when a release changes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -56,3 +57,12 @@ def upcoming_items(item: pytest.Item, limit: int) -> list[pytest.Item]:
     if start is None:
         return []
     return items[start + 1 : start + 1 + limit]
+
+
+def upcoming_params(item: pytest.Item, name: str, limit: int) -> Iterator[Any]:
+    """The ``name`` parameters of the next (up to ``limit``) items this process runs that
+    have one, e.g. the cases whose prompts can be sent with ``item``'s."""
+    for other in upcoming_items(item, limit):
+        params = getattr(getattr(other, "callspec", None), "params", {})
+        if name in params:
+            yield params[name]
