@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import random
+import socket
 import subprocess
 import sys
 import textwrap
@@ -27,19 +29,25 @@ from pytest_veto.backends import (
     create_backend,
 )
 from pytest_veto.backends.litellm_backend import (
+    MAX_ERROR_CHARS,
+    MAX_RESPONSE_CHARS,
     LiteLLMBackend,
     RetryPolicy,
     backoff_delay,
+    describe,
     error_code,
     retry_after_s,
     scrub_secrets,
 )
+from pytest_veto.backends.secrets import scrub_argv, scrub_url, url_secrets
 from pytest_veto.run.prompts import build_messages
 from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
 from tests.support.scripted_server import ScriptedServer, chat_completion, error_body
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-test-dummy"
+#: a 32-character key of no known shape: only its environment variable makes it a secret
+ECHO_KEY = "vtk-Qm2Xr9Lw4Tz8Nb3Hc6Yd1Fs7JaGu"
 FAST = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05, retry_after_cap_s=5.0)
 
 
@@ -78,6 +86,19 @@ def on(server: ScriptedServer | OpenAIStub, api_base: str | None = None, **optio
     options.setdefault("timeout_s", 5.0)
     base = api_base or server.base_url
     return LiteLLMBackend("openai/stub", BackendOptions(api_base=base, **options), policy=FAST)
+
+
+def leaked(secret: str, text: str, window: int = 8) -> list[str]:
+    """The pieces of ``secret`` (``window`` characters or more) found in ``text``."""
+    pieces = (secret[i : i + window] for i in range(len(secret) - window + 1))
+    return [piece for piece in pieces if piece in text]
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound once, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def always(kind: str, marker: str = "", **fields: Any) -> Any:
@@ -186,7 +207,8 @@ def test_a_hang_is_an_error_bounded_by_the_timeout() -> None:
     finally:
         stopping = time.monotonic()
         stub.stop()
-    assert done.status == "error" and done.error is not None and "timeout" in done.error.lower()
+    assert done.status == "error" and done.error is not None
+    assert done.error == f"timeout after 0.5 s ({stub.base_url}) (after 2 attempts)"
     assert stub.requests_received == 2 and 1.0 <= elapsed < 4.0
     assert time.monotonic() - stopping < 2.0  # hanging handlers do not hold the server up
 
@@ -216,7 +238,7 @@ def test_transient_malformed_response_is_retried(kind: str) -> None:
 
 @pytest.mark.parametrize(
     ("kind", "reason"),
-    [("malformed", "500"), ("empty_choices", "empty choices"), ("no_content", "no content")],
+    [("malformed", "not JSON"), ("empty_choices", "empty choices"), ("no_content", "no content")],
 )
 def test_persistent_malformed_response_is_an_error(kind: str, reason: str) -> None:
     with OpenAIStub(rule=always(kind)) as stub:
@@ -375,6 +397,98 @@ def test_the_key_never_leaks_into_errors_or_the_cache_identity(
     assert KEY not in identity and "ant-secret-value-123" not in identity and "t=x" not in identity
 
 
+def test_a_key_echoed_in_an_answer_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", ECHO_KEY)
+    with OpenAIStub(answer=lambda messages: f'{{"answer": "yes"}} (key {ECHO_KEY})') as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "ok" and done.text == '{"answer": "yes"} (key ***)'
+
+
+def test_a_key_in_a_long_error_is_scrubbed_before_the_message_is_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key sits across the 160-character cut: cut first, 24 of its 32 characters leaked."""
+    monkeypatch.setenv("OPENAI_API_KEY", ECHO_KEY)
+    message = ("The gateway rejected this request. " * 4)[:136] + ECHO_KEY + " was refused."
+    with ScriptedServer(lambda body: (400, error_body(message, "bad_key"))) as server:
+        [done] = on(server).complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert leaked(ECHO_KEY, done.error) == []
+    assert len(done.error) <= MAX_ERROR_CHARS + len(" (not retried)")
+
+
+def test_api_base_credentials_never_leave_the_backend() -> None:
+    query_key, password = "qk-5Rt8Wq2Zp6Lm", "pw-Hx4Nd9Kc3Vb"
+    with OpenAIStub(answer=lambda messages: f'{{"answer": "no"}} {query_key}') as stub:
+        [done] = on(stub, api_base=f"{stub.base_url}?api_key={query_key}").complete([req("a")])
+        userinfo = stub.base_url.replace("//", f"//veto:{password}@")
+        [failed] = on(stub, api_base=userinfo, retries=0).complete([req("b")])
+    assert done.status == "ok" and done.text == '{"answer": "no"} ***'
+    assert failed.status == "error" and failed.error is not None
+    assert leaked(password, failed.error) == [] and "//***@127.0.0.1:" in failed.error
+
+
+def test_a_huge_answer_is_scrubbed_then_cut_and_marked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", ECHO_KEY)
+    head = '{"answer": "yes"} '
+    answer = head + "." * (MAX_RESPONSE_CHARS - len(head) - 10) + ECHO_KEY + "." * 300_000
+    with OpenAIStub(answer=lambda messages: answer) as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    scrubbed = len(answer) - len(ECHO_KEY) + len("***")
+    assert done.status == "ok" and done.text.startswith(head)
+    body, note = done.text[:MAX_RESPONSE_CHARS], done.text[MAX_RESPONSE_CHARS:]
+    assert body == head + "." * (MAX_RESPONSE_CHARS - len(head) - 10) + "***" + "." * 7
+    assert note == f"\n[pytest-veto: response cut to its first 65,536 of {scrubbed:,} characters]"
+    assert leaked(ECHO_KEY, done.text, window=4) == []
+    assert done.extra == {"truncated_from_chars": float(scrubbed)}
+
+
+def test_an_answer_at_the_limit_is_kept_whole() -> None:
+    answer = '{"answer": "yes"}'.ljust(MAX_RESPONSE_CHARS, ".")
+    with OpenAIStub(answer=lambda messages: answer) as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.text == answer and done.extra == {}
+
+
+# --- error labels: what happened, where -------------------------------------------------
+
+
+def test_a_closed_port_is_connection_refused() -> None:
+    base = f"http://127.0.0.1:{closed_port()}/v1"
+    backend = LiteLLMBackend("openai/stub", BackendOptions(api_base=base, retries=0))
+    [done] = backend.complete([req("p0")])
+    assert done.status == "error"
+    assert done.error == f"connection refused ({base}) (after 1 attempts)"
+
+
+def test_tls_to_a_plain_http_server_is_a_tls_error(stub: OpenAIStub) -> None:
+    base = stub.base_url.replace("http://", "https://")
+    [done] = on(stub, api_base=base, retries=0).complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert done.error.startswith(f"TLS error ({base}): ") and "SSL" in done.error
+
+
+def _chained(*chain: BaseException) -> BaseException:
+    """``chain[0]`` raised from ``chain[1]``, raised from ``chain[2]``..."""
+    for outer, inner in itertools.pairwise(chain):
+        outer.__cause__ = inner
+    return chain[0]
+
+
+def test_describe_says_what_happened_with_a_scrubbed_url() -> None:
+    base = "https://bob:pw-123456789@api.example/v1?api_key=qk-987654321"
+    where = "(https://***@api.example/v1?api_key=***)"
+    dns = _chained(RuntimeError("Connection error."), OSError("x"), socket.gaierror(-2, "Unknown"))
+    assert describe(dns, 500, url=base) == f"DNS failure {where}: Unknown"
+    refused = _chained(RuntimeError("Connection error."), ConnectionRefusedError(111, "refused"))
+    assert describe(refused, 500, url=base) == f"connection refused {where}"
+    reset = _chained(RuntimeError("Connection error."), ConnectionResetError(104, "reset by peer"))
+    assert describe(reset, 500, url=base) == f"connection error {where}: reset by peer"
+    assert describe(TimeoutError(), None, url=base, timeout_s=7.5) == f"timeout after 7.5 s {where}"
+    http = RuntimeError("litellm.NotFoundError: NotFoundError: OpenAIException - no such model")
+    assert describe(http, 404, url=base) == "HTTP 404 RuntimeError: no such model"
+
+
 def test_cache_identity(stub: OpenAIStub) -> None:
     assert make_backend(stub).cache_identity() == {
         "backend": "litellm",
@@ -394,6 +508,51 @@ def test_scrub_secrets() -> None:
     }
     text = "hf_abcdefgh xyz123456 1 /bin sk-abc123456 Bearer tok"
     assert scrub_secrets(text, env) == "*** *** 1 /bin *** Bearer ***"
+    assert scrub_secrets("a12345 and abc", env, extra=["a12345", "abc"]) == "*** and abc"
+
+
+def test_url_credentials_are_scrubbed() -> None:
+    url = "https://user:pa55-word@host:8/v1?api_key=abc123456&model=x&access_token=t0k3n12#f"
+    assert scrub_url(url, {}) == "https://***@host:8/v1?api_key=***&model=x&access_token=***#f"
+    text = "GET http://u:p@h/x failed; retry ?key=zz9 or &sig=abc, see https://h/a@b"
+    assert scrub_secrets(text, {}) == (
+        "GET http://***@h/x failed; retry ?key=*** or &sig=***, see https://h/a@b"
+    )
+    assert url_secrets("http://alice:s3cret-pw@h/v1?token=tok-123456&x=1%20abcdef") == {
+        "alice:s3cret-pw",
+        "s3cret-pw",
+        "tok-123456",
+    }
+    assert url_secrets("http://h:port-not-a-number/v1") == frozenset()
+    assert url_secrets("http://[::1/v1?key=%7Eunbalanced1") == {"%7Eunbalanced1", "~unbalanced1"}
+
+
+def test_scrub_argv() -> None:
+    argv = (
+        "/bin/pytest",
+        "--api-base=https://bob:hunter2-pw@h/v1?api_key=qk-123456",
+        "--model=openai/x",
+        "--api-base",
+        "http://h/v1?token=tk-abcdef",
+        "-k",
+        "hunter2-pw or qk-123456",
+    )
+    assert scrub_argv(argv, {}) == (
+        "/bin/pytest",
+        "--api-base=https://***@h/v1?api_key=***",
+        "--model=openai/x",
+        "--api-base",
+        "http://h/v1?token=***",
+        "-k",
+        "*** or ***",
+    )
+
+
+def test_scrubbing_a_huge_adversarial_answer_takes_linear_time() -> None:
+    text = "a." * 1_000_000 + "?" + "k" * 1_000_000 + "x://" + "y" * 1_000_000
+    started = time.monotonic()
+    scrub_secrets(text, {"X_API_KEY": "never-there"})
+    assert time.monotonic() - started < 5.0
 
 
 # --- the protocol, lazy import, no network ---------------------------------------------------

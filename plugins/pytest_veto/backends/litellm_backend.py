@@ -23,19 +23,28 @@ OpenAI-style ``refusal`` field, or an error whose machine-readable *code* (litel
 ``exc.code``, from the provider's error body) is in ``POLICY_CODES``. Words in an error
 message prove nothing: "Unrecognized request argument supplied: content_filter_mode" is a
 plain HTTP 400 error.
+
+Every string that leaves this backend (completion text, refusal text, error text) is
+scrubbed of secrets first (``pytest_veto.backends.secrets``: key-like environment values,
+the credentials of ``--api-base``, URL user info and key-like query values), then cut:
+errors to ``MAX_ERROR_CHARS``, answers to ``MAX_RESPONSE_CHARS`` with a note appended
+and the original length in ``Completion.extra["truncated_from_chars"]``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import logging
 import os
 import random
 import re
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -47,13 +56,18 @@ from pytest_veto.backends.protocol import (
     Completion,
     PromptRequest,
 )
+from pytest_veto.backends.secrets import scrub_secrets, scrub_url, url_secrets
 
 __all__ = [
+    "MAX_ERROR_CHARS",
+    "MAX_RESPONSE_CHARS",
     "POLICY_CODES",
     "LiteLLMBackend",
     "RetryPolicy",
     "backoff_delay",
     "classify",
+    "clip_response",
+    "describe",
     "error_code",
     "interpret",
     "scrub_secrets",
@@ -63,32 +77,33 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Decision = Literal["retry", "fail", "refused"]
 
-#: Environment variables whose values are secrets (by name suffix).
-SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_KEY", "_SECRET")
-#: Shorter values are not credentials, and replacing them would garble messages.
-MIN_SECRET_LEN = 6
-_SECRET_PATTERNS = (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), re.compile(r"(?i)(bearer\s+)\S+"))
 #: The error codes with which providers report a request their content policy blocked
 #: (OpenAI: ``content_policy_violation``; Azure OpenAI: ``content_filter``).
 POLICY_CODES = frozenset({"content_filter", "content_policy_violation"})
+#: An answer longer than this many characters is cut (after scrubbing) and marked.
+MAX_RESPONSE_CHARS = 65_536
+#: Appended to a cut answer; it holds neither "yes" nor "no", so it cannot become an answer.
+TRUNCATION_NOTE = "\n[pytest-veto: response cut to its first {kept:,} of {total:,} characters]"
+#: Error messages are cut to this many characters (after scrubbing).
+MAX_ERROR_CHARS = 160
 _RETRY_STATUSES = frozenset({408, 409, 425, 429})
 #: Failures litellm reports as 500 although no retry can help (no key in the environment).
 _FATAL_MARKERS = ("missing credentials", "api_key client option must be set")
 _NOISE = re.compile(r"^(litellm\.\w+:\s*|\w+Error:\s*|\w+Exception\s*-\s*)+")
-
-
-def scrub_secrets(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """``text`` with every secret-looking environment value (and ``sk-``/Bearer keys) as ``***``."""
-    env = os.environ if environ is None else environ
-    values = {
-        value
-        for name, value in env.items()
-        if name.upper().endswith(SECRET_SUFFIXES) and len(value) >= MIN_SECRET_LEN
-    }
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, "***")
-    text = _SECRET_PATTERNS[0].sub("***", text)
-    return _SECRET_PATTERNS[1].sub(r"\1***", text)
+#: Exception names (litellm, openai, httpx, aiohttp) that say what failed below HTTP.
+_TIMEOUT_NAMES = frozenset(
+    {"Timeout", "APITimeoutError", "ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout"}
+)
+_DNS_NAMES = frozenset({"ClientConnectorDNSError"})
+_TLS_NAMES = frozenset(
+    {"ClientConnectorSSLError", "ClientConnectorCertificateError", "ClientSSLError"}
+)
+#: base classes of failures to reach a server or to read its answer (httpx, aiohttp, openai)
+_CONNECTION_BASES = frozenset(
+    {"ConnectionError", "TransportError", "ClientConnectionError", "APIConnectionError"}
+)
+#: the ``_failure`` kind of a 200 whose body is not JSON
+_MALFORMED = "malformed response, not JSON"
 
 
 @dataclass(frozen=True)
@@ -156,8 +171,42 @@ def error_code(exc: BaseException) -> str | None:
     return code if isinstance(code, str) and code else None
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it, outermost first (at most 16, cycles cut)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 16 and all(current is not c for c in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _failure(exc: BaseException) -> tuple[str, BaseException] | None:
+    """What failed below HTTP and the exception whose message says it best, or None (an
+    HTTP error, or anything else). litellm reports all of these as ``InternalServerError``
+    (HTTP 500) although no server answered, so they are looked for down the cause chain.
+    """
+    chain = _chain(exc)
+    named = [(e, type(e).__name__) for e in chain]
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused", chain[-1]
+    if any(isinstance(e, socket.gaierror) or name in _DNS_NAMES for e, name in named):
+        return "DNS failure", chain[-1]
+    if any(isinstance(e, ssl.SSLError) or name in _TLS_NAMES for e, name in named):
+        return "TLS error", chain[-1]
+    if any(isinstance(e, TimeoutError) or name in _TIMEOUT_NAMES for e, name in named):
+        return "timeout", chain[-1]
+    for e in chain:
+        if isinstance(e, json.JSONDecodeError):
+            return _MALFORMED, e
+    if any(_CONNECTION_BASES.intersection(c.__name__ for c in type(e).__mro__) for e in chain):
+        return "connection error", chain[-1]
+    return None
+
+
 def classify(exc: BaseException) -> tuple[Decision, int | None]:
-    """Whether a failed call is retried, fails at once or is a refusal, and its HTTP status.
+    """Whether a failed call is retried, fails at once or is a refusal, and its HTTP status
+    (None when no server answered).
 
     Only an error whose provider code is in ``POLICY_CODES`` is a refusal; litellm's
     ``ContentPolicyViolationError`` without such a code (litellm infers it from message
@@ -165,16 +214,13 @@ def classify(exc: BaseException) -> tuple[Decision, int | None]:
     """
     status = getattr(exc, "status_code", None)
     status = status if isinstance(status, int) else None
-    name = type(exc).__name__
-    text = str(exc).lower()
     if error_code(exc) in POLICY_CODES:
         return "refused", status
-    if any(marker in text for marker in _FATAL_MARKERS):
+    if any(marker in str(exc).lower() for marker in _FATAL_MARKERS):
         return "fail", None
-    if name in ("Timeout", "APITimeoutError", "APIConnectionError") or isinstance(
-        exc, (TimeoutError, ConnectionError)
-    ):
-        return "retry", status
+    failure = _failure(exc)
+    if failure is not None:
+        return "retry", None
     if status is not None and (status in _RETRY_STATUSES or status >= 500):
         return "retry", status
     if status is None and type(exc).__module__.split(".")[0] in ("httpx", "aiohttp"):
@@ -214,11 +260,58 @@ def interpret(response: Any) -> tuple[Literal["ok", "refused"], str]:
     return "ok", content
 
 
-def describe(exc: BaseException, status: int | None) -> str:
-    """A short, scrubbed reason: ``HTTP 500 InternalServerError: <message>``."""
-    message = _NOISE.sub("", " ".join(str(exc).split()))[:160]
-    prefix = f"HTTP {status} " if status is not None else ""
-    return scrub_secrets(f"{prefix}{type(exc).__name__}: {message}".rstrip(": "))
+def _request_url(exc: BaseException) -> str | None:
+    """The URL the HTTP client asked (litellm's own exceptions carry placeholder requests)."""
+    for e in _chain(exc):
+        if type(e).__module__.split(".")[0] in ("openai", "httpx"):
+            url = getattr(getattr(e, "request", None), "url", None)
+            if url is not None:
+                return str(url)
+    return None
+
+
+def describe(
+    exc: BaseException,
+    status: int | None,
+    *,
+    url: str | None = None,
+    timeout_s: float | None = None,
+    secrets: frozenset[str] = frozenset(),
+) -> str:
+    """A short, scrubbed reason that says what happened.
+
+    ``connection refused (URL)``, ``DNS failure (URL): ...``, ``TLS error (URL): ...``,
+    ``timeout after 60 s (URL)``, ``connection error (URL): ...``, ``malformed response,
+    not JSON (URL): ...`` or ``HTTP 400 BadRequestError: <message>``. ``url`` is the server
+    asked (else the client's request URL). The whole text is scrubbed of secrets
+    (``secrets`` included) before it is cut to ``MAX_ERROR_CHARS``.
+    """
+    where = url or _request_url(exc)
+    place = f" ({scrub_url(where)})" if where else ""
+    failure = _failure(exc)
+    if failure is None:
+        message = _NOISE.sub("", " ".join(str(exc).split()))
+        prefix = f"HTTP {status} " if status is not None else ""
+        text = f"{prefix}{type(exc).__name__}: {message}".rstrip(": ")
+    elif failure[0] == "timeout":
+        after = f" after {timeout_s:g} s" if timeout_s is not None else ""
+        text = f"timeout{after}{place}"
+    elif failure[0] == "connection refused":
+        text = f"connection refused{place}"
+    else:
+        detail = re.sub(r"^\[Errno -?\d+\]\s*", "", " ".join(str(failure[1]).split()))
+        text = f"{failure[0]}{place}: {detail}".rstrip(": ")
+    text = scrub_secrets(text, extra=secrets)
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def clip_response(text: str) -> tuple[str, dict[str, float]]:
+    """An answer cut to ``MAX_RESPONSE_CHARS`` with a note saying so, and the ``extra`` that
+    records its original length (empty when nothing was cut)."""
+    if len(text) <= MAX_RESPONSE_CHARS:
+        return text, {}
+    note = TRUNCATION_NOTE.format(kept=MAX_RESPONSE_CHARS, total=len(text))
+    return text[:MAX_RESPONSE_CHARS] + note, {"truncated_from_chars": float(len(text))}
 
 
 class _LoopThread:
@@ -308,6 +401,8 @@ class LiteLLMBackend:
         self._rng = rng or random.Random()
         self._litellm: Any = None  # imported on the first call: a fully cached run never pays
         self._closed = False
+        #: the credentials written into ``api_base``, scrubbed wherever they turn up
+        self._secrets = url_secrets(self.options.api_base)
 
     def cache_identity(self) -> dict[str, object]:
         """Model, server and decoding parameters; ``max_tokens`` is each request's own."""
@@ -333,6 +428,10 @@ class LiteLLMBackend:
         """Refuse further work. The shared loop and litellm's cached clients live on."""
         self._closed = True
 
+    def _scrub(self, text: str) -> str:
+        """``text`` without any secret: environment keys, ``api_base`` credentials, URLs."""
+        return scrub_secrets(text, extra=self._secrets)
+
     async def _complete_all(self, requests: Sequence[PromptRequest]) -> list[Completion]:
         gate = asyncio.Semaphore(max(1, self.options.concurrency))
         return list(await asyncio.gather(*(self._complete_one(r, gate) for r in requests)))
@@ -348,14 +447,22 @@ class LiteLLMBackend:
                 try:
                     response = await self._call(request)
                     status, text = interpret(response)
-                    return Completion(status, text=text, latency_s=time.perf_counter() - started)
+                    text, extra = clip_response(self._scrub(text))  # scrubbed before the cut
+                    latency = time.perf_counter() - started
+                    return Completion(status, text=text, latency_s=latency, extra=extra)
                 except asyncio.CancelledError:
                     raise
                 except MalformedResponse as exc:
-                    reason = str(exc)
+                    reason = self._scrub(str(exc))
                 except Exception as exc:  # every failure becomes a Completion
                     decision, code = classify(exc)
-                    reason = describe(exc, code)
+                    reason = describe(
+                        exc,
+                        code,
+                        url=self.options.api_base,
+                        timeout_s=self.options.timeout_s,
+                        secrets=self._secrets,
+                    )
                     if decision == "refused":
                         return Completion(
                             "refused", text=reason, latency_s=time.perf_counter() - started
