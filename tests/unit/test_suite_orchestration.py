@@ -94,7 +94,9 @@ def test_the_runner_is_made_once_per_process_and_closed_at_the_end(
     from pytest_veto import state
 
     pytester.makeini("[pytest]\n")
-    config = pytester.parseconfigure("--model=reference/evidence-reader", "-p", "no:cacheprovider")
+    config = pytester.parseconfigure(
+        "--model=reference/evidence-reader", "-p", "no:cacheprovider", "-p", "no:benchmark"
+    )
     first = state.runner(config)
     assert state.runner(config) is first
     closed: list[bool] = []
