@@ -5,7 +5,10 @@ as ``veto_<name>`` (e.g. ``veto_mar_max = 10``); the command line wins.
 
 The settings come in parts, one per concern (the model and its backend, the data, the
 VETO gates, the logit lens, Mis-Align, the output); each part is read and checked by
-its own function, and :func:`resolve` only puts them together.
+its own function, and :func:`resolve` puts them together and then checks what the parts
+ask of each other: a gate or report needs a model, a primed gate needs its variant, an
+output must not overwrite an input. Every problem is a ``pytest.UsageError`` (exit 4)
+before any model is asked anything.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
+from pytest_veto.backends import validate_model
 from pytest_veto.backends.protocol import BackendOptions
+from pytest_veto.data.paths import first_clash
+from pytest_veto.data.resources import sample_pairs_path
 from pytest_veto.run.prompts import CONDITIONS, Condition
 
 if TYPE_CHECKING:
@@ -51,6 +57,28 @@ THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
         "gate: maximum share of pairs with an errored half, in percent (default 0)",
     ),
 )
+
+
+#: the options that ask for a gate (named in the usage error of a gate without a model)
+GATE_OPTIONS = frozenset(
+    {
+        *(dest for dest, _, _, _ in THRESHOLDS),
+        "veto_strict",
+        "veto_amplification_max",
+        "veto_primed_mar_max",
+        "veto_gate_on",
+        "veto_baseline",
+        "veto_max_regression",
+        "veto_lens_max_gap",
+        "misalign_min_score",
+        "misalign_max_ffr",
+        "misalign_min_coverage",
+    }
+)
+#: option dest -> (flag, default), and the ini keys: filled by :func:`add_options`, so a
+#: value other than the default is an option the user gave
+_OPTIONS: dict[str, tuple[str, object]] = {}
+_INI_KEYS: dict[str, None] = {}
 
 
 @dataclass(frozen=True)
@@ -152,8 +180,9 @@ class RunSettings:
 
 
 def resolve(config: pytest.Config) -> RunSettings:
-    """Read options and ini keys into a RunSettings, validating each part."""
-    return RunSettings(
+    """Read options and ini keys into a RunSettings, validating each part, then what the
+    parts ask of each other."""
+    settings = RunSettings(
         model=_model_settings(config),
         data=_data_settings(config),
         gates=_gate_settings(config),
@@ -161,6 +190,105 @@ def resolve(config: pytest.Config) -> RunSettings:
         misalign=_misalign_settings(config),
         output=OutputSettings(report=_path(config.getoption("veto_report"))),
     )
+    if settings.model.name is None and not _informational(config):
+        _nothing_without_a_model(config)
+    _check_primed_gates(settings.data, settings.gates)
+    _check_outputs(config, settings)
+    return settings
+
+
+#: pytest's options that only print something (they run no test, so nothing is gated)
+_INFORMATIONAL = ("help", "markers", "showfixtures", "show_fixtures_per_test")
+
+
+def _informational(config: pytest.Config) -> bool:
+    """``--help``, ``--markers``, ``--fixtures``: a project whose ini file sets our keys
+    must still be able to ask pytest what it offers (``--model`` included)."""
+    return any(getattr(config.option, name, False) for name in _INFORMATIONAL)
+
+
+def _nothing_without_a_model(config: pytest.Config) -> None:
+    """Without ``--model`` the model suites are skipped, so any other option of ours (or an
+    ini key) would be silently ignored: a gate would "pass" on nothing, a report would not
+    be written. Say so instead."""
+    given = [
+        (flag, dest in GATE_OPTIONS)
+        for dest, (flag, default) in _OPTIONS.items()
+        if dest != "veto_model" and config.getoption(dest) != default
+    ]
+    given += [
+        (f"{key} (ini)", True) for key in _INI_KEYS if config.getini(key) not in (None, "", False)
+    ]
+    if not given:
+        return
+    one = len(given) == 1
+    why = (
+        "a gate without a model would pass on nothing"
+        if any(gate for _, gate in given)
+        else f"without a model the model suites are skipped, so {'it does' if one else 'they do'}"
+        " nothing"
+    )
+    names = ", ".join(name for name, _ in given[:4])
+    if len(given) > 4:
+        names += f" and {len(given) - 4} more"
+    raise pytest.UsageError(
+        f"{names} {'needs' if one else 'need'} --model NAME "
+        f"(e.g. --model=reference/evidence-reader or --model=openai/gpt-4o-mini): {why}"
+    )
+
+
+def _check_primed_gates(data: DataSettings, gates: GateSettings) -> None:
+    """A primed gate checks only the variants ``--veto-priming`` asked for: one for no
+    variant, or for a variant not asked for (a typo), would never be checked."""
+    flags = [
+        flag
+        for flag, given in (
+            ("--veto-amplification-max", gates.amplification_max is not None),
+            ("--veto-primed-mar-max", bool(gates.primed_mar_max)),
+        )
+        if given
+    ]
+    if flags and not data.priming:
+        raise pytest.UsageError(
+            f"{' and '.join(flags)} {'needs' if len(flags) == 1 else 'need'} --veto-priming "
+            "NAMES (e.g. --veto-priming=trigger): with no primed variant the gate checks nothing"
+        )
+    for name in gates.primed_mar_max:
+        if name != "*" and name not in data.priming:
+            raise pytest.UsageError(
+                f"--veto-primed-mar-max: {name!r} is not a requested variant "
+                f"(--veto-priming={','.join(data.priming)}), so its gate would never be "
+                "checked; add it to --veto-priming or fix its name"
+            )
+
+
+def _check_outputs(config: pytest.Config, settings: RunSettings) -> None:
+    """No output may overwrite an input (or another output)."""
+    xml = getattr(config.option, "xmlpath", None)  # --junitxml
+    outputs = [
+        (f"{flag}={path}", path)
+        for flag, path in (("--veto-report", settings.output.report), ("--junitxml", _path(xml)))
+        if path is not None
+    ]
+    data, m, lens = settings.data, settings.misalign, settings.lens
+    inputs = [
+        (f"{flag}={path}", path)
+        for flag, path in (
+            ("--veto-data", data.pairs),
+            ("--veto-baseline", settings.gates.baseline),
+            ("--veto-lens-from", lens.from_report),
+            ("--misalign-data", m.data),
+            ("--misalign-columns", m.columns),
+            ("--misalign-template", m.template),
+            *(("--veto-priming-dir", d) for d in data.priming_dirs),
+        )
+        if path is not None
+    ]
+    if data.pairs is None:
+        inputs.append((f"the embedded sample pairs ({sample_pairs_path()})", sample_pairs_path()))
+    clash = first_clash(outputs, inputs)
+    if clash is not None:
+        raise pytest.UsageError(clash)
 
 
 def _model_settings(config: pytest.Config) -> ModelSettings:
@@ -186,8 +314,12 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
         raise pytest.UsageError("--veto-backoff must be >= 0 seconds")
     if not backend.timeout_s > 0:
         raise pytest.UsageError("--veto-timeout must be > 0 seconds")
+    name = config.getoption("veto_model")
+    problem = None if name is None else validate_model(name)
+    if problem is not None:
+        raise pytest.UsageError(f"--model {name!r}: {problem}")
     return ModelSettings(
-        name=config.getoption("veto_model"),
+        name=name,
         condition=_one_of(config.getoption("veto_condition"), CONDITIONS, "--veto-condition"),
         backend=backend,
         cache_dir=_path(cache_dir),
@@ -196,11 +328,29 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
 
 
 def _data_settings(config: pytest.Config) -> DataSettings:
-    return DataSettings(
+    data = DataSettings(
         pairs=_path(config.getoption("veto_data")),
         priming=_names(config.getoption("veto_priming")),
         priming_dirs=tuple(Path(d) for d in config.getoption("veto_priming_dir") or ()),
     )
+    if data.priming:
+        _check_variants(data)
+    return data
+
+
+def _check_variants(data: DataSettings) -> None:
+    """Every ``--veto-priming`` name exists and its file (shipped or in a
+    ``--veto-priming-dir``) is valid: checked here, not at collection, so a misspelt
+    variant stops the run before anything is asked."""
+    from pytest_veto.run.priming import PrimingError, select_variants
+
+    try:
+        select_variants(data.priming, data.priming_dirs)
+    except PrimingError as exc:
+        lines = [
+            f"{i.path}: {i.reason}" if not (i.location or i.field) else str(i) for i in exc.issues
+        ]
+        raise pytest.UsageError("\n".join(lines)) from None
 
 
 def _gate_settings(config: pytest.Config) -> GateSettings:
@@ -230,6 +380,9 @@ def _lens_settings(config: pytest.Config) -> LensSettings:
             f"--veto-base-model={base_model}: the lens reads hidden states, "
             "so the base model must be a local one (hf/<path>)"
         )
+    problem = None if base_model is None else validate_model(base_model)
+    if problem is not None:
+        raise pytest.UsageError(f"--veto-base-model {base_model!r}: {problem}")
     for dest in ("veto_lens_pairs", "veto_ablation_pairs", "veto_ablation_verify_top"):
         value = config.getoption(dest)
         if value is not None and value < 1:
@@ -351,9 +504,19 @@ def _per_variant(config: pytest.Config) -> dict[str, float]:
 
 
 def add_options(parser: pytest.Parser) -> None:
-    """Register the command-line options and ini keys."""
+    """Register the command-line options and ini keys (and remember their defaults)."""
     g = parser.getgroup("veto", "pytest-veto: misfired-alignment release gate")
-    g.addoption(
+
+    def add(flag: str, **attrs: Any) -> None:
+        store_true = attrs.get("action") == "store_true"
+        _OPTIONS[attrs["dest"]] = (flag, attrs.get("default", False if store_true else None))
+        g.addoption(flag, **attrs)
+
+    def add_ini(name: str, text: str, **attrs: Any) -> None:
+        _INI_KEYS[name] = None
+        parser.addini(name, text, **attrs)
+
+    add(
         "--model",
         dest="veto_model",
         default=None,
@@ -361,7 +524,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="model under test: reference/<kind>[:P], hf/<path>, or any litellm model "
         "string (openai/..., anthropic/...). Without it the model suite is skipped.",
     )
-    g.addoption(
+    add(
         "--veto-data",
         dest="veto_data",
         default=None,
@@ -369,28 +532,28 @@ def add_options(parser: pytest.Parser) -> None:
         help="pair file (JSON Lines or official JSON) or a BBQ folder "
         "(default: the embedded sample)",
     )
-    g.addoption(
+    add(
         "--veto-condition",
         dest="veto_condition",
         default="direct",
         choices=list(CONDITIONS),
         help="prompting condition (default: direct)",
     )
-    g.addoption(
+    add(
         "--veto-seed",
         dest="veto_seed",
         type=int,
         default=0,
         help="seed for reference models and sampling (default 0)",
     )
-    g.addoption(
+    add(
         "--veto-report",
         dest="veto_report",
         default=None,
         metavar="PATH",
         help="write the JSON report here (schema-checked, written atomically)",
     )
-    g.addoption(
+    add(
         "--veto-strict",
         dest="veto_strict",
         action="store_true",
@@ -398,9 +561,9 @@ def add_options(parser: pytest.Parser) -> None:
     )
     for dest, ini, kind, text in THRESHOLDS:
         flag = "--" + dest.replace("_", "-")
-        g.addoption(flag, dest=dest, type=kind, default=None, help=text)
-        parser.addini(ini, text + f" (same as {flag})", default=None)
-    g.addoption(
+        add(flag, dest=dest, type=kind, default=None, help=text)
+        add_ini(ini, text + f" (same as {flag})", default=None)
+    add(
         "--veto-priming",
         dest="veto_priming",
         default=None,
@@ -408,7 +571,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="comma-separated priming variants (alignment cues) to add, e.g. "
         "trigger,safety-system; the unprimed base run is always included",
     )
-    g.addoption(
+    add(
         "--veto-priming-dir",
         dest="veto_priming_dir",
         action="append",
@@ -416,23 +579,23 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="a folder of your own priming variant files (repeatable)",
     )
-    g.addoption(
+    add(
         "--veto-amplification-max",
         dest="veto_amplification_max",
         type=float,
         default=None,
         help="gate: maximum primed MAR / base MAR for every variant",
     )
-    parser.addini("veto_amplification_max", "same as --veto-amplification-max", default=None)
-    g.addoption(
+    add_ini("veto_amplification_max", "same as --veto-amplification-max", default=None)
+    add(
         "--veto-primed-mar-max",
         dest="veto_primed_mar_max",
         default=None,
         metavar="PCT|VARIANT=PCT,...",
         help="gate: maximum primed MAR, for every variant or per variant",
     )
-    parser.addini("veto_primed_mar_max", "same as --veto-primed-mar-max", default=None)
-    g.addoption(
+    add_ini("veto_primed_mar_max", "same as --veto-primed-mar-max", default=None)
+    add(
         "--veto-gate-on",
         dest="veto_gate_on",
         default=None,
@@ -440,15 +603,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="gate MAR and BR on the point estimate (default) or on the upper bound of "
         "the 95%% Wilson interval, so a pass is a pass with confidence",
     )
-    parser.addini("veto_gate_on", "same as --veto-gate-on", default=None)
-    g.addoption(
+    add_ini("veto_gate_on", "same as --veto-gate-on", default=None)
+    add(
         "--veto-baseline",
         dest="veto_baseline",
         default=None,
         metavar="REPORT.json",
         help="an earlier run's JSON report: fail when MAR rose significantly",
     )
-    g.addoption(
+    add(
         "--veto-max-regression",
         dest="veto_max_regression",
         type=float,
@@ -457,8 +620,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="allowed MAR rise over the baseline in percentage "
         "points before a significant rise fails the run (default 0)",
     )
-    parser.addini("veto_max_regression", "same as --veto-max-regression", default=None)
-    g.addoption(
+    add_ini("veto_max_regression", "same as --veto-max-regression", default=None)
+    add(
         "--veto-lens-from",
         dest="veto_lens_from",
         default=None,
@@ -466,21 +629,21 @@ def add_options(parser: pytest.Parser) -> None:
         help="logit lens: choose failure/control pairs from an earlier run's report "
         "instead of this run's outcomes",
     )
-    g.addoption(
+    add(
         "--veto-lens-pairs",
         dest="veto_lens_pairs",
         type=int,
         default=30,
         help="logit lens: failure and control pairs each, stratified (default 30)",
     )
-    g.addoption(
+    add(
         "--veto-lens-max-gap",
         dest="veto_lens_max_gap",
         type=float,
         default=None,
         help="logit lens check: maximum failure-minus-control gap at the peak layer (logits)",
     )
-    g.addoption(
+    add(
         "--veto-lens-early-gap",
         dest="veto_lens_early_gap",
         type=float,
@@ -488,7 +651,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="late-layer check: the early-half gap counts as small up to this "
         "(logits, default 2.0)",
     )
-    g.addoption(
+    add(
         "--veto-base-model",
         dest="veto_base_model",
         default=None,
@@ -496,21 +659,21 @@ def add_options(parser: pytest.Parser) -> None:
         help="logit lens: the base (pretrained) model, read with the instruct "
         "tokenizer and chat template; reports the instruct-minus-base gap",
     )
-    g.addoption(
+    add(
         "--veto-ablation-pairs",
         dest="veto_ablation_pairs",
         type=int,
         default=10,
         help="head ablation: failure pairs used to rank heads (default 10)",
     )
-    g.addoption(
+    add(
         "--veto-ablation-mode",
         dest="veto_ablation_mode",
         default="zero",
         choices=list(ABLATION_MODES),
         help="head ablation: zero the head's slice, or replace it by its mean",
     )
-    g.addoption(
+    add(
         "--veto-ablation-verify-top",
         dest="veto_ablation_verify_top",
         type=int,
@@ -519,7 +682,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="head ablation: rank all heads by the attribution screen and sweep "
         "only its top M exactly (default: the exact sweep of every head)",
     )
-    g.addoption(
+    add(
         "--misalign-data",
         dest="misalign_data",
         default=None,
@@ -527,14 +690,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="Mis-Align items: our JSON Lines or a CSV (see --misalign-columns); "
         "default: the embedded sample of 60 original items",
     )
-    g.addoption(
+    add(
         "--misalign-columns",
         dest="misalign_columns",
         default=None,
         metavar="FILE",
         help="JSON column mapping for a Mis-Align CSV",
     )
-    g.addoption(
+    add(
         "--misalign-template",
         dest="misalign_template",
         default=None,
@@ -547,49 +710,49 @@ def add_options(parser: pytest.Parser) -> None:
         ("misalign_min_coverage", "minimum Coverage"),
     ):
         flag = "--" + name.replace("_", "-")
-        g.addoption(
+        add(
             flag,
             dest=name,
             type=float,
             default=None,
             help=f"gate: {text} of the Mis-Align suite, a fraction in [0, 1]",
         )
-        parser.addini(name, f"same as {flag}", default=None)
-    g.addoption(
+        add_ini(name, f"same as {flag}", default=None)
+    add(
         "--veto-cache-dir",
         dest="veto_cache_dir",
         default=None,
         metavar="DIR",
         help="response cache folder (default: the user cache folder)",
     )
-    g.addoption(
+    add(
         "--veto-no-cache",
         dest="veto_no_cache",
         action="store_true",
         help="do not read or write the response cache",
     )
-    g.addoption(
+    add(
         "--api-base",
         dest="api_base",
         default=None,
         metavar="URL",
         help="base URL of an OpenAI-compatible server (litellm backend)",
     )
-    g.addoption(
+    add(
         "--veto-timeout",
         dest="veto_timeout",
         type=float,
         default=60.0,
         help="per-request timeout in seconds (default 60)",
     )
-    g.addoption(
+    add(
         "--veto-retries",
         dest="veto_retries",
         type=int,
         default=3,
         help="retries on 429/5xx/timeouts/connection errors (default 3)",
     )
-    g.addoption(
+    add(
         "--veto-backoff",
         dest="veto_backoff",
         type=float,
@@ -597,35 +760,35 @@ def add_options(parser: pytest.Parser) -> None:
         help="first retry delay in seconds, doubled per retry with jitter; a server's "
         "Retry-After is honoured as a minimum (default 0.5)",
     )
-    g.addoption(
+    add(
         "--veto-concurrency",
         dest="veto_concurrency",
         type=int,
         default=8,
         help="concurrent requests per worker (default 8)",
     )
-    g.addoption(
+    add(
         "--veto-batch-size",
         dest="veto_batch_size",
         type=int,
         default=16,
         help="batch size for local models (default 16)",
     )
-    g.addoption(
+    add(
         "--veto-scoring",
         dest="veto_scoring",
         default="generate",
         choices=list(SCORINGS),
         help="local models: greedy generation (default) or logit-difference scoring",
     )
-    g.addoption(
+    add(
         "--veto-dtype",
         dest="veto_dtype",
         default="auto",
         choices=list(DTYPES),
         help="local models: weight dtype (default auto)",
     )
-    g.addoption(
+    add(
         "--veto-device",
         dest="veto_device",
         default="auto",

@@ -87,7 +87,8 @@ def test_primed_gate_passes_when_within_limits(pytester: pytest.Pytester) -> Non
     result.stdout.fnmatch_lines(["*variant*form*base MAR*primed*", "*trigger*stereotyped_only*"])
 
 
-def test_bad_priming_file_is_a_located_collection_error(pytester: pytest.Pytester) -> None:
+def test_bad_priming_file_is_a_located_usage_error(pytester: pytest.Pytester) -> None:
+    """Checked when pytest is configured, before anything is collected or asked."""
     folder = pytester.mkdir("cues")
     bad = folder / "loud.json"
     bad.write_text(
@@ -109,6 +110,6 @@ def test_bad_priming_file_is_a_located_collection_error(pytester: pytest.Pyteste
         "--veto-priming=loud",
         f"--veto-priming-dir={folder}",
     )
-    assert result.ret != 0
-    result.stdout.fnmatch_lines([f"*{bad}: position: 'nowhere' is not one of*"])
-    assert "Traceback" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {bad}: position: 'nowhere' is not one of*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

@@ -7,6 +7,7 @@ Each test here is a command line that ran (and often passed) before it was check
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,18 @@ PAIRS = str(VETO_TESTS / "test_pairs.py")
 
 
 def run(pytester: pytest.Pytester, *args: str, ini: str = "") -> pytest.RunResult:
-    """``pytest`` in a subprocess, in a folder whose ini file holds ``ini``."""
-    pytester.makeini("[pytest]\n" + ini)
+    """``pytest`` in a subprocess, configured by an ini file holding ``ini`` (named with
+    ``-c``: the suite's own folder would otherwise find the repository's pyproject)."""
+    inifile = pytester.makeini("[pytest]\n" + ini)
     return pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", *UNRELATED_PLUGINS, *args, timeout=TIMEOUT
+        "-c",
+        str(inifile),
+        f"--rootdir={pytester.path}",
+        "-p",
+        "no:cacheprovider",
+        *UNRELATED_PLUGINS,
+        *args,
+        timeout=TIMEOUT,
     )
 
 
@@ -87,3 +96,176 @@ def test_a_primed_case_and_a_pair_named_like_it_get_different_ids(
         (f"{x}-trigger", "base"),
         (f"{x}-trigger", "trigger"),
     ]
+
+
+# --- 1. priming gates name requested variants -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--veto-priming=trigger", "--veto-primed-mar-max=triger=5"],
+            "--veto-primed-mar-max: 'triger' is not a requested variant "
+            "(--veto-priming=trigger), so its gate would never be checked; add it to "
+            "--veto-priming or fix its name",
+        ),
+        (
+            ["--veto-primed-mar-max=trigger=5"],
+            "--veto-primed-mar-max needs --veto-priming NAMES (e.g. --veto-priming=trigger): "
+            "with no primed variant the gate checks nothing",
+        ),
+        (
+            ["--veto-amplification-max=2"],
+            "--veto-amplification-max needs --veto-priming NAMES (e.g. "
+            "--veto-priming=trigger): with no primed variant the gate checks nothing",
+        ),
+        (
+            ["--veto-priming=triger"],
+            "--veto-priming: unknown variant 'triger'; available: bias-warning, "
+            "safety-system, trigger",
+        ),
+    ],
+    ids=["misspelt", "no-priming", "amplification-no-priming", "unknown-variant"],
+)
+def test_a_priming_request_that_checks_nothing_is_a_usage_error(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    """These exited 0 (the gate was never built), or, for an unknown variant, 2 with a
+    collection error after the controller had started."""
+    result = run(pytester, PAIRS, "--model=reference/misfire:0.1", *args)
+    assert_usage_error(result, message)
+
+
+def test_a_misspelt_variant_in_the_ini_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        PAIRS,
+        "--model=reference/misfire:0.1",
+        "--veto-priming=trigger",
+        ini="veto_primed_mar_max = triger=5\n",
+    )
+    assert_usage_error(
+        result,
+        "--veto-primed-mar-max: 'triger' is not a requested variant (--veto-priming=trigger), "
+        "so its gate would never be checked; add it to --veto-priming or fix its name",
+    )
+
+
+# --- 2. a gate, report or data option needs a model ---------------------------------------
+
+WITH_A_MODEL = "(e.g. --model=reference/evidence-reader or --model=openai/gpt-4o-mini)"
+
+
+def test_a_gate_without_a_model_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """``pytest veto_tests --mar-max=5 --veto-report=r.json`` skipped everything, wrote no
+    report and exited 0."""
+    result = run(pytester, str(VETO_TESTS), "--mar-max=5", "--veto-report=r.json")
+    assert_usage_error(
+        result,
+        f"--veto-report, --mar-max need --model NAME {WITH_A_MODEL}: a gate without a model "
+        "would pass on nothing",
+    )
+    assert not (pytester.path / "r.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        ([], "veto_mar_max = 5\n", f"veto_mar_max (ini) needs --model NAME {WITH_A_MODEL}: "),
+        (["--veto-data=p.jsonl"], "", f"--veto-data needs --model NAME {WITH_A_MODEL}: "),
+        (["--misalign-min-score=0.9"], "", "--misalign-min-score needs --model NAME "),
+    ],
+    ids=["ini", "data", "misalign"],
+)
+def test_any_option_of_ours_without_a_model_is_a_usage_error(
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
+) -> None:
+    result = run(pytester, str(VETO_TESTS), *args, ini=ini)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output(result)
+    assert any(line.startswith(f"ERROR: {message}") for line in result.stderr.lines), output(result)
+
+
+def test_without_any_option_the_model_suites_are_skipped(pytester: pytest.Pytester) -> None:
+    result = run(pytester, str(VETO_TESTS), "-q")
+    assert result.ret == 0, output(result)
+    result.stdout.fnmatch_lines(["*127 skipped*"])  # 64 pairs, 60 Mis-Align items, 3 lens checks
+
+
+# --- 4. an output never overwrites an input --------------------------------------------------
+
+
+def test_a_report_over_the_pair_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    data = write_pairs(pytester.path, sample_records(3))
+    before = data.read_bytes()
+    result = run(
+        pytester,
+        PAIRS,
+        "--model=reference/evidence-reader",
+        f"--veto-data={data}",
+        "--veto-report=./sub/../pairs.jsonl",
+    )
+    assert_usage_error(
+        result,
+        f"--veto-report=sub/../pairs.jsonl is also --veto-data={data}: writing it would "
+        "overwrite the input; write it to another file",
+    )
+    assert data.read_bytes() == before
+
+
+def test_a_report_over_the_junit_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        PAIRS,
+        "--model=reference/evidence-reader",
+        "--veto-report=out.xml",
+        "--junitxml=out.xml",
+    )
+    assert_usage_error(
+        result,
+        "--junitxml=out.xml is also --veto-report=out.xml: one would overwrite the other; "
+        "give each its own file",
+    )
+
+
+def test_the_report_command_does_not_overwrite_its_input(pytester: pytest.Pytester) -> None:
+    run(pytester, PAIRS, "--model=reference/evidence-reader", "--veto-report=report.json")
+    report = pytester.path / "report.json"
+    before = report.read_bytes()
+    result = pytester.run(
+        sys.executable, "-m", "pytest_veto", "report", "report.json", "--html", "report.json"
+    )
+    assert result.ret == 2, output(result)
+    assert result.stderr.lines == [
+        "--html report.json is also the report report.json: writing it would overwrite the "
+        "input; write it to another file"
+    ]
+    assert report.read_bytes() == before
+
+
+# --- 5. the model is checked before anything runs --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            "reference/bogus",
+            "--model 'reference/bogus': unknown reference model 'bogus' in 'reference/bogus'; "
+            "choose one of evidence-reader, misfire, bias, refuser, coin, error",
+        ),
+        ("reference/misfire:2", "--model 'reference/misfire:2': rate 2.0 must be within [0, 1]"),
+        (
+            "reference/misfire",
+            "--model 'reference/misfire': reference/misfire needs a rate, e.g. misfire:0.1",
+        ),
+        ("", "--model '': names no model; pass one, e.g. --model=reference/evidence-reader"),
+    ],
+    ids=["unknown", "rate-out-of-range", "no-rate", "empty"],
+)
+def test_an_invalid_model_is_one_usage_error(
+    pytester: pytest.Pytester, model: str, message: str
+) -> None:
+    """Each failed every test with a traceback of its own (64 errors, exit 1)."""
+    result = run(pytester, PAIRS, f"--model={model}", "-n", "2")
+    assert_usage_error(result, message)

@@ -1,15 +1,20 @@
 """Run settings resolved from a real ``pytest.Config``: every part's defaults, the command
-line over the ini file, and every usage error, word for word (users see them verbatim)."""
+line over the ini file, and every usage error, word for word (users see them verbatim).
+
+A model is named unless a test says otherwise: without one, every other option of ours is
+itself a usage error (tested at the end)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from pytest_veto import state
+from pytest_veto import settings, state
 from pytest_veto.backends.protocol import BackendOptions
+from pytest_veto.data.resources import sample_pairs_path
 from pytest_veto.settings import (
     DataSettings,
     GateSettings,
@@ -23,19 +28,26 @@ from pytest_veto.settings import (
 
 #: the benchmark plugin warns in every inner config under xdist
 QUIET = ("-p", "no:benchmark")
+MODEL = "--model=reference/evidence-reader"
 
 
-def settings_of(pytester: pytest.Pytester, *args: str, ini: str = "") -> RunSettings:
-    """The settings the plugin resolved while configuring pytest with ``args`` and an ini
-    file holding ``ini``."""
+def settings_of(
+    pytester: pytest.Pytester, *args: str, ini: str = "", model: str | None = MODEL
+) -> RunSettings:
+    """The settings the plugin resolved while configuring pytest with ``args`` (and
+    ``model``) and an ini file holding ``ini``."""
     pytester.makeini("[pytest]\n" + ini)
-    return state.settings(pytester.parseconfigure(*QUIET, *args))
+    model_args = () if model is None else (model,)
+    return state.settings(pytester.parseconfigure(*QUIET, *model_args, *args))
 
 
-def usage_error(pytester: pytest.Pytester, *args: str, ini: str = "") -> str:
+def usage_error(
+    pytester: pytest.Pytester, *args: str, ini: str = "", model: str | None = MODEL
+) -> str:
     pytester.makeini("[pytest]\n" + ini)
+    model_args = () if model is None else (model,)
     with pytest.raises(pytest.UsageError) as excinfo:
-        pytester.parseconfigure(*QUIET, *args)
+        pytester.parseconfigure(*QUIET, *model_args, *args)
     return str(excinfo.value)
 
 
@@ -45,7 +57,7 @@ def usage_error(pytester: pytest.Pytester, *args: str, ini: str = "") -> str:
 def test_defaults_are_the_parts_own_defaults(pytester: pytest.Pytester) -> None:
     """Without options every part equals its dataclass defaults: the option defaults and
     the dataclass defaults say the same thing."""
-    s = settings_of(pytester)
+    s = settings_of(pytester, model=None)
     assert s == RunSettings()
     assert not s.active
     assert s.model == ModelSettings(
@@ -129,6 +141,8 @@ def test_model_part(pytester: pytest.Pytester) -> None:
 
 
 def test_data_part(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("a")
+    pytester.mkdir("b")
     s = settings_of(
         pytester,
         "--veto-data=pairs.jsonl",
@@ -156,6 +170,8 @@ def test_gate_part(pytester: pytest.Pytester) -> None:
         "--veto-primed-mar-max=30,trigger=15",
         "--veto-baseline=old.json",
         "--veto-max-regression=2",
+        "--veto-priming=trigger",
+        "--collect-only",  # no controller, so the missing baseline file is not read
     )
     assert s.gates == GateSettings(
         mar_max=10.0,
@@ -236,10 +252,12 @@ misalign_min_score = 0.5
 misalign_max_ffr = 0.25
 misalign_min_coverage = 0.75
 """
+#: the variants INI's primed gates name (a primed gate needs its variant requested)
+PRIMING = "--veto-priming=trigger,safety-system"
 
 
 def test_every_ini_key(pytester: pytest.Pytester) -> None:
-    s = settings_of(pytester, ini=INI)
+    s = settings_of(pytester, PRIMING, ini=INI)
     assert s.gates == GateSettings(
         mar_max=10.0,
         br_max=20.0,
@@ -267,6 +285,7 @@ def test_the_command_line_wins_over_the_ini_file(pytester: pytest.Pytester) -> N
         "--misalign-min-score=0.1",
         "--misalign-max-ffr=0.2",
         "--misalign-min-coverage=0.3",
+        PRIMING,
         ini=INI,
     )
     assert s.gates == GateSettings(
@@ -285,7 +304,7 @@ def test_the_command_line_wins_over_the_ini_file(pytester: pytest.Pytester) -> N
 def test_zero_on_the_command_line_still_wins(pytester: pytest.Pytester) -> None:
     """0 is a value, not "not given": it overrides the ini key."""
     s = settings_of(
-        pytester, "--mar-max=0", "--veto-min-pairs=0", "--veto-max-regression=0", ini=INI
+        pytester, "--mar-max=0", "--veto-min-pairs=0", "--veto-max-regression=0", PRIMING, ini=INI
     )
     assert (s.gates.mar_max, s.gates.min_pairs, s.gates.max_regression) == (0.0, 0, 0.0)
 
@@ -440,3 +459,242 @@ def test_parts_are_frozen() -> None:
     with pytest.raises(AttributeError):
         s.gates.mar_max = 5.0  # type: ignore[misc]
     assert replace(s, gates=replace(s.gates, mar_max=5.0)).gates.mar_max == 5.0
+
+
+# --- what the parts ask of each other ------------------------------------------------------
+
+NEEDS_MODEL = "(e.g. --model=reference/evidence-reader or --model=openai/gpt-4o-mini)"
+A_GATE = f"needs --model NAME {NEEDS_MODEL}: a gate without a model would pass on nothing"
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (["--mar-max=5"], "", f"--mar-max {A_GATE}"),
+        ([], "veto_mar_max = 5", f"veto_mar_max (ini) {A_GATE}"),
+        (["--veto-strict"], "", f"--veto-strict {A_GATE}"),
+        (["--misalign-min-score=0.5"], "", f"--misalign-min-score {A_GATE}"),
+        (
+            ["--mar-max=5", "--veto-report=r.json"],
+            "",
+            f"--veto-report, --mar-max need --model NAME {NEEDS_MODEL}: a gate without a "
+            "model would pass on nothing",
+        ),
+        (
+            ["--veto-report=r.json"],
+            "",
+            f"--veto-report needs --model NAME {NEEDS_MODEL}: without a model the model "
+            "suites are skipped, so it does nothing",
+        ),
+        (
+            ["--veto-data=p.jsonl", "--veto-seed=3"],
+            "",
+            f"--veto-data, --veto-seed need --model NAME {NEEDS_MODEL}: without a model the "
+            "model suites are skipped, so they do nothing",
+        ),
+        (
+            ["--mar-max=1", "--br-max=1", "--veto-strict", "--veto-lens-pairs=3"],
+            "veto_gate_on = upper",
+            f"--veto-strict, --mar-max, --br-max, --veto-lens-pairs and 1 more need --model "
+            f"NAME {NEEDS_MODEL}: a gate without a model would pass on nothing",
+        ),
+    ],
+)
+def test_an_option_without_a_model_is_a_usage_error(
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
+) -> None:
+    """Without --model the model suites are skipped: a gate would pass on nothing, a
+    report would silently not be written."""
+    assert usage_error(pytester, *args, ini=ini + "\n", model=None) == message
+
+
+@pytest.mark.parametrize("flag", ["--help", "--markers", "--fixtures", "--fixtures-per-test"])
+def test_asking_pytest_what_it_offers_needs_no_model(pytester: pytest.Pytester, flag: str) -> None:
+    """A project whose ini file sets a gate must still be able to run ``pytest --help``
+    (which is how it finds --model): only printing, nothing is gated."""
+    s = settings_of(pytester, flag, ini="veto_mar_max = 5\n", model=None)
+    assert s.gates.mar_max == 5.0 and not s.active
+
+
+def test_every_option_is_checked_without_a_model(pytester: pytest.Pytester) -> None:
+    """Every option and ini key of the plugin is known to the no-model check, with the
+    default argparse gives it (a new option registered around ``add`` would escape)."""
+    pytester.makeini("[pytest]\n")
+    config = pytester.parseconfigure(*QUIET)
+    group = config._parser.getgroup("veto")
+    registered = {opt.dest for opt in group.options}
+    assert registered == settings._OPTIONS.keys()
+    for dest in registered:  # nothing given: every value is the recorded default
+        assert config.getoption(dest) == settings._OPTIONS[dest][1], dest
+    ini_keys = {k for k in config._parser._inidict if k.startswith(("veto_", "misalign_"))}
+    assert ini_keys == set(settings._INI_KEYS)
+    assert registered >= settings.GATE_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            "--model=",
+            "--model '': names no model; pass one, e.g. --model=reference/evidence-reader",
+        ),
+        (
+            "--model=reference/bogus",
+            "--model 'reference/bogus': unknown reference model 'bogus' in 'reference/bogus'; "
+            "choose one of evidence-reader, misfire, bias, refuser, coin, error",
+        ),
+        (
+            "--model=reference/misfire:2",
+            "--model 'reference/misfire:2': rate 2.0 must be within [0, 1]",
+        ),
+        (
+            "--model=reference/misfire",
+            "--model 'reference/misfire': reference/misfire needs a rate, e.g. misfire:0.1",
+        ),
+        (
+            "--model=hf/",
+            "--model 'hf/': names no model; pass one, e.g. --model=reference/evidence-reader",
+        ),
+    ],
+)
+def test_an_invalid_model_is_a_usage_error(
+    pytester: pytest.Pytester, model: str, message: str
+) -> None:
+    assert usage_error(pytester, model=model) == message
+
+
+def test_a_local_model_without_torch_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch is installed here: its absence is simulated where the check looks for it."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    for option in ("--model=hf/smollm2-135m-instruct", "--veto-base-model=hf/base"):
+        flag, _, name = option.partition("=")
+        assert usage_error(pytester, option) == (
+            f"{flag} {name!r}: a local model needs torch, not installed: pip install "
+            "'pytest-veto[local]' (pip install torch==2.13.0 first, for the CPU build)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (
+            ["--veto-priming=triger"],
+            "",
+            "--veto-priming: unknown variant 'triger'; available: bias-warning, "
+            "safety-system, trigger",
+        ),
+        (
+            ["--veto-priming=trigger", "--veto-primed-mar-max=triger=5"],
+            "",
+            "--veto-primed-mar-max: 'triger' is not a requested variant "
+            "(--veto-priming=trigger), so its gate would never be checked; add it to "
+            "--veto-priming or fix its name",
+        ),
+        (
+            ["--veto-priming=trigger"],
+            "veto_primed_mar_max = safety-system=5",
+            "--veto-primed-mar-max: 'safety-system' is not a requested variant "
+            "(--veto-priming=trigger), so its gate would never be checked; add it to "
+            "--veto-priming or fix its name",
+        ),
+        (
+            ["--veto-primed-mar-max=trigger=5"],
+            "",
+            "--veto-primed-mar-max needs --veto-priming NAMES (e.g. --veto-priming=trigger): "
+            "with no primed variant the gate checks nothing",
+        ),
+        (
+            ["--veto-primed-mar-max=5", "--veto-amplification-max=2"],
+            "",
+            "--veto-amplification-max and --veto-primed-mar-max need --veto-priming NAMES "
+            "(e.g. --veto-priming=trigger): with no primed variant the gate checks nothing",
+        ),
+        (
+            [],
+            "veto_amplification_max = 2",
+            "--veto-amplification-max needs --veto-priming NAMES (e.g. "
+            "--veto-priming=trigger): with no primed variant the gate checks nothing",
+        ),
+        (
+            ["--veto-priming=trigger", "--veto-priming-dir=nowhere"],
+            "",
+            "nowhere: priming folder not found",
+        ),
+    ],
+)
+def test_priming_usage_errors(
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
+) -> None:
+    assert usage_error(pytester, *args, ini=ini + "\n") == message
+
+
+def test_primed_gates_for_requested_variants_pass(pytester: pytest.Pytester) -> None:
+    s = settings_of(
+        pytester,
+        "--veto-priming=trigger,safety-system",
+        "--veto-primed-mar-max=20,trigger=10",
+        "--veto-amplification-max=2",
+    )
+    assert s.gates.primed_mar_max == {"*": 20.0, "trigger": 10.0}
+
+
+OVERWRITES = "writing it would overwrite the input; write it to another file"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--veto-data=p.jsonl", "--veto-report=p.jsonl"],
+            f"--veto-report=p.jsonl is also --veto-data=p.jsonl: {OVERWRITES}",
+        ),
+        (
+            ["--veto-data=p.jsonl", "--veto-report=sub/../p.jsonl"],
+            f"--veto-report=sub/../p.jsonl is also --veto-data=p.jsonl: {OVERWRITES}",
+        ),
+        (
+            ["--veto-report=r.xml", "--junitxml=r.xml"],
+            "--junitxml=r.xml is also --veto-report=r.xml: one would overwrite the other; "
+            "give each its own file",
+        ),
+        (
+            ["--veto-baseline=old.json", "--veto-report=old.json", "--collect-only"],
+            f"--veto-report=old.json is also --veto-baseline=old.json: {OVERWRITES}",
+        ),
+        (
+            ["--misalign-data=items.jsonl", "--junitxml=items.jsonl"],
+            f"--junitxml=items.jsonl is also --misalign-data=items.jsonl: {OVERWRITES}",
+        ),
+    ],
+)
+def test_an_output_over_an_input_is_a_usage_error(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    assert usage_error(pytester, *args) == message
+
+
+def test_an_output_over_the_embedded_sample_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    sample = sample_pairs_path()
+    assert usage_error(pytester, f"--veto-report={sample}") == (
+        f"--veto-report={sample} is also the embedded sample pairs ({sample}): {OVERWRITES}"
+    )
+
+
+def test_a_hard_link_to_an_input_is_the_input(pytester: pytest.Pytester) -> None:
+    (pytester.path / "p.jsonl").write_text("{}\n", encoding="utf-8")
+    os.link(pytester.path / "p.jsonl", pytester.path / "q.jsonl")
+    assert usage_error(pytester, "--veto-data=p.jsonl", "--veto-report=q.jsonl") == (
+        f"--veto-report=q.jsonl is also --veto-data=p.jsonl: {OVERWRITES}"
+    )
+
+
+def test_outputs_beside_the_inputs_are_fine(pytester: pytest.Pytester) -> None:
+    s = settings_of(pytester, "--veto-data=p.jsonl", "--veto-report=r.json", "--junitxml=j.xml")
+    assert s.output.report == Path("r.json")
