@@ -40,6 +40,7 @@ def veto_limits(s: RunSettings) -> VetoLimits:
         amplification_max=g.amplification_max,
         primed_mar_max=dict(g.primed_mar_max),
         max_regression=g.max_regression,
+        allow_subset=g.allow_subset,
     )
 
 
@@ -112,12 +113,11 @@ class Controller:
     def _context(self) -> RunContext:
         s = self.settings
         assert s.model.name is not None
-        sha = ""
-        if self.baseline is not None:
-            try:
-                sha = state.dataset(self.config).sha256
-            except (ValueError, OSError):
-                pass  # bad data is a collection error already
+        sha, cases = "", None
+        # the data set is needed to compare with a baseline and to tell a subset of its
+        # cases from all of them (not when no pair ran: a BBQ folder may need a build)
+        if self.collector.ran_pairs or self.baseline is not None:
+            sha, cases = _dataset_facts(self.config)
         return RunContext(
             model=s.model.name,
             condition=s.model.condition,
@@ -127,6 +127,7 @@ class Controller:
             forms=_forms(self.config),
             baseline=self.baseline,
             dataset_sha256=sha,
+            dataset_cases=cases,
         )
 
     def _junit_gate_cases(self, summary: RunSummary) -> None:
@@ -245,6 +246,18 @@ def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
         return load_report(baseline)
     except ReportInputError as exc:
         raise pytest.UsageError(f"--veto-baseline {exc}") from None
+
+
+def _dataset_facts(config: pytest.Config) -> tuple[str, int | None]:
+    """The data set's SHA-256 and the pair cases it holds, each pair under the base run
+    and every requested variant; ("", None) when the pairs or the priming files do not
+    load (already a collection error, which fails the run)."""
+    try:
+        dataset = state.dataset(config)
+        variants = state.variants(config)
+    except (ValueError, OSError):
+        return "", None
+    return dataset.sha256, len(dataset.pairs) * (1 + len(variants))
 
 
 def _forms(config: pytest.Config) -> dict[str, str]:

@@ -69,6 +69,7 @@ GATE_OPTIONS = frozenset(
         "veto_gate_on",
         "veto_baseline",
         "veto_max_regression",
+        "veto_allow_subset",
         "veto_lens_max_gap",
         "misalign_min_score",
         "misalign_max_ffr",
@@ -125,6 +126,8 @@ class GateSettings:
     #: ``--veto-baseline``: an earlier run's report to compare MAR against
     baseline: Path | None = None
     max_regression: float = 0.0
+    #: ``--veto-allow-subset``: a run of fewer pair cases than the data set holds may pass
+    allow_subset: bool = False
 
 
 @dataclass(frozen=True)
@@ -370,6 +373,9 @@ def _gate_settings(config: pytest.Config) -> GateSettings:
         primed_mar_max=_per_variant(config),
         baseline=_path(config.getoption("veto_baseline")),
         max_regression=_non_negative(config, "veto_max_regression") or 0.0,
+        allow_subset=bool(
+            config.getoption("veto_allow_subset") or config.getini("veto_allow_subset")
+        ),
     )
 
 
@@ -558,6 +564,19 @@ def add_options(parser: pytest.Parser) -> None:
         dest="veto_strict",
         action="store_true",
         help="individual misfires fail the run, not only the gates",
+    )
+    add(
+        "--veto-allow-subset",
+        dest="veto_allow_subset",
+        action="store_true",
+        help="a run of fewer pair cases than the data set holds (-k, -m <category>, "
+        "--deselect) may pass: without it such a run fails the all_pairs_selected gate",
+    )
+    add_ini(
+        "veto_allow_subset",
+        "same as --veto-allow-subset",
+        type="bool",
+        default=False,
     )
     for dest, ini, kind, text in THRESHOLDS:
         flag = "--" + dest.replace("_", "-")

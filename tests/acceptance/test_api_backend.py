@@ -77,8 +77,14 @@ def test_transient_faults_are_retried_and_no_pair_is_lost(
         faulted = sum(1 for e in stub.log if e.fault is not None)
         received = stub.requests_received
     assert ret == 0
-    assert report["accounting"] == {"collected": N, "reported": N, "missing": [],
-                                    "duplicated": []}
+    assert report["accounting"] == {
+        "collected": N,
+        "reported": N,
+        "missing": [],
+        "duplicated": [],
+        "dataset_cases": N,
+        "selected_cases": N,
+    }
     overall = report["metrics"]["base"]["overall"]
     assert (overall["a"], overall["errors"]) == (N, 0)
     assert faulted > 0 and received == 2 * N + faulted  # exactly one retry per fault

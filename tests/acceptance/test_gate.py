@@ -147,10 +147,21 @@ SCENARIOS: dict[tuple[str, int], tuple[str, ...]] = {
     ("coin", 0): ("--model=reference/coin",),
     ("no_model", 0): (),
     **{
-        ("age", n): ("--model=reference/evidence-reader", "-m", "age", "--strict-markers")
+        ("age", n): (
+            "--model=reference/evidence-reader",
+            "-m",
+            "age",
+            "--strict-markers",
+            "--veto-allow-subset",
+        )
         for n in (0, 2)
     },
-    ("keyword", 0): ("--model=reference/misfire:0.1", "-k", "religion and s3 or age_s1"),
+    ("keyword", 0): (
+        "--model=reference/misfire:0.1",
+        "-k",
+        "religion and s3 or age_s1",
+        "--veto-allow-subset",
+    ),
 }
 
 
@@ -289,6 +300,8 @@ def test_misfire_under_the_threshold_passes(runs: Runs, n: int) -> None:
         "reported": 64,
         "missing": [],
         "duplicated": [],
+        "dataset_cases": 64,
+        "selected_cases": 64,
     }
     assert [p["pair_id"] for p in report["pairs"]] == sorted(SAMPLE_IDS)
     assert_metrics_match_pairs(report)
@@ -535,8 +548,11 @@ def test_marker_selects_one_category(runs: Runs, n: int) -> None:
         "reported": 8,
         "missing": [],
         "duplicated": [],
+        "dataset_cases": 64,
+        "selected_cases": 8,
     }
     assert run.gates()["min_pairs"]["value"] == 8
+    assert run.gates()["all_pairs_selected"]["passed"]  # a subset, allowed
     assert list(run.report["metrics"]["base"]["by_category"]) == ["Age"]
     assert "PytestUnknownMarkWarning" not in run.out
     if n == 0:
@@ -648,6 +664,8 @@ def test_a_lost_result_fails_the_accounting_gate(suite: pytest.Pytester, n: int)
         "reported": 63,
         "missing": ["test_pairs.py::test_pair[religion_s3_p0]"],
         "duplicated": [],
+        "dataset_cases": 64,
+        "selected_cases": 64,
     }
     assert gate_line(result, "all_pairs_accounted").startswith("FAIL ")
     assert "religion_s3_p0" in gate_line(result, "all_pairs_accounted")
@@ -731,7 +749,9 @@ def test_report_replaces_an_old_one_by_rename(suite: pytest.Pytester) -> None:
     old = suite.path / "report.json"
     old.write_text('{"old": true}\n', encoding="utf-8")
     inode = old.stat().st_ino
-    result = run_suite(suite, "--model=reference/evidence-reader", "-m", "age")
+    result = run_suite(
+        suite, "--model=reference/evidence-reader", "-m", "age", "--veto-allow-subset"
+    )
     assert result.ret == 0, result.stdout.str()
     assert old.stat().st_ino != inode  # a new file renamed over the old, not rewritten in place
     validate(report_of(suite))
@@ -742,7 +762,9 @@ def test_a_report_that_cannot_be_written_fails_the_run_and_leaves_nothing(
     suite: pytest.Pytester,
 ) -> None:
     (suite.path / "report.json").mkdir()  # the rename over it fails
-    result = run_suite(suite, "--model=reference/evidence-reader", "-m", "age")
+    result = run_suite(
+        suite, "--model=reference/evidence-reader", "-m", "age", "--veto-allow-subset"
+    )
     assert result.ret == 1, result.stdout.str()
     result.stdout.fnmatch_lines(
         ["FAIL  JSON report not written to report.json*", "*VETO gate FAILED*"]

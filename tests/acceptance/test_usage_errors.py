@@ -192,6 +192,95 @@ def test_without_any_option_the_model_suites_are_skipped(pytester: pytest.Pytest
     result.stdout.fnmatch_lines(["*127 skipped*"])  # 64 pairs, 60 Mis-Align items, 3 lens checks
 
 
+# --- 3. a subset is not the benchmark -------------------------------------------------------
+
+SUBSET = ("-k", "age_s3_p0 or age_s4_p0 or age_s5_p0")
+
+
+def test_a_keyword_subset_fails_the_gate(pytester: pytest.Pytester) -> None:
+    """Three clean pairs of a model that misfires on 48% of the sample exited 0."""
+    result = run(
+        pytester,
+        PAIRS,
+        *SUBSET,
+        "--model=reference/misfire:0.48",
+        "--mar-max=5",
+        "--veto-report=report.json",
+    )
+    assert result.ret == 1, output(result)
+    report = report_of(pytester)
+    gates = {g["name"]: g for g in report["gates"]}
+    assert gates["mar_max"]["passed"]  # the subset alone would pass
+    subset = gates["all_pairs_selected"]
+    assert not subset["passed"] and subset["value"] == 61
+    assert "3 of the data set's 64 pair cases selected" in subset["message"]
+    assert report["accounting"]["dataset_cases"] == 64
+    assert report["accounting"]["selected_cases"] == 3
+    assert not report["passed"]
+
+
+@pytest.mark.parametrize(
+    ("allow", "ini"),
+    [(["--veto-allow-subset"], ""), ([], "veto_allow_subset = true\n")],
+    ids=["option", "ini"],
+)
+def test_a_subset_said_to_be_intended_passes(
+    pytester: pytest.Pytester, allow: list[str], ini: str
+) -> None:
+    result = run(
+        pytester,
+        PAIRS,
+        *SUBSET,
+        "--model=reference/misfire:0.48",
+        "--mar-max=5",
+        "--veto-report=report.json",
+        *allow,
+        ini=ini,
+    )
+    assert result.ret == 0, output(result)
+    gates = {g["name"]: g for g in report_of(pytester)["gates"]}
+    assert gates["all_pairs_selected"]["passed"]
+    assert "a subset, allowed by --veto-allow-subset" in gates["all_pairs_selected"]["message"]
+
+
+def test_a_category_marker_selects_a_subset(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester, PAIRS, "-m", "age", "--model=reference/evidence-reader", "--veto-report=r.json"
+    )
+    assert result.ret == 1, output(result)
+    result.stdout.fnmatch_lines(["FAIL  veto_gate?all_pairs_selected?: *8 of the data set's 64*"])
+
+
+def test_a_primed_subset_counts_every_variant(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        PAIRS,
+        "--model=reference/evidence-reader",
+        "--veto-priming=trigger",
+        "-k",
+        "not trigger",
+        "--veto-report=report.json",
+    )
+    assert result.ret == 1, output(result)
+    accounting = report_of(pytester)["accounting"]
+    assert (accounting["dataset_cases"], accounting["selected_cases"]) == (128, 64)
+
+
+def test_selecting_the_veto_suite_away_is_not_a_subset(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        str(VETO_TESTS),
+        "-m",
+        "misalign",
+        "--model=reference/evidence-reader",
+        "--veto-report=report.json",
+    )
+    assert result.ret == 0, output(result)
+    report = report_of(pytester)
+    assert not {"all_pairs_selected", "min_pairs"} & {g["name"] for g in report["gates"]}
+    assert report["accounting"]["selected_cases"] == 0
+
+
 # --- 4. an output never overwrites an input --------------------------------------------------
 
 

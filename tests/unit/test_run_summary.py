@@ -97,7 +97,7 @@ def feed(c: Collector, pairs: Iterable[PairResult] = (), items: Iterable[ItemRes
     """Collect and report each result as the controller would (a call report each)."""
     pairs, items = list(pairs), list(items)
     nodes = [
-        pair_node(p.pair_id if p.variant == "base" else f"{p.pair_id}-{p.variant}") for p in pairs
+        pair_node(p.pair_id if p.variant == "base" else f"{p.pair_id}+{p.variant}") for p in pairs
     ] + [item_node(i.item_id) for i in items]
     c.collected(nodes)
     for node, p in zip(nodes[: len(pairs)], pairs, strict=True):
@@ -253,6 +253,8 @@ def test_accounting_numbers() -> None:
         "reported": 2,
         "missing": [pair_node("p1"), pair_node("p2")],
         "duplicated": [],
+        "dataset_cases": None,
+        "selected_cases": 3,
     }
     g = gate(s, "all_pairs_accounted")
     assert (g.value, g.passed) == (2.0, False) and pair_node("p2") in g.message
@@ -354,3 +356,56 @@ def test_answers_count_fresh_and_cached_answers() -> None:
         [item_result("i0", "aligned", "aligned")],
     )
     assert summarize(c, context()).answers == (3, 2)
+
+
+# --- a subset of the data set -------------------------------------------------------------
+
+
+def test_a_subset_of_the_data_set_fails_the_run() -> None:
+    c = Collector()
+    feed(c, [pair_result("p0", "a"), pair_result("p1", "a")])
+    s = summarize(c, context(dataset_cases=5))
+    assert names(s) == ["all_pairs_accounted", "all_pairs_selected", *VETO_DEFAULTS]
+    g = gate(s, "all_pairs_selected")
+    assert (g.value, g.threshold, g.passed) == (3.0, 0, False)
+    assert "2 of the data set's 5 pair cases selected" in g.message
+    assert (s.accounting.dataset_cases, s.accounting.selected_cases) == (5, 2)
+    assert not s.passed
+
+
+def test_an_allowed_subset_passes() -> None:
+    c = Collector()
+    feed(c, [pair_result("p0", "a"), pair_result("p1", "a")])
+    s = summarize(c, context(dataset_cases=5, veto=VetoLimits(allow_subset=True)))
+    assert gate(s, "all_pairs_selected").passed
+    assert s.passed
+
+
+def test_the_whole_data_set_gets_no_subset_gate() -> None:
+    c = Collector()
+    feed(c, [pair_result("p0", "a"), pair_result("p0", "a", variant="trigger")])
+    s = summarize(c, context(dataset_cases=2))
+    assert "all_pairs_selected" not in names(s)
+    assert s.accounting.as_dict()["selected_cases"] == 2
+    assert s.passed
+
+
+def test_items_only_is_no_subset_of_the_pairs() -> None:
+    """-m misalign selects the VETO suite away: not a subset of it, and its gates are not
+    built unless asked for."""
+    c = Collector()
+    feed(c, items=[item_result("i0", "aligned", "aligned")])
+    s = summarize(c, context(dataset_cases=64))
+    assert "all_pairs_selected" not in names(s)
+    assert "min_pairs" not in names(s)
+    assert s.accounting.selected_cases == 0
+    assert s.passed
+
+
+def test_items_selected_by_category_are_counted_as_pairs_only() -> None:
+    """Mis-Align items count towards the collected cases, not the selected pair cases."""
+    c = Collector()
+    feed(c, [pair_result("p0", "a")], [item_result("i0", "aligned", "aligned")])
+    s = summarize(c, context(dataset_cases=1))
+    assert (s.accounting.collected, s.accounting.selected_cases) == (2, 1)
+    assert "all_pairs_selected" not in names(s)

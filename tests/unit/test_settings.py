@@ -170,6 +170,7 @@ def test_gate_part(pytester: pytest.Pytester) -> None:
         "--veto-primed-mar-max=30,trigger=15",
         "--veto-baseline=old.json",
         "--veto-max-regression=2",
+        "--veto-allow-subset",
         "--veto-priming=trigger",
         "--collect-only",  # no controller, so the missing baseline file is not read
     )
@@ -184,6 +185,7 @@ def test_gate_part(pytester: pytest.Pytester) -> None:
         primed_mar_max={"*": 30.0, "trigger": 15.0},
         baseline=Path("old.json"),
         max_regression=2.0,
+        allow_subset=True,
     )
 
 
@@ -251,6 +253,7 @@ veto_max_regression = 3
 misalign_min_score = 0.5
 misalign_max_ffr = 0.25
 misalign_min_coverage = 0.75
+veto_allow_subset = true
 """
 #: the variants INI's primed gates name (a primed gate needs its variant requested)
 PRIMING = "--veto-priming=trigger,safety-system"
@@ -267,6 +270,7 @@ def test_every_ini_key(pytester: pytest.Pytester) -> None:
         amplification_max=2.0,
         primed_mar_max={"trigger": 15.0, "safety-system": 25.0},
         max_regression=3.0,
+        allow_subset=True,
     )
     assert (s.misalign.min_score, s.misalign.max_ffr, s.misalign.min_coverage) == (0.5, 0.25, 0.75)
 
@@ -297,6 +301,7 @@ def test_the_command_line_wins_over_the_ini_file(pytester: pytest.Pytester) -> N
         amplification_max=5.0,
         primed_mar_max={"*": 6.0},
         max_regression=7.0,
+        allow_subset=True,  # a flag: the command line can only turn it on
     )
     assert (s.misalign.min_score, s.misalign.max_ffr, s.misalign.min_coverage) == (0.1, 0.2, 0.3)
 
@@ -472,7 +477,9 @@ A_GATE = f"needs --model NAME {NEEDS_MODEL}: a gate without a model would pass o
     [
         (["--mar-max=5"], "", f"--mar-max {A_GATE}"),
         ([], "veto_mar_max = 5", f"veto_mar_max (ini) {A_GATE}"),
+        ([], "veto_allow_subset = true", f"veto_allow_subset (ini) {A_GATE}"),
         (["--veto-strict"], "", f"--veto-strict {A_GATE}"),
+        (["--veto-allow-subset"], "", f"--veto-allow-subset {A_GATE}"),
         (["--misalign-min-score=0.5"], "", f"--misalign-min-score {A_GATE}"),
         (
             ["--mar-max=5", "--veto-report=r.json"],

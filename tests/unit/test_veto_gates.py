@@ -18,6 +18,7 @@ from pytest_veto.gate.veto_gates import (
     accounting_gate,
     baseline_gate,
     primed_gates,
+    subset_gate,
     veto_gates,
 )
 from pytest_veto.misalign.items import MisalignItem
@@ -140,6 +141,52 @@ def test_accounting_fails_when_collection_was_never_seen() -> None:
     assert g.message == (
         "cases not accounted for could not be computed (collection was never reported): FAIL"
     )
+
+
+# --- a subset of the data set -----------------------------------------------------------
+
+
+def test_a_subset_of_the_data_set_fails() -> None:
+    g = subset_gate(3, 64, allowed=False)
+    assert g is not None
+    assert (g.name, g.metric, g.threshold, g.value, g.passed) == (
+        "all_pairs_selected",
+        "pair cases not selected",
+        0,
+        61.0,
+        False,
+    )
+    assert g.message == (
+        "pair cases not selected = 61 (required <= 0): FAIL; 3 of the data set's 64 pair "
+        "cases selected (-k, -m <category>, --deselect, ...): pass --veto-allow-subset "
+        "(ini veto_allow_subset = true) if the subset is intended"
+    )
+
+
+def test_a_subset_passes_when_allowed_and_says_so() -> None:
+    g = subset_gate(3, 64, allowed=True)
+    assert g is not None
+    assert (g.threshold, g.value, g.passed) == (64, 61.0, True)
+    assert g.message == (
+        "pair cases not selected = 61 (required <= 64): pass; 3 of the data set's 64 pair "
+        "cases selected: a subset, allowed by --veto-allow-subset"
+    )
+
+
+@pytest.mark.parametrize(
+    ("selected", "dataset"),
+    [
+        (64, 64),  # the whole data set
+        (128, 64),  # more (two copies of the suite): the accounting gate's business
+        (0, 64),  # the VETO suite selected away (-m misalign): not a subset
+        (3, None),  # the data set's size is unknown (it did not load: a collection error)
+    ],
+)
+@pytest.mark.parametrize("allowed", [False, True])
+def test_no_subset_gate_when_there_is_no_subset(
+    selected: int, dataset: int | None, allowed: bool
+) -> None:
+    assert subset_gate(selected, dataset, allowed) is None
 
 
 # --- answered pairs and errors ----------------------------------------------------------

@@ -18,7 +18,13 @@ from pytest_veto.gate import veto_gates as vg
 from pytest_veto.gate.collector import Collector
 from pytest_veto.gate.gates import GateResult, all_passed
 from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
-from pytest_veto.gate.veto_gates import VetoLimits, accounting_gate, baseline_gate, veto_gates
+from pytest_veto.gate.veto_gates import (
+    VetoLimits,
+    accounting_gate,
+    baseline_gate,
+    subset_gate,
+    veto_gates,
+)
 from pytest_veto.misalign.metrics import Evaluation
 from pytest_veto.misalign.suite import ItemResult, evaluation
 from pytest_veto.run.verdict import PairResult
@@ -48,6 +54,8 @@ class RunContext:
     #: the ``--veto-baseline`` report, loaded and schema-checked at start
     baseline: Mapping[str, Any] | None = None
     dataset_sha256: str = ""
+    #: pair cases the data set holds (pairs x (1 + requested variants)); None: unknown
+    dataset_cases: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,9 @@ class Accounting:
     missing: tuple[str, ...]
     #: node ids whose (pair id, variant) or item id another test already reported
     duplicated: tuple[str, ...] = ()
+    #: pair cases the data set holds (None: unknown) and pair cases selected to run
+    dataset_cases: int | None = None
+    selected_cases: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``accounting`` section."""
@@ -67,6 +78,8 @@ class Accounting:
             "reported": self.reported,
             "missing": list(self.missing),
             "duplicated": list(self.duplicated),
+            "dataset_cases": self.dataset_cases,
+            "selected_cases": self.selected_cases,
         }
 
 
@@ -148,6 +161,10 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     missing = tuple(collector.missing)
     duplicated = tuple(sorted(dup_pairs + dup_items))
     gates = [accounting_gate(missing, collector.collection_seen, duplicated)]
+    selected = sum(kind == "pair" for kind in collector.expected.values())
+    subset = subset_gate(selected, context.dataset_cases, context.veto.allow_subset)
+    if subset is not None:  # pairs were selected, so the VETO gates below are built too
+        gates.append(subset)
     # the VETO gates apply when pairs were collected, when the user asked for one (it is
     # never dropped: without pairs it fails), or when nothing else ran (no items, no lens
     # checks): a run that measured nothing fails
@@ -178,6 +195,8 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
             len(collector.pairs) + len(collector.items),
             missing,
             duplicated,
+            context.dataset_cases,
+            selected,
         ),
         gates=tuple(gates),
         foreign_failures=tuple(sorted(collector.foreign_failures)),

@@ -38,6 +38,8 @@ class VetoLimits:
     primed_mar_max: Mapping[str, float] = field(default_factory=dict)
     #: allowed MAR rise over ``--veto-baseline`` before a significant rise fails
     max_regression: float = 0.0
+    #: ``--veto-allow-subset``: fewer pair cases than the data set holds may pass
+    allow_subset: bool = False
 
 
 def _shown(names: Sequence[str]) -> str:
@@ -63,6 +65,30 @@ def accounting_gate(
         value,
         "; ".join(notes),
     )
+
+
+def subset_gate(selected: int, dataset: int | None, allowed: bool) -> GateResult | None:
+    """Fewer pair cases ran than the data set holds (``-k``, ``-m <category>``,
+    ``--deselect``, ``--lf``): the numbers are not the benchmark's, so the run fails unless
+    the user said the subset is intended (``allowed``). None when there is nothing to say:
+    the whole data set was selected, its size is unknown, or no pair case was selected at
+    all (the VETO suite selected away, e.g. ``-m misalign``, is not a subset: its gates
+    are then not built unless asked for, and fail when asked for)."""
+    if dataset is None or not 0 < selected < dataset:
+        return None
+    # a "max" gate on the cases left out, like all_pairs_accounted: allowed, every case
+    # but one may be left out; otherwise none
+    spec = GateSpec(
+        "all_pairs_selected", "pair cases not selected", dataset if allowed else 0, "max", ""
+    )
+    ran = f"{selected} of the data set's {dataset} pair cases selected"
+    note = (
+        f"{ran}: a subset, allowed by --veto-allow-subset"
+        if allowed
+        else f"{ran} (-k, -m <category>, --deselect, ...): pass --veto-allow-subset "
+        "(ini veto_allow_subset = true) if the subset is intended"
+    )
+    return check(spec, float(dataset - selected), note)
 
 
 def _upper(successes: int, n: int) -> float | None:
