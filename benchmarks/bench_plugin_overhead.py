@@ -41,14 +41,14 @@ N_PAIRS = 2032
 GOAL_SECONDS = 10.0
 GOAL_RATIO = 1.5
 UNRELATED = ("-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:anyio")
-BARE_TEST = f'''
+BARE_TEST = f"""
 import pytest
 
 
 @pytest.mark.parametrize("i", range({N_PAIRS}))
 def test_bare(i):
     assert i >= 0
-'''
+"""
 
 
 def build_pairs(folder: Path) -> Path:
@@ -98,8 +98,14 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Timing:
     """Run ``python -m pytest args``; wall time and the CPU time of it and its children."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -110,8 +116,14 @@ def timed(args: list[str], cwd: Path, env: dict[str, str]) -> Timing:
 def profile(args: list[str], cwd: Path, env: dict[str, str], top: int = 20) -> str:
     """cProfile one run: pytest-veto's functions by cumulative time, then all by own time."""
     out = cwd / "run.prof"
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pytest", *args],
-                   cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pytest", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     buf = io.StringIO()
     stats = pstats.Stats(str(out), stream=buf)
     buf.write("--- pytest-veto functions, by cumulative time ---\n")
@@ -125,16 +137,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration")
     parser.add_argument("--profile", action="store_true", help="cProfile the -n 0 veto run")
-    parser.add_argument("--keep-plugins", action="store_true",
-                        help="do not block unrelated installed plugins")
+    parser.add_argument(
+        "--keep-plugins", action="store_true", help="do not block unrelated installed plugins"
+    )
     opts = parser.parse_args()
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")
+    }
     common = ["-p", "no:cacheprovider", "-q"] + ([] if opts.keep_plugins else list(UNRELATED))
-    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}: python {platform.python_version()} on "
-          f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}: python {platform.python_version()} on "
+        f"{platform.machine()} ({cpu_model()}), {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     with tempfile.TemporaryDirectory(prefix="veto-bench-") as tmp:
         folder = Path(tmp)
         data = build_pairs(folder)
@@ -150,16 +168,21 @@ def main() -> int:
                     t = timed([*args, *common, "-n", str(n)], folder, env)
                     results.setdefault((name, n), []).append(t)
                     if t.ret != 0 or not t.summary.startswith(f"{N_PAIRS} passed in "):
-                        print(f"!! {name} -n {n} exited {t.ret}, not {N_PAIRS} clean passes: "
-                              f"{t.summary}")
-        print(f"\n{'run':<12} {'wall min':>9} {'wall med':>9} {'cpu min':>8} {'cpu med':>8}"
-              "  summary")
+                        print(
+                            f"!! {name} -n {n} exited {t.ret}, not {N_PAIRS} clean passes: "
+                            f"{t.summary}"
+                        )
+        print(
+            f"\n{'run':<12} {'wall min':>9} {'wall med':>9} {'cpu min':>8} {'cpu med':>8}  summary"
+        )
         best: dict[tuple[str, int], Timing] = {}
         for (name, n), ts in sorted(results.items()):
             walls, cpus = [t.wall for t in ts], [t.cpu for t in ts]
             best[(name, n)] = min(ts, key=lambda t: t.wall)
-            print(f"{name + ' -n ' + str(n):<12} {min(walls):9.2f} {statistics.median(walls):9.2f} "
-                  f"{min(cpus):8.2f} {statistics.median(cpus):8.2f}  {ts[-1].summary}")
+            print(
+                f"{name + ' -n ' + str(n):<12} {min(walls):9.2f} {statistics.median(walls):9.2f} "
+                f"{min(cpus):8.2f} {statistics.median(cpus):8.2f}  {ts[-1].summary}"
+            )
         print(f"\nload average after the runs: {os.getloadavg()[0]:.2f}")
         ok = True
         for n in (0, 2):
@@ -167,14 +190,18 @@ def main() -> int:
             per_item_ms = 1000 * (veto.wall - bare.wall) / N_PAIRS
             per_item_cpu_ms = 1000 * (veto.cpu - bare.cpu) / N_PAIRS
             ratio, cpu_ratio = veto.wall / bare.wall, veto.cpu / bare.cpu
-            print(f"-n {n}: veto/bare wall ratio {ratio:.2f}x (CPU {cpu_ratio:.2f}x); "
-                  f"overhead per item {per_item_ms:.2f} ms wall, {per_item_cpu_ms:.2f} ms CPU")
+            print(
+                f"-n {n}: veto/bare wall ratio {ratio:.2f}x (CPU {cpu_ratio:.2f}x); "
+                f"overhead per item {per_item_ms:.2f} ms wall, {per_item_cpu_ms:.2f} ms CPU"
+            )
             if ratio > GOAL_RATIO:
                 ok = False
         veto2 = best[("veto", 2)].wall
-        print(f"goal: 2,032 pairs with -n 2 under {GOAL_SECONDS:.0f} s: "
-              f"{'met' if veto2 < GOAL_SECONDS else 'MISSED'} ({veto2:.2f} s); "
-              f"within {GOAL_RATIO}x of bare parametrize: {'met' if ok else 'MISSED'}")
+        print(
+            f"goal: 2,032 pairs with -n 2 under {GOAL_SECONDS:.0f} s: "
+            f"{'met' if veto2 < GOAL_SECONDS else 'MISSED'} ({veto2:.2f} s); "
+            f"within {GOAL_RATIO}x of bare parametrize: {'met' if ok else 'MISSED'}"
+        )
         if opts.profile:
             print("\n=== cProfile: veto -n 0 ===")
             print(profile([*configs["veto"], *common, "-n", "0"], folder, env))

@@ -32,8 +32,11 @@ def test_lens_gap_at_peak(veto_lens_section: Any, request: pytest.FixtureRequest
     limit = state.settings(request.config).lens.max_gap
     request.node.user_properties.extend([("peak_layer", layer), ("gap_at_peak", gap)])
     if limit is not None and gap > limit:
-        pytest.fail(f"failure-minus-control gap {gap:+.2f} logits at layer {layer} of "
-                    f"{summary['n_layers']} exceeds --veto-lens-max-gap {limit}", pytrace=False)
+        pytest.fail(
+            f"failure-minus-control gap {gap:+.2f} logits at layer {layer} of "
+            f"{summary['n_layers']} exceeds --veto-lens-max-gap {limit}",
+            pytrace=False,
+        )
 
 
 def test_no_late_layer_suppression(veto_lens_section: Any) -> None:

@@ -69,11 +69,15 @@ def _warn_local_model_per_worker(config: pytest.Config, settings: RunSettings) -
         return
     cost = local_copies_cost(model, workers, settings.model.backend.cache_dir)
     if cost is not None:  # None: not loaded in the worker (an API or reference model)
-        config.issue_config_time_warning(PytestVetoWarning(
-            f"--model={model} with -n {workers}: each xdist worker loads its own copy of the "
-            f"model ({cost} of memory) and they share the CPU cores. Run local models with "
-            "-n 0, or serve the model behind an OpenAI-compatible server and use "
-            "--model=openai/<name> --api-base=URL with -n."), stacklevel=2)
+        config.issue_config_time_warning(
+            PytestVetoWarning(
+                f"--model={model} with -n {workers}: each xdist worker loads its own copy of the "
+                f"model ({cost} of memory) and they share the CPU cores. Run local models with "
+                "-n 0, or serve the model behind an OpenAI-compatible server and use "
+                "--model=openai/<name> --api-base=URL with -n."
+            ),
+            stacklevel=2,
+        )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -84,9 +88,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             items, _ = state.misalign(metafunc.config)
         except (ValueError, OSError) as exc:
             raise pytest.Collector.CollectError(
-                f"pytest-veto: cannot load Mis-Align items:\n{exc}") from None
-        metafunc.parametrize("misalign_result", [pytest.param(
-            item, id=item.id, marks=[pytest.mark.misalign]) for item in items], indirect=True)
+                f"pytest-veto: cannot load Mis-Align items:\n{exc}"
+            ) from None
+        metafunc.parametrize(
+            "misalign_result",
+            [pytest.param(item, id=item.id, marks=[pytest.mark.misalign]) for item in items],
+            indirect=True,
+        )
     if "veto_result" not in metafunc.fixturenames:
         return
     try:
@@ -100,13 +108,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # pair-major order keeps a pair's variants together, so one worker usually runs them
     # all and its base prompts are sent once
     cases = (Case(p, v) for p in dataset.pairs for v in (None, *variants))
-    metafunc.parametrize("veto_result", [pytest.param(c, id=c.id, marks=[
-        pytest.mark.veto_case, getattr(pytest.mark, c.pair.marker)]) for c in cases], indirect=True)
+    metafunc.parametrize(
+        "veto_result",
+        [
+            pytest.param(
+                c, id=c.id, marks=[pytest.mark.veto_case, getattr(pytest.mark, c.pair.marker)]
+            )
+            for c in cases
+        ],
+        indirect=True,
+    )
 
 
 #: lens marker -> the backend capability its checks need (the more specific marker first)
-LENS_MARKERS: dict[str, Capability] = {"head_ablation": "head_ablation",
-                                       "logit_lens": "hidden_states"}
+LENS_MARKERS: dict[str, Capability] = {
+    "head_ablation": "head_ablation",
+    "logit_lens": "hidden_states",
+}
 
 
 def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -121,9 +139,14 @@ def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
         if marker is None:
             continue
         if model is not None and LENS_MARKERS[marker] not in capabilities_of(model):
-            item.add_marker(pytest.mark.skip(reason=(
-                f"{marker} checks need a local transformers model (--model=hf/<path>): "
-                f"{model} gives no hidden states")))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=(
+                        f"{marker} checks need a local transformers model (--model=hf/<path>): "
+                        f"{model} gives no hidden states"
+                    )
+                )
+            )
         elif not selected_only_by(markexpr, item.iter_markers(), LENS_MARKERS):
             item.add_marker(pytest.mark.skip(reason=f"heavy: run with -m {marker}"))
 
@@ -174,8 +197,15 @@ def veto_result(request: pytest.FixtureRequest) -> PairResult:
     item, runner = request.node, state.runner(request.config)
     upcoming = upcoming_params(item, "veto_result", runner.lookahead)
     result: PairResult = runner.result(request.param, upcoming)
-    _record(item, PAIR, result.to_wire(), pair_id=result.pair_id, category=result.category,
-            variant=result.variant, outcome=result.outcome)
+    _record(
+        item,
+        PAIR,
+        result.to_wire(),
+        pair_id=result.pair_id,
+        category=result.category,
+        variant=result.variant,
+        outcome=result.outcome,
+    )
     if result.outcome == "error":
         pytest.fail(describe(result), pytrace=False)
     return result
@@ -192,8 +222,14 @@ def misalign_result(request: pytest.FixtureRequest) -> Any:
     _, template = state.misalign(request.config)
     upcoming = upcoming_params(node, "misalign_result", runner.lookahead)
     result = run_item(runner, request.param, template, upcoming)
-    _record(node, ITEM, result.to_wire(), item_id=result.item_id, label=result.label,
-            verdict=result.verdict)
+    _record(
+        node,
+        ITEM,
+        result.to_wire(),
+        item_id=result.item_id,
+        label=result.label,
+        verdict=result.verdict,
+    )
     if result.errored:
         pytest.fail(describe_item(result), pytrace=False)
     return result
@@ -210,10 +246,18 @@ def veto_lens(request: pytest.FixtureRequest) -> Any:
     if subject is None:
         pytest.skip("the logit lens needs a local transformers model (--model=hf/<path>)")
     return run_lens(
-        state.runner(config), subject, state.dataset(config).pairs, state.variants(config),
-        n_pairs=s.lens.pairs, seed=s.model.seed, early_gap=s.lens.early_gap,
-        from_report=s.lens.from_report, base_model=s.lens.base_model,
-        backend_options=s.model.backend, progress=TerminalProgress(config))
+        state.runner(config),
+        subject,
+        state.dataset(config).pairs,
+        state.variants(config),
+        n_pairs=s.lens.pairs,
+        seed=s.model.seed,
+        early_gap=s.lens.early_gap,
+        from_report=s.lens.from_report,
+        base_model=s.lens.base_model,
+        backend_options=s.model.backend,
+        progress=TerminalProgress(config),
+    )
 
 
 @pytest.fixture
@@ -230,14 +274,20 @@ def veto_ablation(request: pytest.FixtureRequest, veto_lens: Any) -> Any:
     from pytest_veto.lens.suite import run_ablation
 
     s = state.settings(request.config)
-    return run_ablation(veto_lens, n_rank=s.lens.ablation_rank_pairs, seed=s.model.seed,
-                        mode=s.lens.ablation_mode, verify_top=s.lens.ablation_verify_top,
-                        progress=TerminalProgress(request.config))
+    return run_ablation(
+        veto_lens,
+        n_rank=s.lens.ablation_rank_pairs,
+        seed=s.model.seed,
+        mode=s.lens.ablation_mode,
+        verify_top=s.lens.ablation_verify_top,
+        progress=TerminalProgress(request.config),
+    )
 
 
 @pytest.fixture
-def veto_ablation_section(request: pytest.FixtureRequest, veto_lens: Any,
-                          veto_ablation: Any) -> Any:
+def veto_ablation_section(
+    request: pytest.FixtureRequest, veto_lens: Any, veto_ablation: Any
+) -> Any:
     """The ablation result, recorded (with the lens section) on this test's report."""
     from pytest_veto.lens.suite import ablation_section
 

@@ -85,8 +85,12 @@ def runner(config: pytest.Config) -> CaseRunner:
         model = settings(config).model
         assert model.name is not None, "the model suite runs only with --model"
         found = config.stash[RUNNER] = make_runner(
-            model.name, model.backend, model.condition,
-            cache_dir=model.cache_dir, no_cache=model.no_cache)
+            model.name,
+            model.backend,
+            model.condition,
+            cache_dir=model.cache_dir,
+            no_cache=model.no_cache,
+        )
     return found
 
 

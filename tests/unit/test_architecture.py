@@ -55,9 +55,12 @@ def _imported_nodes(path: Path) -> set[str]:
             if len(parts) > 1:
                 found.add(parts[1])
             else:  # from pytest_veto import x: x is a node or a name from __init__
-                found.update(a.name if (PACKAGE / a.name).exists()
-                             or (PACKAGE / f"{a.name}.py").exists() else "__init__"
-                             for a in stmt.names)
+                found.update(
+                    a.name
+                    if (PACKAGE / a.name).exists() or (PACKAGE / f"{a.name}.py").exists()
+                    else "__init__"
+                    for a in stmt.names
+                )
         elif isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 parts = alias.name.split(".")
@@ -82,9 +85,11 @@ def test_every_top_level_node_has_a_layer() -> None:
 
 
 def test_imports_point_down_only() -> None:
-    upward = [f"{files[0]}: {source} imports {target}"
-              for (source, target), files in sorted(_edges().items())
-              if _layer(target) >= _layer(source)]
+    upward = [
+        f"{files[0]}: {source} imports {target}"
+        for (source, target), files in sorted(_edges().items())
+        if _layer(target) >= _layer(source)
+    ]
     assert not upward, "imports that point up or sideways:\n" + "\n".join(upward)
 
 

@@ -21,6 +21,9 @@ def test_readme_starts_with_exactly_two_commands() -> None:
     run_suite, run_tests = commands
     assert "pytest veto_tests --model=" in run_suite
     assert run_tests.endswith("python -m pytest")
+    # the static checks run before the tests, so CI fails on them too
+    for check in ("ruff check .", "ruff format --check .", "mypy"):
+        assert f"&& {check} &&" in run_tests
     # torch's CPU build must be installed before the extras pull in a torch requirement
     for c in commands:
         assert c.index("pip install torch==2.13.0") < c.index("pip install -e")

@@ -137,7 +137,7 @@ class HFBackend:
             text = self._render(
                 [{"role": "system", "content": marker}, {"role": "user", "content": "q"}]
             )
-        except Exception:  # noqa: BLE001 - jinja's "System role not supported" and the like
+        except Exception:
             return "merged"
         return "native" if text.count(marker) == 1 else "merged"
 
@@ -193,11 +193,13 @@ class HFBackend:
         for index, request in enumerate(requests):
             try:
                 encoded[index] = self.encode_prompt(request)
-            except Exception as exc:  # noqa: BLE001 - a bad prompt fails its request only
+            except Exception as exc:
                 results[index] = _error("cannot build the prompt", exc)
         with torch.inference_mode():
             for batch in self._batches(requests, encoded):
-                for index, completion in zip(batch, self._run(batch, requests, encoded)):
+                for index, completion in zip(
+                    batch, self._run(batch, requests, encoded), strict=False
+                ):
                     results[index] = completion
         return [r if r is not None else Completion("error", error="not run") for r in results]
 
@@ -229,7 +231,7 @@ class HFBackend:
         step = self._score if self.options.scoring == "logits" else self._generate
         try:
             return step([encoded[i] for i in batch], requests[batch[0]].max_new_tokens)
-        except Exception as exc:  # noqa: BLE001 - out of memory and the like: retry alone
+        except Exception as exc:
             _free_accelerator_memory()
             if len(batch) == 1:
                 return [_error(f"{self.options.scoring} failed", exc)]
@@ -273,7 +275,7 @@ class HFBackend:
                     "new_tokens": float(_generated_length(tokens, eos)),
                 },
             )
-            for row, tokens, text in zip(rows, new, texts)
+            for row, tokens, text in zip(rows, new, texts, strict=False)
         ]
 
     def _score(self, rows: list[list[int]], max_new_tokens: int) -> list[Completion]:
@@ -296,7 +298,7 @@ class HFBackend:
         no = logits[:, no_ids].max(dim=-1).values.tolist()
         elapsed = time.perf_counter() - start
         completions = []
-        for row, y, n in zip(rows, yes, no):
+        for row, y, n in zip(rows, yes, no, strict=False):
             diff = y - n
             if not math.isfinite(diff):
                 completions.append(Completion("error", error=f"non-finite logit difference {diff}"))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # torch loads only when an analysis runs
     from pytest_veto.lens.hooks import AblationMode
     from pytest_veto.lens.pipeline import AblationReport
 
+
 @dataclass(frozen=True)
 class InstructTemplated:
     """A base (pretrained) model read with the instruct model's tokenizer and chat
@@ -50,8 +51,12 @@ def outcome_variant(variants: Sequence[PrimingVariant]) -> PrimingVariant | None
     return by_name.get("trigger") or (variants[0] if variants else None)
 
 
-def outcomes_from_run(runner: Any, pairs: Sequence[Pair], variant: PrimingVariant | None,
-                      progress: ProgressSink | None = None) -> list[tuple[str, str, str]]:
+def outcomes_from_run(
+    runner: Any,
+    pairs: Sequence[Pair],
+    variant: PrimingVariant | None,
+    progress: ProgressSink | None = None,
+) -> list[tuple[str, str, str]]:
     """``(pair_id, category, outcome)`` of every pair under ``variant`` in this run.
 
     Pairs the run already judged (or the response cache holds) cost nothing; the rest
@@ -61,11 +66,13 @@ def outcomes_from_run(runner: Any, pairs: Sequence[Pair], variant: PrimingVarian
     label = f"lens: behavioural outcomes ({variant.name if variant else 'base'}), pairs"
     found: list[tuple[str, str, str]] = []
     for i, case in enumerate(cases):
-        result = runner.result(case, cases[i + 1:])
+        result = runner.result(case, cases[i + 1 :])
         found.append((result.pair_id, result.category, result.outcome))
         if progress is not None:
-            progress(count_line(label, i + 1, len(cases), time.monotonic() - start),
-                     force=i + 1 == len(cases))
+            progress(
+                count_line(label, i + 1, len(cases), time.monotonic() - start),
+                force=i + 1 == len(cases),
+            )
     return found
 
 
@@ -75,17 +82,21 @@ def outcomes_from_report(path: Path, variant: str) -> tuple[list[tuple[str, str,
     ValueError naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        rows = [(str(r["pair_id"]), str(r["category"]), str(r["outcome"]), r.get("variant"))
-                for r in data["pairs"]]
+        rows = [
+            (str(r["pair_id"]), str(r["category"]), str(r["outcome"]), r.get("variant"))
+            for r in data["pairs"]
+        ]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"--veto-lens-from {path}: not a pytest-veto report "
-                         f"({type(exc).__name__}: {exc})") from None
+        raise ValueError(
+            f"--veto-lens-from {path}: not a pytest-veto report ({type(exc).__name__}: {exc})"
+        ) from None
     use = variant if any(v == variant for *_, v in rows) else "base"
     return [(p, c, o) for p, c, o, v in rows if v == use], use
 
 
-def lens_section(analysis: Any, outcome_source: str, variant: str,
-                 ablation: Any | None = None) -> dict[str, Any]:
+def lens_section(
+    analysis: Any, outcome_source: str, variant: str, ablation: Any | None = None
+) -> dict[str, Any]:
     """The report's ``lens`` section; NaN and infinities become null (the report is
     strict JSON, and one broken number must not cost the whole report)."""
     section = dict(analysis.as_dict())
@@ -170,8 +181,14 @@ def run_lens(
         base_backend: Any = create_backend(base_model, backend_options or BackendOptions())
         base = InstructTemplated(base_backend.hf_model, subject.tokenizer, subject)
     analysis = run_lens_analysis(
-        subject, pairs, outcomes, n=n_pairs, seed=seed, base=base,
-        criteria=LateLayerCriteria(early_gap_threshold=early_gap))
+        subject,
+        pairs,
+        outcomes,
+        n=n_pairs,
+        seed=seed,
+        base=base,
+        criteria=LateLayerCriteria(early_gap_threshold=early_gap),
+    )
     return LensRun(analysis, lens_section(analysis, source, name), subject, tuple(pairs))
 
 
@@ -191,8 +208,16 @@ def run_ablation(
     failures = lens.failure_ids
     if not failures:
         return None
-    return run_head_ablation(lens.subject, lens.pairs, failures, n_rank=n_rank, seed=seed,
-                             mode=mode, verify_top=verify_top, progress=progress)
+    return run_head_ablation(
+        lens.subject,
+        lens.pairs,
+        failures,
+        n_rank=n_rank,
+        seed=seed,
+        mode=mode,
+        verify_top=verify_top,
+        progress=progress,
+    )
 
 
 def ablation_section(lens: LensRun, ablation: AblationReport | None) -> dict[str, Any]:

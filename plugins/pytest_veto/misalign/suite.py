@@ -48,8 +48,15 @@ class ItemResult:
 
     def item(self) -> MisalignItem:
         """The item as the metrics module sees it (prompt and response not needed)."""
-        return MisalignItem(self.item_id, "", "", self.label,  # type: ignore[arg-type]
-                            self.safety, self.value, self.culture)
+        return MisalignItem(
+            self.item_id,
+            "",
+            "",
+            self.label,  # type: ignore[arg-type]
+            self.safety,
+            self.value,
+            self.culture,
+        )
 
     @property
     def failed(self) -> bool:
@@ -73,14 +80,26 @@ class ItemResult:
             raise WireError(f"misalign_item: malformed payload ({exc})") from None
 
 
-def judge_item(item: MisalignItem, request: PromptRequest, completion: Completion,
-               template: Template) -> ItemResult:
+def judge_item(
+    item: MisalignItem, request: PromptRequest, completion: Completion, template: Template
+) -> ItemResult:
     """Parse a completion into an item result."""
     system = next((m.content for m in request.messages if m.role == "system"), "")
     user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-    return ItemResult(item.id, item.label, item.safety, item.value, item.culture,
-                      template.verdict(completion), system, user, completion.text,
-                      completion.cached, completion.latency_s, completion.error)
+    return ItemResult(
+        item.id,
+        item.label,
+        item.safety,
+        item.value,
+        item.culture,
+        template.verdict(completion),
+        system,
+        user,
+        completion.text,
+        completion.cached,
+        completion.latency_s,
+        completion.error,
+    )
 
 
 def describe_item(result: ItemResult) -> str:
@@ -94,15 +113,18 @@ def describe_item(result: ItemResult) -> str:
         kind = "MISSED a misaligned response"
     else:
         kind = "FLAGGED an aligned response"
-    domains = ", ".join(f"{d}={getattr(result, d)}" for d in ("safety", "value", "culture")
-                        if getattr(result, d))
-    return "\n".join([
-        f"{result.item_id} ({domains}): {kind}",
-        f"system: {result.system}",
-        f"user:   {result.user}",
-        f"error:  {result.error}" if result.errored else f"output: {result.raw!r}",
-        f"parsed: {result.verdict} (expected {result.label})",
-    ])
+    domains = ", ".join(
+        f"{d}={getattr(result, d)}" for d in ("safety", "value", "culture") if getattr(result, d)
+    )
+    return "\n".join(
+        [
+            f"{result.item_id} ({domains}): {kind}",
+            f"system: {result.system}",
+            f"user:   {result.user}",
+            f"error:  {result.error}" if result.errored else f"output: {result.raw!r}",
+            f"parsed: {result.verdict} (expected {result.label})",
+        ]
+    )
 
 
 def evaluation(results: Sequence[ItemResult], seed: int = 0) -> Evaluation:

@@ -49,8 +49,9 @@ def make_runner(
         lookahead = 2 * options.batch_size
     else:
         lookahead = 0
-    return CaseRunner(lambda: create_backend(model, options), condition, cache=cache,
-                      lookahead=lookahead)
+    return CaseRunner(
+        lambda: create_backend(model, options), condition, cache=cache, lookahead=lookahead
+    )
 
 
 def _answer(request: PromptRequest, completion: Completion) -> ParsedAnswer:
@@ -107,18 +108,22 @@ class CaseRunner:
         return replace(result, base_outcome=self._judge(case.base).outcome)
 
     def _judge(self, case: Case) -> PairResult:
-        st, co = (half_result(r, self._memo[r.key].completion, self._memo[r.key].answer)
-                  for r in requests_for(case, self.condition))
+        st, co = (
+            half_result(r, self._memo[r.key].completion, self._memo[r.key].answer)
+            for r in requests_for(case, self.condition)
+        )
         return judge(case.pair, case.variant, st, co)
 
-    def completions(self, requests: Sequence[PromptRequest],
-                    upcoming: Iterable[PromptRequest] = ()) -> list[Completion]:
+    def completions(
+        self, requests: Sequence[PromptRequest], upcoming: Iterable[PromptRequest] = ()
+    ) -> list[Completion]:
         """Completions of ``requests`` (memo, cache, then the backend), sending up to
         ``lookahead`` of the ``upcoming`` requests in the same batch."""
         return [a.completion for a in self._answered(requests, upcoming)]
 
-    def _answered(self, requests: Sequence[PromptRequest],
-                  upcoming: Iterable[PromptRequest] = ()) -> list[Answered[ParsedAnswer]]:
+    def _answered(
+        self, requests: Sequence[PromptRequest], upcoming: Iterable[PromptRequest] = ()
+    ) -> list[Answered[ParsedAnswer]]:
         batch = [r for r in requests if r.key not in self._memo]
         if batch:
             taken = {r.key for r in batch}
@@ -131,7 +136,7 @@ class CaseRunner:
                     batch.append(r)
                     extra += 1
             answered = self._path.complete(self.backend, batch, _answer)
-            self._memo.update(zip((r.key for r in batch), answered))
+            self._memo.update(zip((r.key for r in batch), answered, strict=False))
         return [self._memo[r.key] for r in requests]
 
     def close(self) -> None:
