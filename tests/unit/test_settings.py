@@ -530,11 +530,11 @@ def test_every_option_is_checked_without_a_model(pytester: pytest.Pytester) -> N
     config = pytester.parseconfigure(*QUIET)
     group = config._parser.getgroup("veto")
     registered = {opt.dest for opt in group.options}
-    assert registered == settings._OPTIONS.keys()
+    assert registered == settings.options.OPTIONS.keys()
     for dest in registered:  # nothing given: every value is the recorded default
-        assert config.getoption(dest) == settings._OPTIONS[dest][1], dest
+        assert config.getoption(dest) == settings.options.OPTIONS[dest][1], dest
     ini_keys = {k for k in config._parser._inidict if k.startswith(("veto_", "misalign_"))}
-    assert ini_keys == set(settings._INI_KEYS)
+    assert ini_keys == set(settings.options.INI_KEYS)
     assert registered >= settings.GATE_OPTIONS
 
 
