@@ -41,6 +41,7 @@ def veto_limits(s: RunSettings) -> VetoLimits:
         primed_mar_max=dict(g.primed_mar_max),
         max_regression=g.max_regression,
         allow_subset=g.allow_subset,
+        max_non_json_rate=g.max_non_json_rate,
     )
 
 

@@ -42,7 +42,14 @@ SAMPLE_RECORDS: list[dict[str, Any]] = [
 ]
 SAMPLE_IDS = [r["id"] for r in SAMPLE_RECORDS]
 CATEGORY_OF = {r["id"]: r["category"] for r in SAMPLE_RECORDS}
-BASE_GATES = {"all_pairs_accounted", "min_pairs", "max_error_rate"}
+#: the gates every run of pairs gets (the answer-form gates: tests/acceptance/test_answer_forms.py)
+BASE_GATES = {
+    "all_pairs_accounted",
+    "min_pairs",
+    "max_error_rate",
+    "non_json_max",
+    "degenerate_run",
+}
 N = [pytest.param(0, id="n0"), pytest.param(2, id="n2")]
 
 

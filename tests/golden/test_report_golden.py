@@ -121,6 +121,9 @@ def test_golden_numbers_follow_the_reference_rule(run: tuple[int, str, dict[str,
     assert overall["mar"] == pytest.approx(100 * 19 / 64)
     gates = {g["name"]: g for g in report["gates"]}
     assert gates["mar_max"]["passed"] is False and gates["br_max"]["passed"] is True
+    # the reference model answers in JSON: 128 halves, every one of form json
+    assert report["answer_forms"]["counts"] == {"json": 128, "word": 0, "ambiguous": 0, "none": 0}
+    assert gates["non_json_max"]["passed"] and gates["degenerate_run"]["passed"]
     assert report["passed"] is False and ret == 1, out
     assert report["run"]["seed"] == 0  # the run's --veto-seed; the model's own seed is 3
     assert report["run"]["dataset"]["sha256"] == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()

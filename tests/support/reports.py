@@ -13,6 +13,7 @@ from typing import Any
 
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.report.json_report import Manifest, build_report, validate_report
+from pytest_veto.run.answer_form import answer_form
 from pytest_veto.run.verdict import HalfResult, PairResult
 from pytest_veto.score.amplification import amplification
 from pytest_veto.score.metrics import Outcome
@@ -52,6 +53,7 @@ def _half(
         cached=False,
         latency_s=0.001,
         error="simulated failure" if correct is None else None,
+        form=None if correct is None else answer_form(text),
     )
 
 

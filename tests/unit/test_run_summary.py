@@ -39,6 +39,8 @@ VERDICTS = {
     "error": Completion("error", error="timeout"),
 }
 VETO_DEFAULTS = ["min_pairs", "max_error_rate"]
+#: on whenever pairs ran, after the VETO gates (score.answer_forms)
+FORM_GATES = ["non_json_max", "degenerate_run"]
 MISALIGN_DEFAULTS = ["misalign_min_items", "misalign_max_error_rate"]
 
 
@@ -129,7 +131,7 @@ def test_a_run_of_pairs_gets_the_veto_gates_only() -> None:
     c = Collector()
     feed(c, [pair_result("p0", "a"), pair_result("p1", "c")])
     s = summarize(c, context(veto=VetoLimits(mar_max=50)))
-    assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS, "mar_max"]
+    assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS, "mar_max", *FORM_GATES]
     assert gate(s, "mar_max").value == 50.0
     assert s.ran_pairs and not s.ran_items and s.misalign is None and s.items == ()
     assert s.passed
@@ -194,7 +196,7 @@ def test_both_suites_get_both_sets_of_gates() -> None:
     feed(c, [pair_result("p0", "a")], [item_result("i0", "aligned", "aligned")])
     c.lens_section({"summary": {}})
     s = summarize(c, context())
-    assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS, *MISALIGN_DEFAULTS]
+    assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS, *FORM_GATES, *MISALIGN_DEFAULTS]
     assert s.passed
 
 
@@ -311,7 +313,13 @@ def test_a_baseline_comparison_gets_its_gate() -> None:
         ],
     }
     s = summarize(c, context(baseline=old, veto=VetoLimits(mar_max=100, max_regression=5)))
-    assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS, "mar_max", "baseline_regression"]
+    assert names(s) == [
+        "all_pairs_accounted",
+        *VETO_DEFAULTS,
+        "mar_max",
+        "baseline_regression",
+        *FORM_GATES,
+    ]
     assert s.comparison is not None and s.comparison.regressed
     g = gate(s, "baseline_regression")
     assert (g.threshold, g.value, g.passed) == (5, pytest.approx(60.0), False)
@@ -365,7 +373,7 @@ def test_a_subset_of_the_data_set_fails_the_run() -> None:
     c = Collector()
     feed(c, [pair_result("p0", "a"), pair_result("p1", "a")])
     s = summarize(c, context(dataset_cases=5))
-    assert names(s) == ["all_pairs_accounted", "all_pairs_selected", *VETO_DEFAULTS]
+    assert names(s) == ["all_pairs_accounted", "all_pairs_selected", *VETO_DEFAULTS, *FORM_GATES]
     g = gate(s, "all_pairs_selected")
     assert (g.value, g.threshold, g.passed) == (3.0, 0, False)
     assert "2 of the data set's 5 pair cases selected" in g.message

@@ -21,6 +21,7 @@ from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
 from pytest_veto.gate.veto_gates import (
     VetoLimits,
     accounting_gate,
+    answer_form_gates,
     baseline_gate,
     subset_gate,
     veto_gates,
@@ -30,6 +31,7 @@ from pytest_veto.misalign.suite import ItemResult, evaluation
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.aggregate import VariantMetrics, variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification, amplification
+from pytest_veto.score.answer_forms import AnswerForms, answer_forms
 from pytest_veto.score.baseline import Comparison, ComparisonError, compare_run
 
 T = TypeVar("T")
@@ -102,6 +104,8 @@ class RunSummary:
     foreign_failures: tuple[str, ...]
     ran_pairs: bool
     ran_items: bool
+    #: the forms of the answered halves of every variant, pooled (``score.answer_forms``)
+    answer_forms: AnswerForms = field(default_factory=lambda: answer_forms(()))
 
     @property
     def answers(self) -> tuple[int, int]:
@@ -137,6 +141,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     unique_pairs, dup_pairs = _once(collector.pairs, lambda r: (r.pair_id, r.variant))
     unique_items, dup_items = _once(collector.items, lambda r: r.item_id)
     pairs = tuple(sorted(unique_pairs, key=lambda r: (r.variant, r.pair_id)))
+    forms = answer_forms(h for r in pairs for h in (r.stereotyped, r.contrast))
     amps = tuple(
         amplification(v, context.forms.get(v, "stereotyped_only"), pairs)
         for v in variants_of(pairs)
@@ -179,6 +184,8 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
             else None
         )
         gates += veto_gates(context.veto, pairs, amps, regression)
+        if collector.ran_pairs or context.veto.max_non_json_rate is not None:
+            gates += answer_form_gates(context.veto, forms)
     if ev is not None:
         gates += misalign_gates(ev, context.misalign)
     return RunSummary(
@@ -202,4 +209,5 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         foreign_failures=tuple(sorted(collector.foreign_failures)),
         ran_pairs=collector.ran_pairs,
         ran_items=collector.ran_items,
+        answer_forms=forms,
     )

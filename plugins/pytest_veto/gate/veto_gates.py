@@ -14,6 +14,7 @@ from typing import Literal
 from pytest_veto.gate.gates import GateResult, GateSpec, check
 from pytest_veto.score.aggregate import table_of, variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification
+from pytest_veto.score.answer_forms import AnswerForms
 from pytest_veto.score.baseline import Comparison
 from pytest_veto.score.metrics import ScoredPair
 from pytest_veto.score.stats import wilson_interval
@@ -40,6 +41,8 @@ class VetoLimits:
     max_regression: float = 0.0
     #: ``--veto-allow-subset``: fewer pair cases than the data set holds may pass
     allow_subset: bool = False
+    #: ``--veto-max-non-json-rate`` (None: not given, :data:`DEFAULT_MAX_NON_JSON_RATE`)
+    max_non_json_rate: float | None = None
 
 
 def _shown(names: Sequence[str]) -> str:
@@ -173,6 +176,7 @@ def requested(limits: VetoLimits, baseline: bool) -> bool:
         or limits.amplification_max is not None
         or bool(limits.primed_mar_max)
         or baseline
+        or limits.max_non_json_rate is not None
     )
 
 
@@ -243,3 +247,62 @@ def baseline_gate(
     return GateResult(
         spec.name, spec.metric, spec.threshold, value, not comparison.regressed, message
     )
+
+
+# --- the answer-form gates (issue 13, item 4): on whenever VETO pairs ran -------------
+
+#: The default of ``--veto-max-non-json-rate``: at most this percent of a run's answered
+#: halves may lack the JSON answer the prompt asks for. SmolLM2-135M-Instruct, the weakest
+#: model this repository runs, leaves 53.9% of the sample's halves without one (most of
+#: them continue the story and answer nothing); the reference models 0-12% (refusals); a
+#: model that hedges every answer 100%. See docs/explanation.md ("Answer forms").
+DEFAULT_MAX_NON_JSON_RATE = 75.0
+
+
+def answer_form_gates(limits: VetoLimits, forms: AnswerForms) -> list[GateResult]:
+    """``non_json_max``: the share of answered halves without a JSON answer (decided, if
+    at all, by the parser's loose "yes anywhere" rules) within the limit;
+    ``degenerate_run``: not one output, nor (when halves expecting different answers ran)
+    one parsed answer, for every prompt. Both fail when no half was answered."""
+    if not forms.answered:
+        missing = "no VETO half was answered"
+        return [
+            check(
+                GateSpec("non_json_max", "non-JSON answers", _non_json_limit(limits)), None, missing
+            ),
+            check(_DEGENERATE, None, missing),
+        ]
+    c = forms.counts
+    spec = GateSpec("non_json_max", "non-JSON answers", _non_json_limit(limits))
+    rate = forms.non_json_rate
+    detail = (
+        f"{forms.answered - c['json']} of {forms.answered} answered halves without a JSON "
+        f"answer (word {c['word']}, ambiguous {c['ambiguous']}, none {c['none']})"
+    )
+    if rate is not None and rate > spec.threshold:
+        detail += (
+            "; the published parser read them by its loose rules (a hedge that says "
+            '"yes or no" counts as yes): check the raw outputs, or raise '
+            "--veto-max-non-json-rate"
+            + (
+                f" (default {DEFAULT_MAX_NON_JSON_RATE:g})"
+                if limits.max_non_json_rate is None
+                else ""
+            )
+        )
+    reason = forms.degenerate
+    pattern = (
+        f"{reason}: the run measured nothing"
+        if reason
+        else f"{forms.outputs} distinct output{'s' * (forms.outputs != 1)}, parsed answers "
+        + ", ".join(forms.answers)
+    )
+    return [check(spec, rate, detail), check(_DEGENERATE, 1.0 if reason else 0.0, pattern)]
+
+
+_DEGENERATE = GateSpec("degenerate_run", "degenerate answer pattern", 0, "max", "")
+
+
+def _non_json_limit(limits: VetoLimits) -> float:
+    given = limits.max_non_json_rate
+    return DEFAULT_MAX_NON_JSON_RATE if given is None else given

@@ -18,6 +18,7 @@ from pytest_veto.gate.summary import RunSummary
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.aggregate import variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification
+from pytest_veto.score.answer_forms import AnswerForms, answer_forms
 from pytest_veto.score.baseline import REPORT_SCHEMA_VERSION, pair_rows
 from pytest_veto.score.stats import run_statistics
 
@@ -86,6 +87,7 @@ def _prompt_rows(results: Sequence[PairResult]) -> list[dict[str, Any]]:
                     "latency_s": h.latency_s,
                     "error": h.error,
                     "logit_diff": h.logit_diff,
+                    "form": h.form,
                 }
             )
     return rows
@@ -104,8 +106,10 @@ def build_report(
     baseline: dict[str, Any] | None = None,
     misalign: dict[str, Any] | None = None,
     lens: dict[str, Any] | None = None,
+    forms: AnswerForms | None = None,
 ) -> dict[str, Any]:
-    """The report as plain data, in a stable order."""
+    """The report as plain data, in a stable order (``forms``: the run's answer forms,
+    computed from ``results`` when not given)."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
     run = {
         "model": manifest.model,
@@ -128,6 +132,11 @@ def build_report(
         "passed": passed,
         "run": run,
         "accounting": accounting,
+        "answer_forms": (
+            forms
+            if forms is not None
+            else answer_forms(h for r in ordered for h in (r.stereotyped, r.contrast))
+        ).as_dict(),
         "gates": [g.as_dict() for g in gates],
         "metrics": {v: variant_metrics(v, ordered).as_dict() for v in variants_of(ordered)},
         "amplification": {a.variant: a.as_dict() for a in amplifications},
@@ -160,6 +169,7 @@ def report_of(
         passed=summary.passed,
         accounting=summary.accounting.as_dict(),
         amplifications=summary.amplifications,
+        forms=summary.answer_forms,
         baseline=summary.comparison.as_dict() if summary.comparison else None,
         misalign=misalign,
         lens=lens

@@ -12,6 +12,7 @@ from pytest_veto.gate.summary import RunSummary
 from pytest_veto.misalign.metrics import Evaluation
 from pytest_veto.score.aggregate import VariantMetrics
 from pytest_veto.score.amplification import Amplification
+from pytest_veto.score.answer_forms import AnswerForms
 from pytest_veto.score.metrics import Metrics
 
 
@@ -41,6 +42,16 @@ def metrics_table(vm: VariantMetrics) -> list[str]:
     if swap.table.total and swap.table.total != vm.overall.table.total:
         lines.append(_row("overall (swap only)", swap))
     return lines
+
+
+def answer_forms_line(forms: AnswerForms) -> str:
+    """The forms of the answered halves in one line, with the two rates."""
+    c = forms.counts
+    return (
+        f"answer forms of {forms.answered} answered halves: json {c['json']}, "
+        f"word {c['word']}, ambiguous {c['ambiguous']}, none {c['none']} "
+        f"(non-JSON {_pct(forms.non_json_rate)}%, ambiguous {_pct(forms.ambiguous_rate)}%)"
+    )
 
 
 def gate_lines(gates: Sequence[GateResult]) -> list[str]:
@@ -166,6 +177,8 @@ def summary_lines(
     lines: list[tuple[str, Markup]] = []
     if summary.pairs or not (summary.items or summary.lens):
         lines += [(line, plain) for line in metrics_table(summary.base)]
+    if summary.answer_forms.answered:
+        lines.append((answer_forms_line(summary.answer_forms), plain))
     if summary.lens:
         lines += [(line, plain) for line in lens_lines(lens or summary.lens)]
     if summary.items and summary.misalign is not None:

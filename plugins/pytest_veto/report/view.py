@@ -130,8 +130,25 @@ def manifest(report: Report) -> list[tuple[str, str]]:
             f"{acc['reported']} of {acc['collected']} reported"
             + (f", {len(acc['missing'])} missing" if acc["missing"] else ""),
         ),
+        *answer_forms(report),
         ("versions", versions),
         ("verdict", "PASSED" if report["passed"] else "FAILED"),
+    ]
+
+
+def answer_forms(report: Report) -> list[tuple[str, str]]:
+    """The ``answer forms`` manifest line (none for a report without the section)."""
+    forms = report.get("answer_forms")
+    if not forms:
+        return []
+    c = forms["counts"]
+    return [
+        (
+            "answer forms",
+            f"{forms['answered']} answered halves: json {c['json']}, word {c['word']}, "
+            f"ambiguous {c['ambiguous']}, none {c['none']} (non-JSON "
+            f"{pct(forms['non_json_rate'])}%, ambiguous {pct(forms['ambiguous_rate'])}%)",
+        )
     ]
 
 

@@ -34,3 +34,20 @@ def parse_answer(raw: str) -> Literal["yes", "no", "unknown"]:
 def is_correct(answer: ParsedAnswer, expected: str) -> bool:
     """A half is correct when its parsed answer equals the expected one; error is never correct."""
     return answer == expected
+
+
+def has_json_answer(raw: str) -> bool:
+    """Whether raw text holds a JSON-style ``"answer": "yes|no"``, the form the prompt asks
+    for (the parser's first rule; ``run.answer_form`` classifies answers by it)."""
+    return _JSON_ANSWER.search(raw) is not None
+
+
+def answer_words(raw: str) -> frozenset[Literal["yes", "no"]]:
+    """The whole words ``yes`` and ``no`` that raw text contains, whatever their case (the
+    words the parser's second and third rules look for)."""
+    found: set[Literal["yes", "no"]] = set()
+    if _YES.search(raw):
+        found.add("yes")
+    if _NO.search(raw):
+        found.add("no")
+    return frozenset(found)

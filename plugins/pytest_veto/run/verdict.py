@@ -12,14 +12,17 @@ from typing import Any
 
 from pytest_veto.backends.protocol import Completion, PromptRequest
 from pytest_veto.data.pairs import Pair
+from pytest_veto.run.answer_form import answer_form
 from pytest_veto.run.answers import ParsedAnswer, is_correct, parse_answer
 from pytest_veto.run.wire import PAIR, WireError
+from pytest_veto.score.answer_forms import AnswerForm
 from pytest_veto.score.metrics import Outcome, classify, pair_failed
 
 
 @dataclass(frozen=True)
 class HalfResult:
-    """What happened to one half: the prompt, the raw output and the parsed answer."""
+    """What happened to one half: the prompt, the raw output, the parsed answer and the
+    answer's form (``run.answer_form``; None when the call failed)."""
 
     half: str
     variant: str
@@ -33,6 +36,7 @@ class HalfResult:
     latency_s: float
     error: str | None = None
     logit_diff: float | None = None
+    form: AnswerForm | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,17 @@ def completion_answer(completion: Completion) -> ParsedAnswer:
     return parse_answer(completion.text)
 
 
+def completion_form(completion: Completion) -> AnswerForm | None:
+    """A completion's answer form: None for a failed call (no answer), ``none`` for a
+    provider's refusal (no yes or no in it, whatever its text says), else the form of its
+    text. The parsed answer never depends on it."""
+    if completion.status == "error":
+        return None
+    if completion.status == "refused":
+        return "none"
+    return answer_form(completion.text)
+
+
 def half_result(
     request: PromptRequest, completion: Completion, answer: ParsedAnswer | None = None
 ) -> HalfResult:
@@ -122,6 +137,7 @@ def half_result(
         latency_s=completion.latency_s,
         error=completion.error,
         logit_diff=completion.logit_diff,
+        form=completion_form(completion),
     )
 
 
@@ -170,5 +186,6 @@ def describe(result: PairResult) -> str:
         else:
             lines.append(f"output: {h.raw!r}")
         mark = "right" if h.correct else "WRONG"
-        lines.append(f"parsed: {h.answer} (expected {h.expected}: {mark})")
+        form = "" if h.form in (None, "json") else f", answer form {h.form}"
+        lines.append(f"parsed: {h.answer} (expected {h.expected}: {mark}{form})")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: Bumped whenever a payload's fields change.
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 
 
 class WireError(ValueError):

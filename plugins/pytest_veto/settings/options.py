@@ -37,6 +37,12 @@ THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
         float,
         "gate: maximum share of pairs with an errored half, in percent (default 0)",
     ),
+    (
+        "veto_max_non_json_rate",
+        "veto_max_non_json_rate",
+        float,
+        "gate: maximum share of answered halves without a JSON answer, in percent (default 75)",
+    ),
 )
 
 

@@ -76,6 +76,8 @@ class GateSettings:
     max_regression: float = 0.0
     #: ``--veto-allow-subset``: a run of fewer pair cases than the data set holds may pass
     allow_subset: bool = False
+    #: ``--veto-max-non-json-rate`` (None: not given; the gate's default applies)
+    max_non_json_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,7 @@ def _gate_settings(config: pytest.Config) -> GateSettings:
         allow_subset=bool(
             config.getoption("veto_allow_subset") or config.getini("veto_allow_subset")
         ),
+        max_non_json_rate=read.percent(config, "veto_max_non_json_rate"),
     )
 
 
