@@ -417,3 +417,21 @@ def test_items_selected_by_category_are_counted_as_pairs_only() -> None:
     s = summarize(c, context(dataset_cases=1))
     assert (s.accounting.collected, s.accounting.selected_cases) == (2, 1)
     assert "all_pairs_selected" not in names(s)
+
+
+def test_an_explicit_non_json_limit_is_evaluated_when_no_pair_ran() -> None:
+    # -m misalign --veto-max-non-json-rate=20: a gate the user set is never dropped
+    c = Collector()
+    feed(c, items=[item_result("i0", "aligned", "aligned")])
+    s = summarize(c, context(veto=VetoLimits(max_non_json_rate=20.0)))
+    assert names(s) == ["all_pairs_accounted", *VETO_DEFAULTS, *FORM_GATES, *MISALIGN_DEFAULTS]
+    g = gate(s, "non_json_max")
+    assert (g.threshold, g.value, g.passed) == (20.0, None, False)
+    assert "no VETO half was answered" in g.message and not s.passed
+
+
+def test_the_summary_counts_the_forms_of_every_variant() -> None:
+    c = Collector()
+    feed(c, [pair_result("p0", "a"), pair_result("p0", "c", variant="trigger", base_outcome="a")])
+    forms = summarize(c, context()).answer_forms
+    assert (forms.answered, forms.counts["json"], forms.non_json_rate) == (4, 4, 0.0)
