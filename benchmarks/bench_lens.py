@@ -155,7 +155,7 @@ def main() -> int:
     backend = HFBackend(MODEL, BackendOptions(cache_dir=args.cache_dir))
     model, tok = backend.hf_model, backend.tokenizer
     step("load", time.perf_counter() - start, params_blocks=non_embedding_params(model))
-    tokens = lens_answer_tokens(tok, backend.chat_prompt)
+    tokens = lens_answer_tokens(tok)
     prompts = lens_prompts(pairs, backend.chat_prompt)
     n_tokens = sum(len(tok.encode(p.text, add_special_tokens=False)) for p in prompts)
 

@@ -63,7 +63,7 @@ def prompts(tokenizer: Any) -> list[LensPrompt]:
 
 @pytest.fixture(scope="module")
 def tokens(tokenizer: Any) -> AnswerTokens:
-    return lens_answer_tokens(tokenizer, template_renderer(tokenizer))
+    return lens_answer_tokens(tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_veto.backends.answer_tokens import AnswerTokens, resolve_answer_tokens
+from pytest_veto.backends.answer_tokens import AnswerTokens, standalone_answer_tokens
 from pytest_veto.backends.protocol import Message
 from pytest_veto.data.pairs import HALVES, HalfName, Pair
 from pytest_veto.lens.architecture import LensError
@@ -70,14 +70,12 @@ def lens_prompts(pairs: Iterable[Pair], render: Render) -> list[LensPrompt]:
     ]
 
 
-def lens_answer_tokens(tokenizer: Any, render: Render) -> AnswerTokens:
-    """The single-token yes/no spellings at the lens read position.
-
-    The context is a templated lens prompt, so a spelling counts only if it is one token
-    right after the generation prompt. Raises LensError if either side has none.
+def lens_answer_tokens(tokenizer: Any) -> AnswerTokens:
+    """The yes/no token sets the lens reads, as published: each spelling encoded on its
+    own, kept if it is one token (see :mod:`pytest_veto.backends.answer_tokens` for what
+    that gives on each tokenizer family). Raises LensError if either side has none.
     """
-    context = render(lens_messages("Is it?"))
-    tokens = resolve_answer_tokens(tokenizer, context)
+    tokens = standalone_answer_tokens(tokenizer)
     if not tokens.yes or not tokens.no:
         raise LensError(f"no single-token spelling of yes or no: {tokens.as_json()}")
     return tokens

@@ -102,7 +102,7 @@ def run_lens_analysis(
 def _lens_pairs(
     subject: LensSubject, chosen: Sequence[Pair], selection: Selection, batch_size: int
 ) -> tuple[list[PairLens], AnswerTokens]:
-    tokens = lens_answer_tokens(subject.tokenizer, subject.chat_prompt)
+    tokens = lens_answer_tokens(subject.tokenizer)
     prompts = lens_prompts(chosen, subject.chat_prompt)
     results = run_logit_lens(
         subject.hf_model, subject.tokenizer, prompts, tokens, batch_size=batch_size
@@ -182,7 +182,7 @@ def run_head_ablation(
     subset = choose_pairs([(p.id, p.category, "c") for p in failures], n_rank, seed).failure
     rank_prompts = lens_prompts(_pairs_by_id(failures, list(subset)), subject.chat_prompt)
     all_prompts = lens_prompts(failures, subject.chat_prompt)
-    tokens = lens_answer_tokens(tokenizer, subject.chat_prompt)
+    tokens = lens_answer_tokens(tokenizer)
     means = None
     if mode == "dataset_mean":
         source = lens_prompts(mean_pairs, subject.chat_prompt) if mean_pairs else all_prompts
