@@ -113,7 +113,9 @@ def test_report_sections_have_the_documented_shape(
     assert summary["late_layer"]["verdict"] in {"late", "early", "no_gap"}
     assert summary["base"] is None
     failures = [p["pair_id"] for p in lens["pairs"] if p["role"] == "failure"]
-    report = run_head_ablation(smollm2, pairs, failures, n_rank=1, ks=(1, 3), exact=False)
+    report = run_head_ablation(
+        smollm2, pairs, failures, ranking="pooled", n_rank=1, ks=(1, 3), exact=False
+    )
     ablation = json.loads(json.dumps(report.as_dict(), allow_nan=False))
     assert ablation["ranked_by"] == "screen"
     assert len(ablation["screen"]["effects"]) == 270

@@ -22,6 +22,7 @@ from pytest_veto.backends.answer_tokens import AnswerTokens, standalone_answer_t
 from pytest_veto.backends.protocol import Message
 from pytest_veto.data.pairs import HALVES, HalfName, Pair
 from pytest_veto.lens.architecture import LensError
+from pytest_veto.run.priming import PrimingVariant, placement
 
 if TYPE_CHECKING:
     import torch
@@ -46,9 +47,18 @@ class LensPrompt:
         return (self.pair_id, self.half)
 
 
-def lens_messages(text: str) -> tuple[Message, Message]:
-    """The section-6 messages for a half's text."""
-    return (Message("system", LENS_SYSTEM_PROMPT), Message("user", text))
+def lens_messages(
+    text: str, variant: PrimingVariant | None = None, pair: Pair | None = None, half: str = ""
+) -> tuple[Message, Message]:
+    """The section-6 messages for a half's text; with a priming ``variant`` (and the
+    ``pair`` and ``half``), its cue placed as in the behavioural run (the trigger sentence
+    and a space before the stereotyped half's text, as the release's trigger file has it)."""
+    if variant is None or pair is None:
+        return (Message("system", LENS_SYSTEM_PROMPT), Message("user", text))
+    where = placement(variant, pair, half, LENS_SYSTEM_PROMPT)
+    system = LENS_SYSTEM_PROMPT if where.system_override is None else where.system_override
+    user = where.user_prefix + text + where.user_suffix
+    return (Message("system", system), Message("user", user))
 
 
 def template_renderer(tokenizer: Any) -> Render:
@@ -61,10 +71,19 @@ def template_renderer(tokenizer: Any) -> Render:
     return render
 
 
-def lens_prompts(pairs: Iterable[Pair], render: Render) -> list[LensPrompt]:
-    """Both halves of every pair (stereotyped, then contrast), templated by ``render``."""
+def lens_prompts(
+    pairs: Iterable[Pair], render: Render, variant: PrimingVariant | None = None
+) -> list[LensPrompt]:
+    """Both halves of every pair (stereotyped, then contrast), templated by ``render``,
+    under a priming ``variant`` when given (the published lens read the trigger run's
+    prompts: the trigger sentence before the stereotyped half)."""
     return [
-        LensPrompt(pair.id, pair.category, half, render(lens_messages(pair.half(half).text)))
+        LensPrompt(
+            pair.id,
+            pair.category,
+            half,
+            render(lens_messages(pair.half(half).text, variant, pair, half)),
+        )
         for pair in pairs
         for half in HALVES
     ]
