@@ -115,13 +115,14 @@ def main() -> int:
     from pytest_veto.backends.hf import HFBackend
     from pytest_veto.backends.protocol import BackendOptions
     from pytest_veto.data.pairs import load_pairs
-    from pytest_veto.lens.ablation import head_sweep, topk_recovery
+    from pytest_veto.lens.ablation import head_sweep
     from pytest_veto.lens.analysis import LensAnalysis, choose_pairs, pair_lenses
     from pytest_veto.lens.attribution import attribution_screen
     from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
     from pytest_veto.lens.logit_lens import run_logit_lens
     from pytest_veto.lens.plots import available, write_plots
     from pytest_veto.lens.ranking import rank_agreement, ranking
+    from pytest_veto.lens.recovery import topk_recovery
 
     if args.threads:
         torch.set_num_threads(args.threads)
