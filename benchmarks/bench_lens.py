@@ -115,13 +115,14 @@ def main() -> int:
     from pytest_veto.backends.hf import HFBackend
     from pytest_veto.backends.protocol import BackendOptions
     from pytest_veto.data.pairs import load_pairs
-    from pytest_veto.lens.ablation import head_sweep, topk_recovery
+    from pytest_veto.lens.ablation import head_sweep
     from pytest_veto.lens.analysis import LensAnalysis, choose_pairs, pair_lenses
     from pytest_veto.lens.attribution import attribution_screen
     from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
     from pytest_veto.lens.logit_lens import run_logit_lens
     from pytest_veto.lens.plots import available, write_plots
     from pytest_veto.lens.ranking import rank_agreement, ranking
+    from pytest_veto.lens.recovery import topk_recovery
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -155,7 +156,7 @@ def main() -> int:
     backend = HFBackend(MODEL, BackendOptions(cache_dir=args.cache_dir))
     model, tok = backend.hf_model, backend.tokenizer
     step("load", time.perf_counter() - start, params_blocks=non_embedding_params(model))
-    tokens = lens_answer_tokens(tok, backend.chat_prompt)
+    tokens = lens_answer_tokens(tok)
     prompts = lens_prompts(pairs, backend.chat_prompt)
     n_tokens = sum(len(tok.encode(p.text, add_special_tokens=False)) for p in prompts)
 

@@ -238,7 +238,7 @@ def misalign_result(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture(scope="session")
 def veto_lens(request: pytest.FixtureRequest) -> Any:
     """The logit-lens analysis of this model, once per process (a ``lens.suite.LensRun``)."""
-    from pytest_veto.lens.suite import lens_subject, run_lens
+    from pytest_veto.lens.suite import lens_subject, lens_variant, run_lens
 
     config = request.config
     s = state.settings(config)
@@ -249,7 +249,7 @@ def veto_lens(request: pytest.FixtureRequest) -> Any:
         state.runner(config),
         subject,
         state.dataset(config).pairs,
-        state.variants(config),
+        lens_variant(s.lens.pairs_from, s.data.priming_dirs),
         n_pairs=s.lens.pairs,
         seed=s.model.seed,
         early_gap=s.lens.early_gap,
@@ -276,6 +276,7 @@ def veto_ablation(request: pytest.FixtureRequest, veto_lens: Any) -> Any:
     s = state.settings(request.config)
     return run_ablation(
         veto_lens,
+        ranking=s.lens.ranking,
         n_rank=s.lens.ablation_rank_pairs,
         seed=s.model.seed,
         mode=s.lens.ablation_mode,

@@ -64,7 +64,7 @@ def test_architecture_and_answer_tokens(smollm2: HFBackend) -> None:
         "head_dim": 64,
         "softcap": None,
     }
-    tokens = lens_answer_tokens(smollm2.tokenizer, smollm2.chat_prompt)
+    tokens = lens_answer_tokens(smollm2.tokenizer)
     assert set(tokens.yes) == {"yes", "Yes", " yes", " Yes"}  # "YES" is two tokens
     assert set(tokens.no) == {"no", "No", "NO", " no", " No"}
 
@@ -72,7 +72,7 @@ def test_architecture_and_answer_tokens(smollm2: HFBackend) -> None:
 def test_lens_is_finite_and_ends_at_the_models_logits(
     smollm2: HFBackend, pairs: list[Pair], analysis: LensAnalysis
 ) -> None:
-    tokens = lens_answer_tokens(smollm2.tokenizer, smollm2.chat_prompt)
+    tokens = lens_answer_tokens(smollm2.tokenizer)
     yes, no = list(tokens.yes.values()), list(tokens.no.values())
     for pair in analysis.pairs:
         for lds in (pair.stereotyped, pair.contrast):
@@ -88,7 +88,7 @@ def test_lens_is_finite_and_ends_at_the_models_logits(
 
 
 def test_batched_sweep_equals_one_head_at_a_time(smollm2: HFBackend, pairs: list[Pair]) -> None:
-    tokens = lens_answer_tokens(smollm2.tokenizer, smollm2.chat_prompt)
+    tokens = lens_answer_tokens(smollm2.tokenizer)
     model, tok = smollm2.hf_model, smollm2.tokenizer
     prompt = lens_prompts(pairs[:1], smollm2.chat_prompt)[:1]
     heads = [(20, 3), (29, 0)]
@@ -113,7 +113,9 @@ def test_report_sections_have_the_documented_shape(
     assert summary["late_layer"]["verdict"] in {"late", "early", "no_gap"}
     assert summary["base"] is None
     failures = [p["pair_id"] for p in lens["pairs"] if p["role"] == "failure"]
-    report = run_head_ablation(smollm2, pairs, failures, n_rank=1, ks=(1, 3), exact=False)
+    report = run_head_ablation(
+        smollm2, pairs, failures, ranking="pooled", n_rank=1, ks=(1, 3), exact=False
+    )
     ablation = json.loads(json.dumps(report.as_dict(), allow_nan=False))
     assert ablation["ranked_by"] == "screen"
     assert len(ablation["screen"]["effects"]) == 270

@@ -12,12 +12,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from pytest_veto.backends.answer_tokens import AnswerTokens
-from pytest_veto.lens.ablation import (
-    dataset_means,
-    final_lds,
-    head_sweep,
-    topk_recovery,
-)
+from pytest_veto.lens.ablation import dataset_means, final_lds, head_sweep
 from pytest_veto.lens.architecture import LensError, find_architecture
 from pytest_veto.lens.attribution import attribution_screen
 from pytest_veto.lens.hooks import ablate_heads, capture_attn_inputs, start_at_layer
@@ -29,6 +24,7 @@ from pytest_veto.lens.inputs import (
     template_renderer,
 )
 from pytest_veto.lens.ranking import rank_agreement
+from pytest_veto.lens.recovery import topk_recovery
 from tests.support.tiny_llama import build_tiny_llama
 from tests.support.tiny_models import tiny_model
 
@@ -63,7 +59,7 @@ def prompts(tokenizer: Any) -> list[LensPrompt]:
 
 @pytest.fixture(scope="module")
 def tokens(tokenizer: Any) -> AnswerTokens:
-    return lens_answer_tokens(tokenizer, template_renderer(tokenizer))
+    return lens_answer_tokens(tokenizer)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from pytest_veto.lens.analysis import (
 from pytest_veto.lens.logit_lens import LensResult
 from pytest_veto.lens.ranking import (
     head_effects,
+    pair_rankings,
     rank_agreement,
     ranking,
     recovery_point,
@@ -298,3 +299,19 @@ def test_recovery_point_counts_pairs_whose_ld_turns_positive() -> None:
     assert json.loads(json.dumps(point.as_dict()))["heads"] == [[1, 2], [0, 0], [4, 1]]
     empty = recovery_point(1, [], {}, {})
     assert empty.recovery_rate is None and empty.mean_d_stereotyped is None
+
+
+def test_each_pair_ranks_heads_by_its_own_specificity_and_pooled_by_the_mean() -> None:
+    """Head (0, 0) is very specific on pair a only, (0, 1) moderately on both: a ranks
+    (0, 0) first, b ranks (0, 1) first, and the pooled mean also puts (0, 0) first."""
+    h00, h01, h10 = (0, 0), (0, 1), (1, 0)
+    deltas = {
+        ("a", "stereotyped"): {h00: 5.0, h01: 1.0, h10: 0.0},
+        ("a", "contrast"): {h00: 0.0, h01: 0.0, h10: 0.0},
+        ("b", "stereotyped"): {h00: -1.0, h01: 1.0, h10: 0.5},
+        ("b", "contrast"): {h00: 0.0, h01: 0.0, h10: 0.0},
+        ("c", "stereotyped"): {h00: 9.0, h01: 9.0, h10: 9.0},  # no contrast half: left out
+    }
+    assert pair_rankings(deltas) == {"a": [h00, h01, h10], "b": [h01, h10, h00]}
+    pooled = {k: v for k, v in deltas.items() if k[0] != "c"}
+    assert ranking(head_effects(pooled)) == [h00, h01, h10]

@@ -64,7 +64,7 @@ def prompts(tokenizer: Any) -> list[LensPrompt]:
 
 @pytest.fixture(scope="module")
 def tokens(tokenizer: Any) -> AnswerTokens:
-    return lens_answer_tokens(tokenizer, template_renderer(tokenizer))
+    return lens_answer_tokens(tokenizer)
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -315,7 +315,6 @@ def test_lens_tokens_drop_multi_token_spellings(tmp_path: Path) -> None:
     """A tokenizer in which no spelling of NO is one token: it is dropped, not split."""
     path = build_tiny_llama(tmp_path / "tiny")
     tok = transformers.AutoTokenizer.from_pretrained(path)
-    render = template_renderer(tok)
 
     class Split:
         """The tiny tokenizer, except that "NO" encodes as two tokens."""
@@ -329,5 +328,5 @@ def test_lens_tokens_drop_multi_token_spellings(tmp_path: Path) -> None:
                 "N O", "NO"
             )
 
-    chosen = lens_answer_tokens(Split(), render)
+    chosen = lens_answer_tokens(Split())
     assert "NO" not in chosen.no and {"no", "No", " no", " No"} <= set(chosen.no)

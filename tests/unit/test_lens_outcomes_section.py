@@ -17,15 +17,18 @@ def _report(path: Path, rows: object) -> Path:
     return path
 
 
-def test_outcomes_of_the_requested_variant_or_else_base_and_which_one(tmp_path: Path) -> None:
+def test_outcomes_of_the_requested_variant_and_no_silent_fallback(tmp_path: Path) -> None:
     rows = [
         {"pair_id": "p1", "category": "Age", "variant": "base", "outcome": "c"},
         {"pair_id": "p1", "category": "Age", "variant": "trigger", "outcome": "a"},
     ]
     path = _report(tmp_path / "r.json", rows)
-    assert outcomes_from_report(path, "trigger") == ([("p1", "Age", "a")], "trigger")
-    # the report has no such variant: its base outcomes, and the section says base
-    assert outcomes_from_report(path, "safety-system") == ([("p1", "Age", "c")], "base")
+    assert outcomes_from_report(path, "trigger") == [("p1", "Age", "a")]
+    assert outcomes_from_report(path, "base") == [("p1", "Age", "c")]
+    # a report without the trigger run's outcomes is not read as if it had them
+    unprimed = _report(tmp_path / "u.json", rows[:1])
+    with pytest.raises(ValueError, match="no 'trigger' outcomes \\(variants: base\\); run it with"):
+        outcomes_from_report(unprimed, "trigger")
 
 
 @pytest.mark.parametrize(
@@ -53,6 +56,12 @@ def test_broken_numbers_become_null_and_leave_no_peak() -> None:
     )
     analysis = LensAnalysis(pairs, {"yes": {"yes": 1}, "no": {"no": 2}})
     section = lens_section(analysis, "this run", "base")
+    assert section["outcomes"] == {
+        "source": "this run",
+        "variant": "base",
+        "pairs_from": "unprimed",
+        "prompts": "base",
+    }
     summary = section["summary"]
     assert summary["peak"] == {"layer": None, "value": None}
     assert summary["late_layer"]["verdict"] == "non_finite"

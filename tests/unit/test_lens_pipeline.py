@@ -33,10 +33,13 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from pytest_veto.backends.hf import HFBackend
+from pytest_veto.lens.ablation import final_lds, plan_of
 from pytest_veto.lens.analysis import LateLayerCriteria
 from pytest_veto.lens.architecture import LensError
+from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
 from pytest_veto.lens.pipeline import run_head_ablation, run_lens_analysis
 from pytest_veto.lens.plots import available, write_plots
+from pytest_veto.lens.ranking import pair_rankings
 from tests.support.tiny_llama import build_tiny_llama
 
 
@@ -114,8 +117,11 @@ def test_head_ablation_exact_and_screen(
     backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]]
 ) -> None:
     failures = [pid for pid, _, cell in outcomes if cell == "c"]
-    report = run_head_ablation(backend, pairs, failures, n_rank=2, ks=(1, 3), max_rows=16)
+    report = run_head_ablation(
+        backend, pairs, failures, ranking="pooled", n_rank=2, ks=(1, 3), max_rows=16
+    )
     data = json.loads(json.dumps(report.as_dict(), allow_nan=False))
+    assert data["ranking"] == "pooled" and data["recovery"]["ranking"] == "pooled"
     assert data["ranked_by"] == "exact"
     assert data["architecture"]["num_layers"] == 2 and data["architecture"]["num_heads"] == 4
     assert len(data["ranking_pairs"]) == 2
@@ -133,7 +139,9 @@ def test_head_ablation_screen_then_verify_and_dataset_means(
     backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]]
 ) -> None:
     failures = [pid for pid, _, cell in outcomes if cell == "c"]
-    verified = run_head_ablation(backend, pairs, failures, n_rank=2, ks=(2,), verify_top=3)
+    verified = run_head_ablation(
+        backend, pairs, failures, ranking="pooled", n_rank=2, ks=(2,), verify_top=3
+    )
     assert verified.ranked_by == "screen+exact"
     assert verified.sweep is not None and len(verified.sweep.effects()) == 3
     screen_top = {(e.layer, e.head) for e in verified.screen.effects()[:3]}  # type: ignore[union-attr]
@@ -143,6 +151,7 @@ def test_head_ablation_screen_then_verify_and_dataset_means(
         backend,
         pairs,
         failures,
+        ranking="pooled",
         n_rank=1,
         ks=(1,),
         exact=False,
@@ -167,3 +176,77 @@ def test_plots_from_the_report_sections(
     written = write_plots(analysis.as_dict(), report.recovery.as_dict(), tmp_path / "figs")
     assert [p.name for p in written] == ["lens_gap_by_layer.png", "lens_recovery_by_k.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+
+
+def test_lens_reads_the_prompts_of_the_run_its_pairs_come_from(
+    backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]]
+) -> None:
+    """Under the trigger variant the stereotyped half is read with the trigger sentence in
+    front (the published lens prompts); the contrast half is the same prompt either way."""
+    from pytest_veto.lens.suite import lens_variant
+
+    trigger = lens_variant("trigger")
+    assert trigger is not None and trigger.name == "trigger" and lens_variant("unprimed") is None
+    plain = run_lens_analysis(backend, pairs, outcomes, n=2, seed=1)
+    primed = run_lens_analysis(backend, pairs, outcomes, n=2, seed=1, variant=trigger)
+    assert [p.pair_id for p in plain.pairs] == [p.pair_id for p in primed.pairs]
+    for a, b in zip(plain.pairs, primed.pairs, strict=True):
+        assert a.contrast == pytest.approx(b.contrast, abs=1e-5)
+        assert a.stereotyped != pytest.approx(b.stereotyped, abs=1e-3)
+    prompts = lens_prompts(pairs[:1], backend.chat_prompt, trigger)
+    assert f"{pairs[0].trigger_sentence} {pairs[0].stereotyped.text}" in prompts[0].text
+    assert pairs[0].trigger_sentence not in prompts[1].text
+
+
+def test_per_pair_ranking_is_each_pairs_own_in_sample(
+    backend: HFBackend, pairs: list[Pair], outcomes: list[tuple[str, str, str]]
+) -> None:
+    """The published method: every failure pair is swept, ranks heads by its own
+    specificity and ablates its own top K; batched, each row ablates its own heads."""
+    failures = [pid for pid, _, cell in outcomes if cell == "c"]
+    report = run_head_ablation(backend, pairs, failures, ks=(1, 3), screen=False)
+    assert report.ranking == "per-pair" and report.ranked_by == "exact"
+    assert set(report.ranking_pairs) == set(failures)  # in-sample: every failure pair
+    assert report.sweep is not None
+    own = pair_rankings(report.sweep.deltas())
+    recovery = report.recovery
+    assert {p: list(o) for p, o in recovery.orders.items()} == {p: own[p][:3] for p in failures}
+    chosen = [p for p in pairs if p.id in failures]
+    prompts = lens_prompts(chosen, backend.chat_prompt)
+    tokens = lens_answer_tokens(backend.tokenizer)
+    for prompt in prompts:  # the batched per-row ablation equals each pair's heads alone
+        heads = own[prompt.pair_id][:3]
+        alone = final_lds(
+            backend.hf_model, backend.tokenizer, [prompt], tokens, plan=plan_of(heads)
+        )
+        assert recovery.ablated[3][prompt.key] == pytest.approx(alone[0], abs=1e-4)
+    data = json.loads(json.dumps(report.as_dict(), allow_nan=False))
+    assert data["ranking"] == "per-pair" and data["recovery_heldout"] is None
+    rows = {r["pair_id"]: r for r in data["recovery"]["pairs"]}
+    assert set(rows) == set(failures)
+    for point in data["recovery"]["points"]:
+        assert point["heads"] == []  # each pair has its own: see recovery.pairs
+        assert point["recovered"] == sum(point["k"] in r["recovered_at"] for r in rows.values())
+
+
+def test_per_pair_and_pooled_agree_on_one_pair_and_differ_on_many(
+    backend: HFBackend, pairs: list[Pair]
+) -> None:
+    """One failure pair: its own ranking is the pooled one, so the two methods are the same
+    computation. Twelve pairs of the tiny random Llama: the pairs' own top heads differ,
+    and so do the shares recovered."""
+    every = load_pairs(SAMPLE)
+    one = [every[0].id]
+    a = run_head_ablation(backend, every, one, ks=(1, 3), screen=False)
+    b = run_head_ablation(backend, every, one, ranking="pooled", n_rank=1, ks=(1, 3), screen=False)
+    assert a.recovery.orders == b.recovery.orders
+    assert dict(a.recovery.ablated) == dict(b.recovery.ablated)
+    many = [p.id for p in every[:12]]
+    per_pair = run_head_ablation(backend, every, many, ks=(1, 3, 5), screen=False)
+    pooled = run_head_ablation(
+        backend, every, many, ranking="pooled", n_rank=12, ks=(1, 3, 5), screen=False
+    )
+    assert len({o[:1] for o in per_pair.recovery.orders.values()}) > 1  # own top heads differ
+    assert len(set(pooled.recovery.orders.values())) == 1  # one ranking for all
+    recovered = [[p.recovered for p in r.recovery.points] for r in (per_pair, pooled)]
+    assert recovered[0] != recovered[1], recovered

@@ -97,3 +97,12 @@ def test_the_screen_ranks_when_no_exact_sweep_ran() -> None:
         screen={"effects": [{"layer": 1, "head": 0, "specificity": 1.0}]},
     )
     assert "  head ablation (screen, 2 ranking pairs): most specific L1H0 +1.00" in lens_lines(lens)
+
+
+def test_a_per_pair_ranking_says_each_pair_ablates_its_own_heads() -> None:
+    lens = copy.deepcopy(LENS)
+    lens["ablation"]["ranking"] = "per-pair"
+    assert (
+        "  head ablation (exact, per pair: each of 2 failure pairs ablates its own top K): "
+        "most specific on average L2H1 +0.75, L0H3 -0.50"
+    ) in lens_lines(lens)

@@ -1,9 +1,21 @@
 """The single-token spellings of yes and no whose logits give LD (veto-spec section 6).
 
-Logits scoring in :mod:`pytest_veto.backends.hf` reads them after the answer's JSON
-prefix ``{"answer": "`` (``ANSWER_PREFIX``); the lens tools read them right after the
-generation prompt. A spelling counts only if it is one token in that context. Only a
-tokenizer is needed: this module imports neither torch nor transformers.
+Two rules, for two readers:
+
+- The lens tools (logit lens, head ablation) use the published sets
+  (:func:`standalone_answer_tokens`): each spelling encoded on its own, kept when it is
+  one token. On a byte-level BPE vocabulary (Llama 3, Qwen, SmolLM2) ``yes`` and
+  `` yes`` are different tokens and both count; on a SentencePiece vocabulary that marks
+  a word start (Mistral, Llama 2: ``▁``) ``yes`` and `` yes`` both encode to ``▁yes``, and
+  the bare ``yes`` piece, which only follows another character, is not in the set; on
+  Gemma's (no marker added at the start) ``yes`` is the bare piece and `` yes`` is
+  ``▁yes``, and both count.
+- Logits scoring in :mod:`pytest_veto.backends.hf` reads the answer word right after the
+  JSON prefix ``{"answer": "`` (``ANSWER_PREFIX``), where the model writes the bare piece:
+  there a spelling counts if it is one token in that context
+  (:func:`resolve_answer_tokens`).
+
+Only a tokenizer is needed: this module imports neither torch nor transformers.
 """
 
 from __future__ import annotations
@@ -50,6 +62,26 @@ def single_token_ids(tokenizer: Any, spellings: Sequence[str], context: str = ""
         if tokenizer.decode(ids, skip_special_tokens=False).endswith(spelling):
             found[spelling] = int(token)
     return found
+
+
+def standalone_token_ids(tokenizer: Any, spellings: Sequence[str]) -> dict[str, int]:
+    """The id of each spelling that encodes, on its own and without special tokens, to
+    exactly one token: the published rule (no context, no decode check)."""
+    found: dict[str, int] = {}
+    for spelling in spellings:
+        ids = tokenizer.encode(spelling, add_special_tokens=False)
+        if len(ids) == 1:
+            found[spelling] = int(ids[0])
+    return found
+
+
+def standalone_answer_tokens(tokenizer: Any) -> AnswerTokens:
+    """The yes and no sets of the published lens and head-ablation runs: every spelling of
+    veto-spec section 6 that is one token when encoded on its own."""
+    return AnswerTokens(
+        yes=standalone_token_ids(tokenizer, YES_SPELLINGS),
+        no=standalone_token_ids(tokenizer, NO_SPELLINGS),
+    )
 
 
 def resolve_answer_tokens(tokenizer: Any, context: str = ANSWER_PREFIX) -> AnswerTokens:

@@ -7,8 +7,9 @@
 - :mod:`~pytest_veto.lens.analysis`: choosing failure/control pairs, gaps, peak,
   hand-off rate, late-layer check (pure).
 - :mod:`~pytest_veto.lens.hooks`, :mod:`~pytest_veto.lens.ablation`,
-  :mod:`~pytest_veto.lens.attribution`, :mod:`~pytest_veto.lens.ranking`: per-head
-  ablation (exact sweep, first-order screen), specificity, top-K recovery.
+  :mod:`~pytest_veto.lens.attribution`, :mod:`~pytest_veto.lens.ranking`,
+  :mod:`~pytest_veto.lens.recovery`: per-head ablation (exact sweep, first-order screen),
+  specificity, per-pair or pooled rankings, top-K recovery.
 - :mod:`~pytest_veto.lens.plots`: PNG figures (optional matplotlib).
 - :mod:`~pytest_veto.lens.pipeline`: the two entry points for the plugin.
 

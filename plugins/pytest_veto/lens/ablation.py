@@ -51,20 +51,11 @@ from pytest_veto.lens.inputs import (
     model_device,
     pad_id,
 )
-from pytest_veto.lens.ranking import (
-    HeadEffect,
-    HeadKey,
-    PromptKey,
-    RecoveryPoint,
-    head_effects,
-    recovery_point,
-)
+from pytest_veto.lens.ranking import HeadEffect, HeadKey, PromptKey, head_effects
 from pytest_veto.run.progress import ProgressSink, count_line
 
 if TYPE_CHECKING:
     import torch
-
-DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10, 20)
 
 
 @dataclass(frozen=True)
@@ -116,17 +107,26 @@ def final_lds(
     mode: AblationMode = "zero",
     means: Mapping[int, torch.Tensor] | None = None,
     batch_size: int = 8,
+    heads_per_prompt: Sequence[Sequence[HeadKey]] | None = None,
 ) -> list[float]:
-    """Final LD of each prompt (in order), with the heads in ``plan`` ablated if given."""
+    """Final LD of each prompt (in order), with the heads in ``plan`` ablated if given,
+    or with each prompt's own heads (``heads_per_prompt``, one list per prompt)."""
     import torch
 
     arch = arch or find_architecture(model)
     rows = encode(tokenizer, prompts)
+    if heads_per_prompt is not None and len(heads_per_prompt) != len(prompts):
+        raise LensError(f"{len(heads_per_prompt)} head lists for {len(prompts)} prompts")
     found: dict[int, float] = {}
     with torch.inference_mode():
         for batch in batches(rows, batch_size, pad_id(tokenizer), model_device(model)):
+            rows_plan: Mapping[int, Any] = (
+                (plan or {})
+                if heads_per_prompt is None
+                else row_masks(arch, [heads_per_prompt[i] for i in batch.index])
+            )
             with ablate_heads(
-                arch, plan or {}, mode=mode, attention_mask=batch.attention_mask, means=means
+                arch, rows_plan, mode=mode, attention_mask=batch.attention_mask, means=means
             ):
                 out = model(**batch.model_inputs(), use_cache=False, logits_to_keep=1)
             for i, ld in zip(
@@ -134,6 +134,20 @@ def final_lds(
             ):
                 found[i] = float(ld)
     return [found[i] for i in range(len(prompts))]
+
+
+def row_masks(arch: Architecture, heads: Sequence[Sequence[HeadKey]]) -> dict[int, torch.Tensor]:
+    """``layer -> (rows, num_heads)`` boolean masks ablating each row's own heads (layers
+    no row ablates are left out)."""
+    import torch
+
+    masks: dict[int, torch.Tensor] = {}
+    for row, keys in enumerate(heads):
+        for layer, head in keys:
+            if layer not in masks:
+                masks[layer] = torch.zeros((len(heads), arch.num_heads), dtype=torch.bool)
+            masks[layer][row, head] = True
+    return masks
 
 
 def dataset_means(
@@ -291,97 +305,3 @@ def _ablated_pass(
         out = model(**expanded, use_cache=False, logits_to_keep=1)
     lds = logit_diff(out.logits[:, -1, :], tokens).view(prompts, n)
     return [[float(v) for v in row] for row in lds.tolist()]
-
-
-@dataclass(frozen=True)
-class RecoveryResult:
-    """Top-K joint ablation on failure pairs: one point per K."""
-
-    mode: AblationMode
-    order: tuple[HeadKey, ...]
-    baseline: Mapping[PromptKey, float]
-    ablated: Mapping[int, Mapping[PromptKey, float]]  # K -> final LDs
-    seconds: float
-
-    @property
-    def points(self) -> tuple[RecoveryPoint, ...]:
-        """One point per K over all the pairs."""
-        return self.points_for(None)
-
-    def points_for(self, pair_ids: Sequence[str] | None) -> tuple[RecoveryPoint, ...]:
-        """One point per K over the given pairs only (all pairs for None)."""
-        keep = None if pair_ids is None else set(pair_ids)
-        base = {k: v for k, v in self.baseline.items() if keep is None or k[0] in keep}
-        return tuple(
-            recovery_point(k, self.order[:k], base, lds) for k, lds in self.ablated.items()
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data."""
-        return {
-            "mode": self.mode,
-            "seconds": self.seconds,
-            "n_pairs": len({p for p, _ in self.baseline}),
-            "points": [p.as_dict() for p in self.points],
-        }
-
-
-def topk_recovery(
-    model: Any,
-    tokenizer: Any,
-    prompts: Sequence[LensPrompt],
-    tokens: AnswerTokens,
-    order: Sequence[HeadKey],
-    *,
-    ks: Sequence[int] = DEFAULT_KS,
-    arch: Architecture | None = None,
-    mode: AblationMode = "zero",
-    means: Mapping[int, torch.Tensor] | None = None,
-    batch_size: int = 8,
-    progress: ProgressSink | None = None,
-) -> RecoveryResult:
-    """Ablate the first K heads of ``order`` together for each K, on failure pairs'
-    ``prompts`` (both halves: the contrast half shows the side effect); ``progress``
-    gets a line after the baseline and after each K."""
-    start = time.perf_counter()
-    arch = arch or find_architecture(model)
-    keys = [p.key for p in prompts]
-
-    def run(heads: Sequence[HeadKey]) -> dict[PromptKey, float]:
-        lds = final_lds(
-            model,
-            tokenizer,
-            prompts,
-            tokens,
-            arch=arch,
-            plan=plan_of(heads),
-            mode=mode,
-            means=means,
-            batch_size=batch_size,
-        )
-        return dict(zip(keys, lds, strict=True))
-
-    if any(k < 1 for k in ks):
-        raise LensError(f"K must be at least 1: {list(ks)}")
-
-    def report(done: int) -> None:
-        if progress is not None:
-            progress(
-                count_line(
-                    f"top-K recovery on {len(prompts)} prompts, passes",
-                    done,
-                    len(ks) + 1,
-                    time.perf_counter() - start,
-                ),
-                force=done == len(ks) + 1,
-            )
-
-    baseline = run([])
-    report(1)
-    ablated: dict[int, dict[PromptKey, float]] = {}
-    for k in ks:
-        ablated[k] = run(order[:k])
-        report(len(ablated) + 1)
-    return RecoveryResult(
-        mode, tuple(order[: max(ks, default=0)]), baseline, ablated, time.perf_counter() - start
-    )

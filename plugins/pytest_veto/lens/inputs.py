@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_veto.backends.answer_tokens import AnswerTokens, resolve_answer_tokens
+from pytest_veto.backends.answer_tokens import AnswerTokens, standalone_answer_tokens
 from pytest_veto.backends.protocol import Message
 from pytest_veto.data.pairs import HALVES, HalfName, Pair
 from pytest_veto.lens.architecture import LensError
+from pytest_veto.run.priming import PrimingVariant, placement
 
 if TYPE_CHECKING:
     import torch
@@ -46,9 +47,18 @@ class LensPrompt:
         return (self.pair_id, self.half)
 
 
-def lens_messages(text: str) -> tuple[Message, Message]:
-    """The section-6 messages for a half's text."""
-    return (Message("system", LENS_SYSTEM_PROMPT), Message("user", text))
+def lens_messages(
+    text: str, variant: PrimingVariant | None = None, pair: Pair | None = None, half: str = ""
+) -> tuple[Message, Message]:
+    """The section-6 messages for a half's text; with a priming ``variant`` (and the
+    ``pair`` and ``half``), its cue placed as in the behavioural run (the trigger sentence
+    and a space before the stereotyped half's text, as the release's trigger file has it)."""
+    if variant is None or pair is None:
+        return (Message("system", LENS_SYSTEM_PROMPT), Message("user", text))
+    where = placement(variant, pair, half, LENS_SYSTEM_PROMPT)
+    system = LENS_SYSTEM_PROMPT if where.system_override is None else where.system_override
+    user = where.user_prefix + text + where.user_suffix
+    return (Message("system", system), Message("user", user))
 
 
 def template_renderer(tokenizer: Any) -> Render:
@@ -61,23 +71,30 @@ def template_renderer(tokenizer: Any) -> Render:
     return render
 
 
-def lens_prompts(pairs: Iterable[Pair], render: Render) -> list[LensPrompt]:
-    """Both halves of every pair (stereotyped, then contrast), templated by ``render``."""
+def lens_prompts(
+    pairs: Iterable[Pair], render: Render, variant: PrimingVariant | None = None
+) -> list[LensPrompt]:
+    """Both halves of every pair (stereotyped, then contrast), templated by ``render``,
+    under a priming ``variant`` when given (the published lens read the trigger run's
+    prompts: the trigger sentence before the stereotyped half)."""
     return [
-        LensPrompt(pair.id, pair.category, half, render(lens_messages(pair.half(half).text)))
+        LensPrompt(
+            pair.id,
+            pair.category,
+            half,
+            render(lens_messages(pair.half(half).text, variant, pair, half)),
+        )
         for pair in pairs
         for half in HALVES
     ]
 
 
-def lens_answer_tokens(tokenizer: Any, render: Render) -> AnswerTokens:
-    """The single-token yes/no spellings at the lens read position.
-
-    The context is a templated lens prompt, so a spelling counts only if it is one token
-    right after the generation prompt. Raises LensError if either side has none.
+def lens_answer_tokens(tokenizer: Any) -> AnswerTokens:
+    """The yes/no token sets the lens reads, as published: each spelling encoded on its
+    own, kept if it is one token (see :mod:`pytest_veto.backends.answer_tokens` for what
+    that gives on each tokenizer family). Raises LensError if either side has none.
     """
-    context = render(lens_messages("Is it?"))
-    tokens = resolve_answer_tokens(tokenizer, context)
+    tokens = standalone_answer_tokens(tokenizer)
     if not tokens.yes or not tokens.no:
         raise LensError(f"no single-token spelling of yes or no: {tokens.as_json()}")
     return tokens

@@ -21,14 +21,7 @@ from typing import Any, Literal, Protocol
 from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.backends.protocol import Message
 from pytest_veto.data.pairs import Pair
-from pytest_veto.lens.ablation import (
-    DEFAULT_KS,
-    RecoveryResult,
-    SweepResult,
-    dataset_means,
-    head_sweep,
-    topk_recovery,
-)
+from pytest_veto.lens.ablation import SweepResult, dataset_means, head_sweep
 from pytest_veto.lens.analysis import (
     DEFAULT_CRITERIA,
     LateLayerCriteria,
@@ -43,8 +36,21 @@ from pytest_veto.lens.attribution import ScreenResult, attribution_screen
 from pytest_veto.lens.hooks import AblationMode
 from pytest_veto.lens.inputs import lens_answer_tokens, lens_prompts
 from pytest_veto.lens.logit_lens import run_logit_lens
-from pytest_veto.lens.ranking import rank_agreement, ranking
+from pytest_veto.lens.ranking import (
+    Deltas,
+    HeadKey,
+    Ranking,
+    head_effects,
+    pair_rankings,
+    rank_agreement,
+)
+from pytest_veto.lens.ranking import ranking as ranked_heads
+from pytest_veto.lens.recovery import DEFAULT_KS, RecoveryResult, topk_recovery
+from pytest_veto.run.priming import PrimingVariant
 from pytest_veto.run.progress import ProgressSink
+
+#: the one key of a pooled ranking's orders
+POOLED = "*"
 
 
 class LensSubject(Protocol):
@@ -76,18 +82,22 @@ def run_lens_analysis(
     batch_size: int = 8,
     base: LensSubject | None = None,
     criteria: LateLayerCriteria = DEFAULT_CRITERIA,
+    variant: PrimingVariant | None = None,
 ) -> LensAnalysis:
     """Logit lens on ``n`` failure and ``n`` control pairs chosen from ``outcomes``
     (``(pair_id, category, outcome)`` of the model's behavioural run; the spec's
     default is the primed run, which has more failures; see
     :func:`pytest_veto.lens.analysis.choose_pairs`), and on ``base`` (the pretrained
-    model) for the same pairs when given."""
+    model) for the same pairs when given. ``variant``: the priming variant whose run the
+    outcomes are of; the lens reads that run's prompts (None: the unprimed ones)."""
     start = time.perf_counter()
     selection = choose_pairs(outcomes, n, seed)
     chosen = _pairs_by_id(pairs, [*selection.failure, *selection.control])
-    lenses, tokens = _lens_pairs(subject, chosen, selection, batch_size)
+    lenses, tokens = _lens_pairs(subject, chosen, selection, batch_size, variant)
     base_lenses, base_tokens = (
-        _lens_pairs(base, chosen, selection, batch_size) if base is not None else (None, None)
+        _lens_pairs(base, chosen, selection, batch_size, variant)
+        if base is not None
+        else (None, None)
     )
     return LensAnalysis(
         tuple(lenses),
@@ -100,10 +110,14 @@ def run_lens_analysis(
 
 
 def _lens_pairs(
-    subject: LensSubject, chosen: Sequence[Pair], selection: Selection, batch_size: int
+    subject: LensSubject,
+    chosen: Sequence[Pair],
+    selection: Selection,
+    batch_size: int,
+    variant: PrimingVariant | None,
 ) -> tuple[list[PairLens], AnswerTokens]:
-    tokens = lens_answer_tokens(subject.tokenizer, subject.chat_prompt)
-    prompts = lens_prompts(chosen, subject.chat_prompt)
+    tokens = lens_answer_tokens(subject.tokenizer)
+    prompts = lens_prompts(chosen, subject.chat_prompt, variant)
     results = run_logit_lens(
         subject.hf_model, subject.tokenizer, prompts, tokens, batch_size=batch_size
     )
@@ -114,6 +128,7 @@ def _lens_pairs(
 class AblationReport:
     """Head ranking (exact sweep and/or screen) and top-K recovery on failure pairs."""
 
+    ranking: Ranking
     ranked_by: Literal["exact", "screen", "screen+exact"]
     ranking_pairs: tuple[str, ...]
     failure_pairs: tuple[str, ...]
@@ -133,6 +148,7 @@ class AblationReport:
         heldout = [p for p in self.failure_pairs if p not in set(self.ranking_pairs)]
         return {
             "architecture": dict(self.architecture),
+            "ranking": self.ranking,
             "ranked_by": self.ranked_by,
             "ranking_pairs": list(self.ranking_pairs),
             "sweep": self.sweep.as_dict() if self.sweep is not None else None,
@@ -150,6 +166,7 @@ def run_head_ablation(
     pairs: Sequence[Pair],
     failure_ids: Sequence[str],
     *,
+    ranking: Ranking = "per-pair",
     n_rank: int = 10,
     seed: int = 0,
     ks: Sequence[int] = DEFAULT_KS,
@@ -160,17 +177,21 @@ def run_head_ablation(
     mean_pairs: Sequence[Pair] = (),
     max_rows: int = 64,
     batch_size: int = 8,
+    variant: PrimingVariant | None = None,
     progress: ProgressSink | None = None,
 ) -> AblationReport:
-    """Rank heads on ``n_rank`` failure pairs (a category-stratified subset of
-    ``failure_ids``) by exact sweep (``exact``) and/or the attribution screen
-    (``screen``; it ranks when the sweep is off), then ablate the top K together on all
-    failure pairs (and separately on those not used for ranking). ``verify_top=M`` (with
-    both on) sweeps exactly only the screen's top M heads, which are then ranked by their
-    exact specificity ahead of the rest in screen order (ranked_by ``screen+exact``):
-    about M / (layers x heads) of the full sweep's cost. ``mean_pairs`` (e.g. the control
-    pairs) give the vectors of ``dataset_mean`` ablation; without them the failure pairs
-    are used.
+    """Rank heads by exact sweep (``exact``) and/or the attribution screen (``screen``;
+    it ranks when the sweep is off), then ablate the top K together on every failure pair.
+
+    ``ranking="per-pair"`` (published): every failure pair is swept and ranks the heads by
+    its own specificity; ``"pooled"``: heads are ranked once on ``n_rank`` failure pairs
+    (a category-stratified subset of ``failure_ids``), and recovery is reported on all
+    failure pairs and separately on those not used for ranking. ``verify_top=M`` (with
+    both on) sweeps exactly only the screen's top M heads (per pair: the union of every
+    pair's top M), which are then ranked by their exact specificity ahead of the rest in
+    screen order (ranked_by ``screen+exact``). ``mean_pairs`` (e.g. the control pairs)
+    give the vectors of ``dataset_mean`` ablation; without them the failure pairs are
+    used. ``variant``: the priming variant whose prompts are read (None: unprimed).
     """
     if not exact and not screen:
         raise LensError("run_head_ablation needs the exact sweep, the screen, or both")
@@ -179,13 +200,24 @@ def run_head_ablation(
     failures = _pairs_by_id(pairs, list(failure_ids))
     if not failures:
         raise LensError("no failure pairs: nothing to ablate")
-    subset = choose_pairs([(p.id, p.category, "c") for p in failures], n_rank, seed).failure
-    rank_prompts = lens_prompts(_pairs_by_id(failures, list(subset)), subject.chat_prompt)
-    all_prompts = lens_prompts(failures, subject.chat_prompt)
-    tokens = lens_answer_tokens(tokenizer, subject.chat_prompt)
+    all_prompts = lens_prompts(failures, subject.chat_prompt, variant)
+    if ranking == "pooled":
+        subset = choose_pairs([(p.id, p.category, "c") for p in failures], n_rank, seed).failure
+    else:
+        subset = tuple(p.id for p in failures)
+    rank_prompts = [p for p in all_prompts if p.pair_id in set(subset)]
+    tokens = lens_answer_tokens(tokenizer)
+
+    def orders_of(deltas: Deltas) -> dict[str, list[HeadKey]]:
+        if ranking == "per-pair":
+            return pair_rankings(deltas)
+        return {POOLED: ranked_heads(head_effects(deltas))}
+
     means = None
     if mode == "dataset_mean":
-        source = lens_prompts(mean_pairs, subject.chat_prompt) if mean_pairs else all_prompts
+        source = (
+            lens_prompts(mean_pairs, subject.chat_prompt, variant) if mean_pairs else all_prompts
+        )
         means = dataset_means(model, tokenizer, source, arch=arch, batch_size=batch_size)
     screened = None
     if screen:
@@ -203,8 +235,12 @@ def run_head_ablation(
             means=means,
             batch_size=max(1, batch_size // 2),
         )
-    screen_order = ranking(screened.effects()) if screened is not None else []
-    candidates = screen_order[:verify_top] if verify_top and screened is not None else None
+    screen_orders = orders_of(screened.estimates) if screened is not None else {}
+    candidates = (
+        sorted({h for order in screen_orders.values() for h in order[:verify_top]})
+        if verify_top and screened is not None
+        else None
+    )
     sweep = (
         head_sweep(
             model,
@@ -222,18 +258,20 @@ def run_head_ablation(
         else None
     )
     ranked_by: Literal["exact", "screen", "screen+exact"] = "screen"
-    order = screen_order
+    orders = screen_orders
     if sweep is not None:
-        exact_order = ranking(sweep.effects())
         ranked_by = "screen+exact" if candidates is not None else "exact"
-        verified = set(exact_order)
-        order = exact_order + [h for h in screen_order if h not in verified]
+        orders = {}
+        for key, exact_order in orders_of(sweep.deltas()).items():
+            verified = set(exact_order)
+            rest = [h for h in screen_orders.get(key, []) if h not in verified]
+            orders[key] = exact_order + rest
     recovery = topk_recovery(
         model,
         tokenizer,
         all_prompts,
         tokens,
-        order,
+        orders[POOLED] if ranking == "pooled" else orders,
         ks=ks,
         arch=arch,
         mode=mode,
@@ -242,6 +280,7 @@ def run_head_ablation(
         progress=progress,
     )
     return AblationReport(
+        ranking,
         ranked_by,
         tuple(subset),
         tuple(p.id for p in failures),

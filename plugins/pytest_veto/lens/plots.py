@@ -136,7 +136,10 @@ def plot_recovery_by_k(
     ax.set_xlabel("K (top heads by specificity, ablated together)")
     ax.set_ylabel("failure pairs recovered (%)")
     n = recovery.get("n_pairs")
-    ax.set_title(title or f"Recovery by K ({recovery.get('mode', 'zero')} ablation, n={n})")
+    ranking = recovery.get("ranking", "pooled")
+    ax.set_title(
+        title or f"Recovery by K ({recovery.get('mode', 'zero')} ablation, {ranking}, n={n})"
+    )
     return _save(fig, Path(out_dir) / RECOVERY_FILE)
 
 

@@ -21,8 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+#: How top-K recovery ranks heads: each failure pair by its own specificity (published),
+#: or once for all pairs by the mean over ranking pairs.
+Ranking = Literal["per-pair", "pooled"]
+RANKINGS: tuple[Ranking, ...] = ("per-pair", "pooled")
 HeadKey = tuple[int, int]
 PromptKey = tuple[str, str]
 #: ``(pair_id, half) -> (layer, head) -> delta``
@@ -87,6 +91,16 @@ def ranking(effects: Sequence[HeadEffect]) -> list[HeadKey]:
     """Head keys, most specific first."""
     ordered = sorted(effects, key=lambda e: (-_finite_or_low(e.specificity), e.layer, e.head))
     return [(e.layer, e.head) for e in ordered]
+
+
+def pair_rankings(deltas: Deltas) -> dict[str, list[HeadKey]]:
+    """Each pair's own ranking of the heads (its specificity alone; the published
+    per-pair method), for the pairs that have both halves."""
+    pairs = sorted({p for p, half in deltas if half == "stereotyped" and (p, "contrast") in deltas})
+    return {
+        p: ranking(head_effects({k: deltas[k] for k in ((p, "stereotyped"), (p, "contrast"))}))
+        for p in pairs
+    }
 
 
 def _ranks(values: Sequence[float]) -> list[float]:

@@ -3,8 +3,11 @@ subject models, and the two analyses, as plain data for the report's ``lens`` se
 
 Outcomes come from this run's own behavioural results (the runner's memo and the
 response cache make them free when the pair tests already ran; otherwise the pairs are
-run here) or from an earlier report (``--veto-lens-from``). By default the primed
-variant is used when one was run (the spec: it has more failures).
+run here) or from an earlier report (``--veto-lens-from``). By default they are those of
+the trigger (primed) run, whether or not ``--veto-priming trigger`` was given, and the
+lens reads that run's prompts: that is where the published gaps were measured (the
+published pair selection defaults to the trigger run, and its lens prompts carry the
+trigger sentence). ``--veto-lens-pairs-from=unprimed`` takes the unprimed run instead.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from pytest_veto.backends import capabilities_of
 from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.pairs import Pair
 from pytest_veto.run.cases import Case
-from pytest_veto.run.priming import PrimingVariant
+from pytest_veto.run.priming import PrimingVariant, select_variants
 from pytest_veto.run.progress import ProgressSink, count_line
 
 if TYPE_CHECKING:  # torch loads only when an analysis runs
     from pytest_veto.lens.analysis import LensAnalysis
     from pytest_veto.lens.hooks import AblationMode
     from pytest_veto.lens.pipeline import AblationReport
+    from pytest_veto.lens.ranking import Ranking
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,15 @@ class InstructTemplated:
         return str(self.instruct.chat_prompt(messages))
 
 
-def outcome_variant(variants: Sequence[PrimingVariant]) -> PrimingVariant | None:
-    """The variant whose outcomes choose the pairs: ``trigger`` if run, else the first
-    priming variant, else none (the unprimed run)."""
-    by_name = {v.name: v for v in variants}
-    return by_name.get("trigger") or (variants[0] if variants else None)
+def lens_variant(pairs_from: str, priming_dirs: Sequence[Path] = ()) -> PrimingVariant | None:
+    """The variant whose outcomes choose the pairs and whose prompts the lens reads:
+    ``trigger`` (from the shipped variants or a ``--veto-priming-dir``, requested or not)
+    or None for ``unprimed``."""
+    if pairs_from == "unprimed":
+        return None
+    if pairs_from != "trigger":
+        raise ValueError(f"lens pairs come from 'trigger' or 'unprimed', not {pairs_from!r}")
+    return select_variants(["trigger"], priming_dirs)[0]
 
 
 def outcomes_from_run(
@@ -76,9 +84,9 @@ def outcomes_from_run(
     return found
 
 
-def outcomes_from_report(path: Path, variant: str) -> tuple[list[tuple[str, str, str]], str]:
-    """``(pair_id, category, outcome)`` from an earlier report, and the variant they are
-    of: ``variant`` if the report has it, else ``base``. A missing or unusable file is a
+def outcomes_from_report(path: Path, variant: str) -> list[tuple[str, str, str]]:
+    """``(pair_id, category, outcome)`` of ``variant`` (``base``: unprimed) from an earlier
+    report. A missing or unusable file, or one without that variant's outcomes, is a
     ValueError naming it."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -90,17 +98,34 @@ def outcomes_from_report(path: Path, variant: str) -> tuple[list[tuple[str, str,
         raise ValueError(
             f"--veto-lens-from {path}: not a pytest-veto report ({type(exc).__name__}: {exc})"
         ) from None
-    use = variant if any(v == variant for *_, v in rows) else "base"
-    return [(p, c, o) for p, c, o, v in rows if v == use], use
+    found = [(p, c, o) for p, c, o, v in rows if v == variant]
+    if not found:
+        had = sorted({str(v) for *_, v in rows})
+        hint = (
+            "run it with --veto-priming trigger, or pass --veto-lens-pairs-from=unprimed"
+            if variant == "trigger"
+            else "pass a report of a run that has them"
+        )
+        raise ValueError(
+            f"--veto-lens-from {path}: the report has no {variant!r} outcomes "
+            f"(variants: {', '.join(had) or 'none'}); {hint}"
+        )
+    return found
 
 
 def lens_section(
     analysis: Any, outcome_source: str, variant: str, ablation: Any | None = None
 ) -> dict[str, Any]:
     """The report's ``lens`` section; NaN and infinities become null (the report is
-    strict JSON, and one broken number must not cost the whole report)."""
+    strict JSON, and one broken number must not cost the whole report). ``variant``
+    (``base``: unprimed) chose the pairs and is the run whose prompts the lens read."""
     section = dict(analysis.as_dict())
-    section["outcomes"] = {"source": outcome_source, "variant": variant}
+    section["outcomes"] = {
+        "source": outcome_source,
+        "variant": variant,
+        "pairs_from": "unprimed" if variant == "base" else variant,
+        "prompts": variant,
+    }
     section["ablation"] = ablation.as_dict() if ablation is not None else None
     return dict(_finite(section))
 
@@ -128,6 +153,8 @@ class LensRun:
     #: the model the lens read (an ``HFBackend``)
     subject: Any
     pairs: tuple[Pair, ...]
+    #: the priming variant whose outcomes and prompts the lens used (None: unprimed)
+    variant: PrimingVariant | None = None
 
     @property
     def failure_ids(self) -> list[str]:
@@ -149,7 +176,7 @@ def run_lens(
     runner: Any,
     subject: Any,
     pairs: Sequence[Pair],
-    variants: Sequence[PrimingVariant],
+    variant: PrimingVariant | None,
     *,
     n_pairs: int,
     seed: int,
@@ -160,18 +187,18 @@ def run_lens(
     progress: ProgressSink | None = None,
 ) -> LensRun:
     """The logit lens of ``subject`` on ``n_pairs`` failure and control pairs chosen from
-    its outcomes: those of an earlier report (``from_report``) or of this run (``runner``
-    gives them, running the pairs not yet run), under :func:`outcome_variant`. With a
-    ``base_model`` (a local model's name), the base model is read too, through the
-    subject's tokenizer and chat template."""
+    its outcomes under ``variant`` (see :func:`lens_variant`; None: unprimed): those of an
+    earlier report (``from_report``) or of this run (``runner`` gives them, running the
+    cases not yet run), reading that variant's prompts. With a ``base_model`` (a local
+    model's name), the base model is read too, through the subject's tokenizer and chat
+    template."""
     from pytest_veto.backends import create_backend
     from pytest_veto.lens.analysis import LateLayerCriteria
     from pytest_veto.lens.pipeline import run_lens_analysis
 
-    variant = outcome_variant(variants)
     name = variant.name if variant is not None else "base"
     if from_report is not None:
-        outcomes, name = outcomes_from_report(from_report, name)  # the variant it had
+        outcomes = outcomes_from_report(from_report, name)
         source = str(from_report)
     else:
         outcomes = outcomes_from_run(runner, pairs, variant, progress)
@@ -188,21 +215,24 @@ def run_lens(
         seed=seed,
         base=base,
         criteria=LateLayerCriteria(early_gap_threshold=early_gap),
+        variant=variant,
     )
-    return LensRun(analysis, lens_section(analysis, source, name), subject, tuple(pairs))
+    return LensRun(analysis, lens_section(analysis, source, name), subject, tuple(pairs), variant)
 
 
 def run_ablation(
     lens: LensRun,
     *,
+    ranking: Ranking,
     n_rank: int,
     seed: int,
     mode: AblationMode,
     verify_top: int | None,
     progress: ProgressSink | None = None,
 ) -> AblationReport | None:
-    """Head ablation on the lens's failure pairs (ranking on ``n_rank`` of them, top-K
-    recovery on all); None when the lens chose no failure pair (nothing to ablate)."""
+    """Head ablation on the lens's failure pairs, on the prompts the lens read: heads
+    ranked per failure pair (``per-pair``) or once on ``n_rank`` of them (``pooled``),
+    top-K recovery on all; None when the lens chose no failure pair (nothing to ablate)."""
     from pytest_veto.lens.pipeline import run_head_ablation
 
     failures = lens.failure_ids
@@ -212,10 +242,12 @@ def run_ablation(
         lens.subject,
         lens.pairs,
         failures,
+        ranking=ranking,
         n_rank=n_rank,
         seed=seed,
         mode=mode,
         verify_top=verify_top,
+        variant=lens.variant,
         progress=progress,
     )
 

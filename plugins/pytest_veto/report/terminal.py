@@ -140,10 +140,14 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
             f"L{e['layer']}H{e['head']} {e['specificity']:+.2f}"
             for e in ranked.get("effects", [])[:3]
         )
-        lines.append(
-            f"  head ablation ({ablation['ranked_by']}, "
-            f"{len(ablation['ranking_pairs'])} ranking pairs): most specific {top}"
+        n_rank = len(ablation["ranking_pairs"])
+        how = (
+            f"per pair: each of {n_rank} failure pairs ablates its own top K): "
+            "most specific on average"
+            if ablation.get("ranking") == "per-pair"
+            else f"{n_rank} ranking pairs): most specific"
         )
+        lines.append(f"  head ablation ({ablation['ranked_by']}, {how} {top}")
         agreement = ablation.get("agreement")
         if agreement and agreement.get("spearman_specificity") is not None:
             lines.append(

@@ -10,6 +10,7 @@ from pytest_veto.run.prompts import CONDITIONS
 
 if TYPE_CHECKING:
     from pytest_veto.lens.hooks import AblationMode
+    from pytest_veto.lens.ranking import Ranking
 
 GateOn = Literal["point", "upper"]
 GATE_ON: tuple[GateOn, ...] = ("point", "upper")
@@ -20,6 +21,11 @@ DTYPES: tuple[Dtype, ...] = ("auto", "float32", "bfloat16", "float16")
 #: the lens's ablation modes, typed by ``lens.hooks.AblationMode`` (imported for mypy only:
 #: importing the plugin loads no lens module), so a mode the lens lacks is a type error
 ABLATION_MODES: tuple[AblationMode, ...] = ("zero", "mean", "dataset_mean")
+#: the lens's head rankings for top-K recovery (``lens.ranking.Ranking``, typed likewise)
+LENS_RANKINGS: tuple[Ranking, ...] = ("per-pair", "pooled")
+#: which behavioural run chooses the lens's pairs (and whose prompts the lens reads)
+LensPairsFrom = Literal["trigger", "unprimed"]
+LENS_PAIRS_FROM: tuple[LensPairsFrom, ...] = ("trigger", "unprimed")
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
@@ -209,6 +215,14 @@ def add_options(parser: pytest.Parser) -> None:
         "instead of this run's outcomes",
     )
     add(
+        "--veto-lens-pairs-from",
+        dest="veto_lens_pairs_from",
+        default="trigger",
+        choices=list(LENS_PAIRS_FROM),
+        help="logit lens: the behavioural run whose outcomes choose the pairs and whose "
+        "prompts the lens reads (default trigger, as published: run here if not requested)",
+    )
+    add(
         "--veto-lens-pairs",
         dest="veto_lens_pairs",
         type=int,
@@ -242,8 +256,17 @@ def add_options(parser: pytest.Parser) -> None:
         "--veto-ablation-pairs",
         dest="veto_ablation_pairs",
         type=int,
-        default=10,
-        help="head ablation: failure pairs used to rank heads (default 10)",
+        default=None,
+        help="head ablation with --veto-lens-ranking=pooled: failure pairs used to rank "
+        "heads (default 10)",
+    )
+    add(
+        "--veto-lens-ranking",
+        dest="veto_lens_ranking",
+        default="per-pair",
+        choices=list(LENS_RANKINGS),
+        help="head ablation: rank heads per failure pair, in-sample (default, as "
+        "published), or once, pooled over --veto-ablation-pairs pairs",
     )
     add(
         "--veto-ablation-mode",

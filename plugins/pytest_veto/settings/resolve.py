@@ -21,13 +21,17 @@ from pytest_veto.settings.options import (
     GATE_ON,
     GATE_OPTIONS,
     INI_KEYS,
+    LENS_PAIRS_FROM,
+    LENS_RANKINGS,
     OPTIONS,
     SCORINGS,
     GateOn,
+    LensPairsFrom,
 )
 
 if TYPE_CHECKING:
     from pytest_veto.lens.hooks import AblationMode
+    from pytest_veto.lens.ranking import Ranking
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,11 @@ class LensSettings:
     max_gap: float | None = None
     early_gap: float = 2.0
     base_model: str | None = None
+    #: ``--veto-lens-pairs-from``: the run whose outcomes and prompts the lens uses
+    pairs_from: LensPairsFrom = "trigger"
+    #: ``--veto-lens-ranking``: per failure pair (published) or pooled
+    ranking: Ranking = "per-pair"
+    #: ``--veto-ablation-pairs``: the pooled ranking's pairs
     ablation_rank_pairs: int = 10
     ablation_mode: AblationMode = "zero"
     ablation_verify_top: int | None = None
@@ -348,13 +357,27 @@ def _lens_settings(config: pytest.Config) -> LensSettings:
         if value is not None and value < 1:
             raise pytest.UsageError(f"{read.flag(dest)}={value}: must be at least 1")
     early_gap = read.finite(config, "veto_lens_early_gap")
+    ranking = read.one_of(
+        config.getoption("veto_lens_ranking"), LENS_RANKINGS, "--veto-lens-ranking"
+    )
+    rank_pairs = config.getoption("veto_ablation_pairs")
+    if rank_pairs is not None and ranking == "per-pair":
+        raise pytest.UsageError(
+            f"--veto-ablation-pairs={rank_pairs} sets the pooled ranking's pairs, but heads "
+            "are ranked per failure pair (every failure pair, as published); pass "
+            "--veto-lens-ranking=pooled to rank them once on that many pairs"
+        )
     return LensSettings(
         from_report=read.path(config.getoption("veto_lens_from")),
         pairs=config.getoption("veto_lens_pairs"),
         max_gap=read.finite(config, "veto_lens_max_gap"),
         early_gap=LensSettings.early_gap if early_gap is None else early_gap,
         base_model=base_model,
-        ablation_rank_pairs=config.getoption("veto_ablation_pairs"),
+        pairs_from=read.one_of(
+            config.getoption("veto_lens_pairs_from"), LENS_PAIRS_FROM, "--veto-lens-pairs-from"
+        ),
+        ranking=ranking,
+        ablation_rank_pairs=LensSettings.ablation_rank_pairs if rank_pairs is None else rank_pairs,
         ablation_mode=read.one_of(
             config.getoption("veto_ablation_mode"), ABLATION_MODES, "--veto-ablation-mode"
         ),
