@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.tiny_llama import build_tiny_llama
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = SUITE_DIR
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
 
