@@ -63,6 +63,27 @@ class Controller:
         self.report_error: str | None = None
         #: the lens section as written to the report (with its plot paths)
         self.lens_report: dict[str, Any] | None = None
+        #: why the preflight stopped the run (nothing else is reported then)
+        self.preflight_error: str | None = None
+
+    # --- before the first test ------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Check the model once (``backends.preflight``); on failure stop the run with
+        one message before any test or worker starts: a usage error (exit 4), since the
+        model named cannot be used as given."""
+        model = self.settings.model
+        if not model.preflight or model.name is None:
+            return
+        from pytest_veto.backends.preflight import preflight
+
+        in_process = not getattr(self.config.option, "numprocesses", None)
+        # in one process the run loads a local model here anyway: load it now, once
+        load = (lambda: state.runner(self.config).backend) if in_process else None
+        failure = preflight(model.name, model.backend, load=load)
+        if failure is not None:
+            self.preflight_error = failure.message()
+            raise pytest.UsageError(self.preflight_error)
 
     # --- collection ---------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -98,6 +119,8 @@ class Controller:
     # --- the verdict ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.preflight_error is not None:
+            return  # no test ran: no gate to decide, no report to write
         summary = self.summary = summarize(self.collector, self._context())
         self._junit_gate_cases(summary)
         if self.settings.output.report is not None:
