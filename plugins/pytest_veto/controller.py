@@ -10,6 +10,7 @@ writes its file, so the gate cases land in it) and prints in ``pytest_terminal_s
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Literal
 
 import pytest
@@ -20,6 +21,7 @@ from pytest_veto.gate.misalign_gates import MisalignLimits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
 from pytest_veto.gate.veto_gates import VetoLimits
 from pytest_veto.misalign.suite import ItemResult
+from pytest_veto.report.requests import RequestStats
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.run.wire import ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
@@ -58,6 +60,7 @@ class Controller:
         self.settings = settings
         self.collector = Collector()
         self.started = now_iso()
+        self._clock = time.monotonic()
         self.baseline = _load_baseline(settings)
         self.summary: RunSummary | None = None
         self.report_error: str | None = None
@@ -65,6 +68,8 @@ class Controller:
         self.lens_report: dict[str, Any] | None = None
         #: why the preflight stopped the run (nothing else is reported then)
         self.preflight_error: str | None = None
+        #: what the run asked of the model (set with the summary)
+        self.requests: RequestStats | None = None
 
     # --- before the first test ------------------------------------------------
     @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
@@ -121,7 +126,10 @@ class Controller:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.preflight_error is not None:
             return  # no test ran: no gate to decide, no report to write
+        from pytest_veto.report.requests import request_stats
+
         summary = self.summary = summarize(self.collector, self._context())
+        self.requests = request_stats(summary, time.monotonic() - self._clock)
         self._junit_gate_cases(summary)
         if self.settings.output.report is not None:
             self._write_report(summary)
@@ -215,6 +223,8 @@ class Controller:
         )
         self.lens_report = self._lens_with_plots(summary)
         data = report_of(summary, manifest, lens=self.lens_report)
+        if self.requests is not None:
+            data["requests"] = self.requests.as_dict()
         try:
             validate_report(data)
             write_json_atomic(report, data)
@@ -253,6 +263,8 @@ class Controller:
             report_error=self.report_error,
         ):
             tr.write_line(text, **markup)
+        if self.requests is not None:
+            tr.write_line(self.requests.line())
         verdict = "PASSED" if passed else "FAILED"
         tr.write_line(f"VETO gate {verdict}", green=passed, red=not passed, bold=True)
 

@@ -6,6 +6,8 @@ reaches the network.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pytest_veto.backends.litellm_backend import PLACEHOLDER_KEY
@@ -121,10 +123,15 @@ def test_a_keyless_server_needs_no_api_key(
     with OpenAIStub(require_key=PLACEHOLDER_KEY) as stub:
         result, out = run(
             pytester, monkeypatch, "--model=openai/stub-model", f"--api-base={stub.base_url}",
-            "-m", "age", "--veto-allow-subset", "-n", str(n),
+            "-m", "age", "--veto-allow-subset", "-n", str(n), "--veto-report=r.json",
         )  # fmt: skip
         keys = {e.request.authorization for e in stub.log}
         sent = stub.requests_received
     assert result.ret == pytest.ExitCode.OK, out
     assert keys == {f"Bearer {PLACEHOLDER_KEY}"}
     assert sent == 1 + 2 * 8  # the preflight, then both halves of the 8 age pairs
+    # what the run asked, in the terminal and the report (the preflight not among them)
+    assert "requests: 16 sent (0 errors), 0 from the response cache; latency mean " in out
+    block = json.loads((pytester.path / "r.json").read_text(encoding="utf-8"))["requests"]
+    assert (block["sent"], block["from_cache"], block["errors"]) == (16, 0, 0)
+    assert block["latency_p95_s"] >= block["latency_mean_s"] > 0
