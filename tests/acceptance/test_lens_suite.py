@@ -14,6 +14,8 @@ from tests.support.tiny_llama import build_tiny_llama
 
 VETO_TESTS = SUITE_DIR
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
+#: the runs naming a model that is not there check collection alone: no preflight to stop them
+NO_PREFLIGHT = ("--veto-no-preflight",)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +154,11 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
     )
     # a local model but no -m: skipped as heavy (at collection: nothing is loaded)
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "--model=hf/not/loaded", "-rs"
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "--model=hf/not/loaded",
+        "-rs",
+        *NO_PREFLIGHT,
     )
     result.stdout.fnmatch_lines(
         ["*heavy: run with -m logit_lens*", "*heavy: run with -m head_ablation*"]
@@ -162,6 +168,7 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
         str(VETO_TESTS / "test_logit_lens.py"),
         *NO_PLUGINS,
         "--model=hf/not/loaded",
+        *NO_PREFLIGHT,
         "-m",
         "not head_ablation",
         "-rs",
@@ -177,6 +184,7 @@ def test_the_light_lens_selection_leaves_the_head_ablation_out(pytester: pytest.
         str(VETO_TESTS / "test_logit_lens.py"),
         *NO_PLUGINS,
         "--model=hf/not/loaded",
+        *NO_PREFLIGHT,
         "-m",
         "logit_lens and not head_ablation",
         "--collect-only",
