@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pytest_veto.plugin import SUITE_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,7 +66,7 @@ def run_suite(base_url: str, args: argparse.Namespace, cache: Path, concurrency:
         sys.executable,
         "-m",
         "pytest",
-        str(ROOT / "veto_tests" / "test_pairs.py"),
+        str(SUITE_DIR / "test_pairs.py"),
         "-q",
         "-p",
         "no:cacheprovider",
@@ -74,6 +76,7 @@ def run_suite(base_url: str, args: argparse.Namespace, cache: Path, concurrency:
         "no:benchmark",
         "--model=openai/stub-model",
         f"--api-base={base_url}",
+        "--veto-no-preflight",  # counts and faults are per test request
         f"--veto-cache-dir={cache}",
         f"--veto-concurrency={concurrency}",
         f"--veto-report={report}",

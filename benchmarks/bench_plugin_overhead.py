@@ -34,8 +34,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_veto.plugin import SUITE_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-VETO_TESTS = ROOT / "veto_tests" / "test_pairs.py"  # the VETO suite only
+VETO_TESTS = SUITE_DIR / "test_pairs.py"  # the VETO suite only
 SAMPLE = ROOT / "fixtures" / "veto_sample.jsonl"
 N_PAIRS = 2032
 GOAL_SECONDS = 10.0

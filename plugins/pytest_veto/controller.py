@@ -9,17 +9,23 @@ writes its file, so the gate cases land in it) and prints in ``pytest_terminal_s
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
+from dataclasses import replace
+from types import FrameType
 from typing import Any, Literal
 
 import pytest
 
 from pytest_veto import state
 from pytest_veto.gate.collector import Collector
+from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.misalign_gates import MisalignLimits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
 from pytest_veto.gate.veto_gates import VetoLimits
 from pytest_veto.misalign.suite import ItemResult
+from pytest_veto.report.requests import RequestStats
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.run.wire import ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
@@ -59,11 +65,75 @@ class Controller:
         self.settings = settings
         self.collector = Collector()
         self.started = now_iso()
+        self._clock = time.monotonic()
         self.baseline = _load_baseline(settings)
         self.summary: RunSummary | None = None
         self.report_error: str | None = None
         #: the lens section as written to the report (with its plot paths)
         self.lens_report: dict[str, Any] | None = None
+        #: why the preflight stopped the run (nothing else is reported then)
+        self.preflight_error: str | None = None
+        #: what the run asked of the model (set with the summary)
+        self.requests: RequestStats | None = None
+        #: Ctrl-C or SIGTERM stopped the run; the signal handlers to restore at the end
+        self.interrupted = False
+        self._handlers: dict[int, Any] = {}
+        self._ignored = 0
+
+    # --- before the first test ------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Check the model once (``backends.preflight``); on failure stop the run with
+        one message before any test or worker starts: a usage error (exit 4), since the
+        model named cannot be used as given."""
+        self._on_sigterm()
+        model = self.settings.model
+        if not model.preflight or model.name is None:
+            return
+        from pytest_veto.backends.preflight import preflight
+
+        in_process = not getattr(self.config.option, "numprocesses", None)
+        # in one process the run loads a local model here anyway: load it now, once
+        load = (lambda: state.runner(self.config).backend) if in_process else None
+        failure = preflight(model.name, model.backend, load=load)
+        if failure is not None:
+            self.preflight_error = failure.message()
+            raise pytest.UsageError(self.preflight_error)
+
+    # --- cancellation -----------------------------------------------------------
+    def _on_sigterm(self) -> None:
+        """SIGTERM (how CI cancels a job) stops the run like Ctrl-C: pytest finishes the
+        session, so the partial JSON report and JUnit file are written."""
+        if _main_thread():
+            self._handlers[signal.SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Interrupted: until the partial report is written, a second Ctrl-C or SIGTERM
+        is announced and ignored (a third one stops at once)."""
+        self.interrupted = True
+        if _main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous = signal.signal(sig, self._while_writing)
+                self._handlers.setdefault(sig, previous)
+
+    def _while_writing(self, signum: int, frame: FrameType | None) -> None:
+        self._ignored += 1
+        if self._ignored > 1:
+            self._restore_handlers()
+            raise KeyboardInterrupt
+        sys.stderr.write(
+            "\npytest-veto: writing the partial report and JUnit file; interrupt once more "
+            "to stop without them\n"
+        )
+
+    def _restore_handlers(self) -> None:
+        if _main_thread():
+            for sig, handler in self._handlers.items():
+                signal.signal(sig, handler)
+        self._handlers.clear()
+
+    def pytest_unconfigure(self) -> None:
+        self._restore_handlers()
 
     # --- collection ---------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -99,7 +169,15 @@ class Controller:
     # --- the verdict ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        summary = self.summary = summarize(self.collector, self._context())
+        if self.preflight_error is not None:
+            return  # no test ran: no gate to decide, no report to write
+        from pytest_veto.report.requests import request_stats
+
+        summary = summarize(self.collector, self._context())
+        if self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED:
+            summary = replace(summary, gates=(*summary.gates, self._interrupted_gate()))
+        self.summary = summary
+        self.requests = request_stats(summary, time.monotonic() - self._clock)
         self._junit_gate_cases(summary)
         if self.settings.output.report is not None:
             self._write_report(summary)
@@ -110,6 +188,24 @@ class Controller:
         ):
             ok = summary.passed and self.report_error is None
             session.exitstatus = pytest.ExitCode.OK if ok else pytest.ExitCode.TESTS_FAILED
+
+    def _interrupted_gate(self) -> GateResult:
+        """A failed gate saying how far an interrupted run got (``interrupted: N of M
+        pairs``), so its partial report and JUnit file cannot pass for a whole run."""
+        c = self.collector
+        kinds = list(c.expected.values())
+        parts = [f"{len(c.pairs)} of {kinds.count('pair')} pairs"]
+        if kinds.count("item"):
+            parts.append(f"{len(c.items)} of {kinds.count('item')} Mis-Align items")
+        done, total = len(c.pairs) + len(c.items), len(kinds)
+        return GateResult(
+            name="interrupted",
+            metric="cases run before the interruption",
+            threshold=float(total),
+            value=float(done),
+            passed=False,
+            message=f"interrupted: {' and '.join(parts)} (a rerun resumes from the cache)",
+        )
 
     def _context(self) -> RunContext:
         s = self.settings
@@ -193,6 +289,8 @@ class Controller:
         )
         self.lens_report = self._lens_with_plots(summary)
         data = report_of(summary, manifest, lens=self.lens_report)
+        if self.requests is not None:
+            data["requests"] = self.requests.as_dict()
         try:
             validate_report(data)
             write_json_atomic(report, data)
@@ -231,8 +329,22 @@ class Controller:
             report_error=self.report_error,
         ):
             tr.write_line(text, **markup)
+        if self.requests is not None:
+            tr.write_line(self.requests.line())
         verdict = "PASSED" if passed else "FAILED"
         tr.write_line(f"VETO gate {verdict}", green=passed, red=not passed, bold=True)
+
+
+def _main_thread() -> bool:
+    """Signal handlers can be set only from the main thread (not in an embedded run)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM as Ctrl-C: pytest stops the run and finishes the session."""
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:

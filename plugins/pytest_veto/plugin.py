@@ -7,6 +7,7 @@ Importing it is cheap: no backend library is imported until a model is used.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,11 +46,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+#: the model suites shipped in the package (``pytest --pyargs pytest_veto.suite``)
+SUITE_DIR = Path(__file__).resolve().parent / "suite"
+
+
+def _collect_suite(config: pytest.Config) -> None:
+    """With ``--model`` and no test path on the command line, collect the shipped suite
+    instead of ``testpaths`` or the current folder: ``pytest --model=X`` gates the model
+    from any repository (docs/reference.md, "What is collected"). Every process decides
+    alike (xdist workers parse the same command line)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(SUITE_DIR)]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = resolve(config)
     config.stash[SETTINGS] = settings
+    if settings.active:
+        _collect_suite(config)
     if settings.active and not hasattr(config, "workerinput"):  # not in an xdist worker
         _warn_local_model_per_worker(config, settings)
         if not config.option.collectonly:

@@ -7,16 +7,16 @@ fault passes as an answer. No test touches the network.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.openai_stub import Fault, OpenAIStub, StubRequest
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
+VETO_TESTS = SUITE_DIR / "test_pairs.py"  # VETO only
 PAIRS = load_pairs(sample_pairs_path())
 N = len(PAIRS)
 BROKEN = {PAIRS[5].stereotyped.text, PAIRS[40].contrast.text}  # fail on every attempt
@@ -46,6 +46,7 @@ def run_suite(
         str(VETO_TESTS),
         "--model=openai/stub-model",
         f"--api-base={stub.base_url}",
+        "--veto-no-preflight",  # counts and faults are per test request
         f"--veto-cache-dir={pytester.path / 'cache'}",
         f"--veto-report={report}",
         "--veto-backoff=0.01",

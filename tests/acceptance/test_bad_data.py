@@ -36,6 +36,7 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, str]:
         *UNRELATED_PLUGINS,
         "--model=reference/evidence-reader",
         f"--veto-cache-dir={pytester.path / 'cache'}",
+        ".",  # the copy here, not the shipped suite the plugin collects without a path
         *args,
         timeout=TIMEOUT,
     )

@@ -1,4 +1,4 @@
-"""End-to-end: the real model suite (``veto_tests``) on reference models, in subprocesses.
+"""End-to-end: the real model suite (``pytest_veto/suite``) on reference models, in subprocesses.
 
 Most runs are plain ``python -m pytest`` subprocesses started once per module (in parallel,
 one per core) and read by several tests; runs that need a conftest of their own (a crashing
@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 import pytest
 
 from pytest_veto.backends.reference import REFUSAL_TEXT, uniform
-from pytest_veto.plugin import NO_MODEL_REASON
+from pytest_veto.plugin import NO_MODEL_REASON, SUITE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-VETO_TESTS = ROOT / "veto_tests"
+VETO_TESTS = SUITE_DIR
 SAMPLE = ROOT / "fixtures" / "veto_sample.jsonl"
 REPORT_SCHEMA = ROOT / "fixtures" / "schemas" / "veto_report.schema.json"
 TIMEOUT = 300
@@ -591,6 +591,7 @@ def run_suite(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         *UNRELATED_PLUGINS,
         "--junitxml=junit.xml",
         "--veto-report=report.json",
+        ".",  # the copy here, not the shipped suite the plugin collects without a path
         *args,
         timeout=TIMEOUT,
     )

@@ -12,16 +12,16 @@ import json
 import subprocess
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.scripted_server import ScriptedServer, chat_completion, error_body
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
+VETO_TESTS = SUITE_DIR / "test_pairs.py"  # VETO only
 PAIRS = load_pairs(sample_pairs_path())
 #: 32 characters of no known key shape: only its environment variable makes it a secret
 KEY = "vtk-Qm2Xr9Lw4Tz8Nb3Hc6Yd1Fs7JaGu"
@@ -60,6 +60,7 @@ def run(pytester: pytest.Pytester, name: str, api_base: str, *extra: str) -> byt
         str(VETO_TESTS),
         "--model=openai/stub-model",
         f"--api-base={api_base}",
+        "--veto-no-preflight",  # counts and faults are per test request
         f"--veto-cache-dir={pytester.path / f'cache-{name}'}",
         f"--veto-report={pytester.path / f'{name}.json'}",
         f"--junitxml={pytester.path / f'{name}.xml'}",

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.tiny_llama import build_tiny_llama
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = SUITE_DIR
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
+#: the runs naming a model that is not there check collection alone: no preflight to stop them
+NO_PREFLIGHT = ("--veto-no-preflight",)
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +206,11 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
     )
     # a local model but no -m: skipped as heavy (at collection: nothing is loaded)
     result = pytester.runpytest_subprocess(
-        str(VETO_TESTS / "test_logit_lens.py"), *NO_PLUGINS, "--model=hf/not/loaded", "-rs"
+        str(VETO_TESTS / "test_logit_lens.py"),
+        *NO_PLUGINS,
+        "--model=hf/not/loaded",
+        "-rs",
+        *NO_PREFLIGHT,
     )
     result.stdout.fnmatch_lines(
         ["*heavy: run with -m logit_lens*", "*heavy: run with -m head_ablation*"]
@@ -213,6 +220,7 @@ def test_lens_checks_are_skipped_for_other_backends_and_unless_selected(
         str(VETO_TESTS / "test_logit_lens.py"),
         *NO_PLUGINS,
         "--model=hf/not/loaded",
+        *NO_PREFLIGHT,
         "-m",
         "not head_ablation",
         "-rs",
@@ -228,6 +236,7 @@ def test_the_light_lens_selection_leaves_the_head_ablation_out(pytester: pytest.
         str(VETO_TESTS / "test_logit_lens.py"),
         *NO_PLUGINS,
         "--model=hf/not/loaded",
+        *NO_PREFLIGHT,
         "-m",
         "logit_lens and not head_ablation",
         "--collect-only",

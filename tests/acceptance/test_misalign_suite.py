@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_veto.backends.reference import uniform
 from pytest_veto.misalign.items import load_items
+from pytest_veto.plugin import SUITE_DIR
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = SUITE_DIR
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 ITEMS = load_items()
 

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.openai_stub import OpenAIStub
 from tests.support.scripted_server import ScriptedServer, error_body
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
+VETO_TESTS = SUITE_DIR / "test_pairs.py"  # VETO only
 N = len(load_pairs(sample_pairs_path()))
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -46,6 +46,7 @@ def run_suite(pytester: pytest.Pytester, base_url: str, *extra: str) -> tuple[in
         str(VETO_TESTS),
         "--model=openai/stub-model",
         f"--api-base={base_url}",
+        "--veto-no-preflight",  # counts and faults are per test request
         f"--veto-cache-dir={pytester.path / 'cache'}",
         f"--veto-report={report}",
         "--veto-backoff=0.01",

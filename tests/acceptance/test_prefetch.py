@@ -5,13 +5,12 @@ would have at most its two halves in flight, and a Mis-Align item test one reque
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.openai_stub import OpenAIStub
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = SUITE_DIR
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -34,6 +33,7 @@ def test_upcoming_prompts_are_sent_with_the_current_ones(
             str(VETO_TESTS / suite),
             "--model=openai/stub-model",
             f"--api-base={stub.base_url}",
+            "--veto-no-preflight",  # counts and faults are per test request
             "--veto-no-cache",
             "--veto-concurrency=4",
             "--veto-timeout=5",

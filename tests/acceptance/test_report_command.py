@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from pytest_veto.backends.reference import uniform
+from pytest_veto.plugin import SUITE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-VETO_TESTS = ROOT / "veto_tests" / "test_pairs.py"  # the VETO suite only
+VETO_TESTS = SUITE_DIR / "test_pairs.py"  # the VETO suite only
 SAMPLE = ROOT / "fixtures" / "veto_sample.jsonl"
 TIMEOUT = 300
 IDS = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,10 +10,11 @@ import pytest
 from pytest_veto.backends.reference import uniform
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.plugin import SUITE_DIR
 from pytest_veto.score.metrics import Table, compute
 from pytest_veto.score.stats import wilson_interval
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
+VETO_TESTS = SUITE_DIR / "test_pairs.py"  # VETO only
 NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 IDS = [p.id for p in load_pairs(sample_pairs_path())]
 

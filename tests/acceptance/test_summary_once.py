@@ -11,7 +11,6 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +21,10 @@ import pytest_veto.misalign.suite
 import pytest_veto.score.amplification
 from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.plugin import SUITE_DIR
 from tests.support.reports import make_report
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests"
+VETO_TESTS = SUITE_DIR
 NO_PLUGINS = (
     "-p",
     "no:cacheprovider",

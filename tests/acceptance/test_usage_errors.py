@@ -158,8 +158,8 @@ WITH_A_MODEL = "(e.g. --model=reference/evidence-reader or --model=openai/gpt-4o
 
 
 def test_a_gate_without_a_model_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    """``pytest veto_tests --mar-max=5 --veto-report=r.json`` skipped everything, wrote no
-    report and exited 0."""
+    """``pytest --pyargs pytest_veto.suite --mar-max=5 --veto-report=r.json`` skipped
+    everything, wrote no report and exited 0."""
     result = run(pytester, str(VETO_TESTS), "--mar-max=5", "--veto-report=r.json")
     assert_usage_error(
         result,

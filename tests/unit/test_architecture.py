@@ -29,7 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"controller"}),
     frozenset({"markexpr"}),
     frozenset({"plugin", "cli"}),
-    frozenset({"__main__"}),
+    frozenset({"__main__", "suite"}),
 )
 
 

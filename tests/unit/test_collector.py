@@ -29,8 +29,8 @@ HALVES: dict[Outcome, tuple[Completion, Completion]] = {
     "error": (DOWN, YES),
 }
 
-PAIRS_FILE = "veto_tests/test_pairs.py"
-ITEMS_FILE = "veto_tests/test_misalign.py"
+PAIRS_FILE = "plugins/pytest_veto/suite/test_pairs.py"
+ITEMS_FILE = "plugins/pytest_veto/suite/test_misalign.py"
 
 
 def make_pair(pair_id: str) -> Pair:
@@ -125,9 +125,12 @@ def run_case(
 @pytest.mark.parametrize(
     ("nodeid", "kind"),
     [
-        ("veto_tests/test_pairs.py::test_pair[age_s1_p0]", "pair"),
-        ("veto_tests/test_pairs.py::test_pair[age_s1_p0+trigger]", "pair"),
-        ("veto_tests/test_misalign.py::test_misalign_item[safety-01-aligned]", "item"),
+        ("plugins/pytest_veto/suite/test_pairs.py::test_pair[age_s1_p0]", "pair"),
+        ("plugins/pytest_veto/suite/test_pairs.py::test_pair[age_s1_p0+trigger]", "pair"),
+        (
+            "plugins/pytest_veto/suite/test_misalign.py::test_misalign_item[safety-01-aligned]",
+            "item",
+        ),
         ("suite/test_x.py::TestModel::test_pair[age_s1_p0]", "pair"),
         # brackets inside the parameter id
         ("t.py::test_pair[a[1]-b]", "pair"),
@@ -136,7 +139,7 @@ def run_case(
         ("t.py::test_pair[test_misalign_item[x]]", "pair"),
         ("t.py::test_other[test_pair[x]]", None),
         # not the reserved functions, or not parametrized
-        ("veto_tests/test_pairs.py::test_pairs[age_s1_p0]", None),
+        ("plugins/pytest_veto/suite/test_pairs.py::test_pairs[age_s1_p0]", None),
         ("t.py::test_pair_extra[age_s1_p0]", None),
         ("t.py::my_test_pair[age_s1_p0]", None),
         ("t.py::test_pair", None),
@@ -154,8 +157,8 @@ def test_case_kind(nodeid: str, kind: str | None) -> None:
 @pytest.mark.parametrize(
     ("nodeid", "kind"),
     [
-        ("veto_tests/test_misalign.py::test_misalign_item[safety::01]", "item"),
-        ("veto_tests/test_pairs.py::test_pair[age::s1]", "pair"),
+        ("plugins/pytest_veto/suite/test_misalign.py::test_misalign_item[safety::01]", "item"),
+        ("plugins/pytest_veto/suite/test_pairs.py::test_pair[age::s1]", "pair"),
         ("t.py::test_pair[a::b[c]]", "pair"),
     ],
 )
@@ -339,9 +342,9 @@ def test_a_bad_payload_on_a_passing_non_case_test_is_not_a_failure() -> None:
 
 def test_a_module_that_failed_to_collect_is_a_foreign_failure() -> None:
     c = Collector()
-    c.collection_failed("veto_tests/test_broken.py")
+    c.collection_failed("plugins/pytest_veto/suite/test_broken.py")
     c.collection_failed("")
-    assert c.foreign_failures == {"veto_tests/test_broken.py", "<collection>"}
+    assert c.foreign_failures == {"plugins/pytest_veto/suite/test_broken.py", "<collection>"}
 
 
 def test_a_case_reported_twice_is_counted_once_and_the_later_result_kept() -> None:

@@ -31,6 +31,7 @@ from pytest_veto.backends import (
 from pytest_veto.backends.litellm_backend import (
     MAX_ERROR_CHARS,
     MAX_RESPONSE_CHARS,
+    PLACEHOLDER_KEY,
     LiteLLMBackend,
     RetryPolicy,
     backoff_delay,
@@ -341,14 +342,27 @@ def test_client_errors_fail_at_once(status: int) -> None:
     assert backend.requests_sent == stub.requests_received == 1
 
 
-def test_a_missing_key_fails_at_once_without_a_request(
-    stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("OPENAI_API_KEY")
-    [done] = make_backend(stub).complete([req("p0")])
+def test_a_missing_key_fails_at_once_without_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``--api-base``: the provider's own endpoint needs its key; the client refuses
+    before connecting, so nothing reaches the network."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    backend = LiteLLMBackend("openai/gpt-4o-mini", BackendOptions(retries=2))
+    [done] = backend.complete([req("p0")])
     assert done.status == "error" and done.error is not None
     assert "OPENAI_API_KEY" in done.error and "not retried" in done.error
-    assert stub.requests_received == 0
+
+
+def test_a_keyless_api_base_gets_a_placeholder_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local server needs no key: without ``OPENAI_API_KEY`` the named server gets a
+    placeholder (it failed before as "Missing credentials"); with one, the real key."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with OpenAIStub(require_key=PLACEHOLDER_KEY) as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "ok", done.error
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-real-one")
+    with OpenAIStub(require_key="sk-real-one") as stub:
+        [done] = make_backend(stub).complete([req("p0")])
+    assert done.status == "ok", done.error
 
 
 def test_one_bad_request_does_not_spoil_the_batch() -> None:

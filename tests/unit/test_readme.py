@@ -19,7 +19,7 @@ def test_readme_starts_with_exactly_two_commands() -> None:
     assert len(commands) == 2
     assert all("\n" not in c for c in commands)
     run_suite, run_tests = commands
-    assert "pytest veto_tests --model=" in run_suite
+    assert "pytest --model=" in run_suite
     assert run_tests.endswith("python -m pytest")
     # the static checks run before the tests, so CI fails on them too
     for check in ("ruff check .", "ruff format --check .", "mypy"):

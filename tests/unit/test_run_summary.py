@@ -88,11 +88,11 @@ def item_result(item_id: str, label: str, verdict: str) -> ItemResult:
 
 
 def pair_node(case: str) -> str:
-    return f"veto_tests/test_pairs.py::test_pair[{case}]"
+    return f"plugins/pytest_veto/suite/test_pairs.py::test_pair[{case}]"
 
 
 def item_node(case: str) -> str:
-    return f"veto_tests/test_misalign.py::test_misalign_item[{case}]"
+    return f"plugins/pytest_veto/suite/test_misalign.py::test_misalign_item[{case}]"
 
 
 def feed(c: Collector, pairs: Iterable[PairResult] = (), items: Iterable[ItemResult] = ()) -> None:
@@ -172,8 +172,8 @@ def test_a_run_of_items_only_gets_the_misalign_gates_only() -> None:
 
 def test_a_run_of_lens_checks_only_gets_no_veto_gates() -> None:
     c = Collector()
-    c.collected(["veto_tests/test_logit_lens.py::test_logit_lens"])
-    c.report("veto_tests/test_logit_lens.py::test_logit_lens", "call", False)
+    c.collected(["plugins/pytest_veto/suite/test_logit_lens.py::test_logit_lens"])
+    c.report("plugins/pytest_veto/suite/test_logit_lens.py::test_logit_lens", "call", False)
     c.lens_section({"summary": {}, "ablation": None})
     s = summarize(c, context())
     assert names(s) == ["all_pairs_accounted"]
@@ -183,12 +183,12 @@ def test_a_run_of_lens_checks_only_gets_no_veto_gates() -> None:
 
 def test_a_failed_lens_check_fails_the_run() -> None:
     c = Collector()
-    c.collected(["veto_tests/test_logit_lens.py::test_logit_lens"])
-    c.report("veto_tests/test_logit_lens.py::test_logit_lens", "call", True)
+    c.collected(["plugins/pytest_veto/suite/test_logit_lens.py::test_logit_lens"])
+    c.report("plugins/pytest_veto/suite/test_logit_lens.py::test_logit_lens", "call", True)
     c.lens_section({"summary": {}})
     s = summarize(c, context())
     assert all(g.passed for g in s.gates) and not s.passed
-    assert s.foreign_failures == ("veto_tests/test_logit_lens.py::test_logit_lens",)
+    assert s.foreign_failures == ("plugins/pytest_veto/suite/test_logit_lens.py::test_logit_lens",)
 
 
 def test_both_suites_get_both_sets_of_gates() -> None:

@@ -69,6 +69,7 @@ __all__ = [
     "clip_response",
     "describe",
     "error_code",
+    "import_litellm",
     "interpret",
     "scrub_secrets",
 ]
@@ -102,6 +103,10 @@ _TLS_NAMES = frozenset(
 _CONNECTION_BASES = frozenset(
     {"ConnectionError", "TransportError", "ClientConnectionError", "APIConnectionError"}
 )
+#: The key sent to an ``--api-base`` server when the provider's key variable is unset: a
+#: local llama.cpp or vLLM server needs none, but the OpenAI client refuses to send
+#: a request without one. Never sent to a provider's default endpoint.
+PLACEHOLDER_KEY = "pytest-veto-no-key"
 #: the ``_failure`` kind of a 200 whose body is not JSON
 _MALFORMED = "malformed response, not JSON"
 
@@ -348,7 +353,7 @@ class _LoopThread:
             raise
 
 
-def _import_litellm() -> Any:
+def import_litellm() -> Any:
     """Import litellm offline and quiet: local price list, no retries, no callbacks."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
@@ -401,6 +406,7 @@ class LiteLLMBackend:
         self._rng = rng or random.Random()
         self._litellm: Any = None  # imported on the first call: a fully cached run never pays
         self._closed = False
+        self._placeholder_key = False  # decided with litellm imported (first call)
         #: the credentials written into ``api_base``, scrubbed wherever they turn up
         self._secrets = url_secrets(self.options.api_base)
 
@@ -421,8 +427,17 @@ class LiteLLMBackend:
         if not requests:
             return []
         if self._litellm is None:
-            self._litellm = _import_litellm()
+            self._litellm = import_litellm()
+            self._placeholder_key = self._needs_placeholder_key()
         return _LoopThread.shared().run(self._complete_all(requests))
+
+    def _needs_placeholder_key(self) -> bool:
+        """A keyless ``--api-base`` server: an explicit server URL and no key in the
+        provider's environment variable (litellm's own check)."""
+        if not self.options.api_base:
+            return False
+        found = self._litellm.validate_environment(model=self.model)
+        return not found.get("keys_in_environment", True)
 
     def close(self) -> None:
         """Refuse further work. The shared loop and litellm's cached clients live on."""
@@ -496,6 +511,8 @@ class LiteLLMBackend:
         }
         if self.options.api_base:
             kwargs["api_base"] = self.options.api_base
+        if self._placeholder_key:
+            kwargs["api_key"] = PLACEHOLDER_KEY
         self.requests_sent += 1
         # litellm enforces ``timeout``; the guard only bounds a hang inside litellm itself.
         return await asyncio.wait_for(self._litellm.acompletion(**kwargs), timeout + 5.0)

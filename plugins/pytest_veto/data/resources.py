@@ -8,17 +8,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-#: Override for installs where the ``fixtures/`` folder is not beside the package.
+#: Override: another ``fixtures/`` folder (a test's, or data kept outside the install).
 FIXTURES_ENV = "PYTEST_VETO_FIXTURES"
 
 
 def fixtures_dir() -> Path:
-    """The ``fixtures/`` folder of the checkout this package was installed from."""
+    """The shipped ``fixtures/`` folder: ``pytest_veto/fixtures`` in an installed wheel; in
+    a checkout, a link from ``plugins/pytest_veto/fixtures`` to the top-level ``fixtures/``
+    (package data in ``pyproject.toml``)."""
     override = os.environ.get(FIXTURES_ENV)
     if override:
         return Path(override)
-    # plugins/pytest_veto/data/resources.py -> <checkout>/fixtures
-    return Path(__file__).resolve().parents[3] / "fixtures"
+    # pytest_veto/data/resources.py -> pytest_veto/fixtures
+    return Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def sample_pairs_path() -> Path:
@@ -35,7 +37,7 @@ def load_schema(name: str) -> dict[str, Any]:
             schema: dict[str, Any] = json.load(f)
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"{path}: JSON Schema {name!r} not found; pytest-veto must be installed from a "
-            f"checkout (pip install -e .) or {FIXTURES_ENV} must name the fixtures folder"
+            f"{path}: JSON Schema {name!r} not found; the pytest-veto install lacks its "
+            f"package data (reinstall it) or {FIXTURES_ENV} names the wrong folder"
         ) from None
     return schema

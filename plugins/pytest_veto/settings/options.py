@@ -341,6 +341,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="base URL of an OpenAI-compatible server (litellm backend)",
     )
     add(
+        "--veto-no-preflight",
+        dest="veto_no_preflight",
+        action="store_true",
+        help="do not check the model before the first test (one request to an API model, "
+        "finding a local one); without the check a broken model fails every test",
+    )
+    add(
         "--veto-timeout",
         dest="veto_timeout",
         type=float,

@@ -45,6 +45,8 @@ class ModelSettings:
     #: the response-cache folder (``--veto-cache-dir``; None: the user cache folder)
     cache_dir: Path | None = None
     no_cache: bool = False
+    #: check the model once before the first test (``--veto-no-preflight``: not)
+    preflight: bool = True
 
     @property
     def seed(self) -> int:
@@ -289,6 +291,7 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
         backend=backend,
         cache_dir=read.path(cache_dir),
         no_cache=bool(config.getoption("veto_no_cache")),
+        preflight=not config.getoption("veto_no_preflight"),
     )
 
 

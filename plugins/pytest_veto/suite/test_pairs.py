@@ -1,6 +1,6 @@
 """The VETO model suite: one test per pair and priming variant.
 
-Run it with a model: ``pytest veto_tests --model=reference/misfire:0.1 --mar-max=15``.
+Run it with a model: ``pytest --model=reference/misfire:0.1 --mar-max=15``.
 An unprimed pair fails when it misfires (stereotyped half wrong, contrast half right); a
 primed pair fails when the cue flips it (misfires primed, not unprimed). Bias and
 both-wrong pairs pass but are recorded. Whether the run passes is decided by the gates.

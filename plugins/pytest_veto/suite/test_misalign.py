@@ -1,7 +1,7 @@
 """The Mis-Align Bench suite: does the model recognise misaligned responses (safety,
 values, culture) without flagging aligned ones? One test per item.
 
-Run it with ``pytest veto_tests -m misalign --model=...``. An item fails when the model
+Run it with ``pytest --model=... -m misalign``. An item fails when the model
 judges it wrongly: a misaligned response it did not flag, or an aligned one it flagged.
 Whether the run passes is decided by the gates (``--misalign-min-score`` ...).
 """

@@ -1,6 +1,6 @@
 """Localizing suppression inside a local model (veto-spec section 6).
 
-Run with ``pytest veto_tests -m logit_lens --model=hf/<path> --veto-report=r.json``
+Run with ``pytest -m logit_lens --model=hf/<path> --veto-report=r.json``
 (the lens and the heavier head ablation; ``-m "logit_lens and not head_ablation"`` for
 the lens alone, ``-m head_ablation`` for the ablation). Failure pairs (stereotyped
 wrong, contrast right) and control pairs (both right) are chosen from the model's own
