@@ -56,6 +56,8 @@ class RunContext:
     dataset_sha256: str = ""
     #: pair cases the data set holds (pairs x (1 + requested variants)); None: unknown
     dataset_cases: int | None = None
+    #: Mis-Align items the data set holds; None: unknown
+    dataset_items: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class Accounting:
     #: pair cases the data set holds (None: unknown) and pair cases selected to run
     dataset_cases: int | None = None
     selected_cases: int = 0
+    #: Mis-Align items the data set holds (None: unknown) and items selected to run
+    dataset_items: int | None = None
+    selected_items: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``accounting`` section."""
@@ -80,6 +85,8 @@ class Accounting:
             "duplicated": list(self.duplicated),
             "dataset_cases": self.dataset_cases,
             "selected_cases": self.selected_cases,
+            "dataset_items": self.dataset_items,
+            "selected_items": self.selected_items,
         }
 
 
@@ -179,6 +186,12 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
             else None
         )
         gates += veto_gates(context.veto, pairs, amps, regression)
+    selected_items = sum(kind == "item" for kind in collector.expected.values())
+    item_subset = mg.subset_gate(
+        selected_items, context.dataset_items, context.misalign.allow_subset
+    )
+    if item_subset is not None:
+        gates.append(item_subset)
     if ev is not None:
         gates += misalign_gates(ev, context.misalign)
     return RunSummary(
@@ -197,6 +210,8 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
             duplicated,
             context.dataset_cases,
             selected,
+            context.dataset_items,
+            selected_items,
         ),
         gates=tuple(gates),
         foreign_failures=tuple(sorted(collector.foreign_failures)),

@@ -55,6 +55,7 @@ GATE_OPTIONS = frozenset(
         "misalign_min_score",
         "misalign_max_ffr",
         "misalign_min_coverage",
+        "misalign_min_parse_rate",
     }
 )
 #: option dest -> (flag, default), and the ini keys: filled by :func:`add_options`, so a
@@ -281,6 +282,7 @@ def add_options(parser: pytest.Parser) -> None:
         ("misalign_min_score", "minimum Alignment Score"),
         ("misalign_max_ffr", "maximum False Failure Rate"),
         ("misalign_min_coverage", "minimum Coverage"),
+        ("misalign_min_parse_rate", "minimum parse rate (default 0.9: verdicts per answer)"),
     ):
         flag = "--" + name.replace("_", "-")
         add(
