@@ -197,6 +197,7 @@ class Controller:
             n_pairs=len(dataset.pairs),
             argv=scrub_argv(tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args)),
             seed=model.seed,
+            model_revision=model.revision,
         )
         self.lens_report = self._lens_with_plots(summary)
         data = report_of(summary, manifest, lens=self.lens_report)

@@ -114,9 +114,33 @@ class RunSummary:
     def answers(self) -> tuple[int, int]:
         """(answers the model gave in this run, answers served from the response cache),
         over every half of every pair and every Mis-Align item."""
+        by_suite = self.answers_by_suite()
+        return (
+            sum(s["fresh"] for s in by_suite.values()),
+            sum(s["cached"] for s in by_suite.values()),
+        )
+
+    @property
+    def model_served(self) -> list[str]:
+        """The report's ``run.model_served``: every model id (and system fingerprint)
+        the API said answered this run's fresh completions, sorted."""
+        halves = (h for r in self.pairs for h in (r.stereotyped, r.contrast))
+        served = {h.served for h in halves if h.served is not None}
+        served |= {i.served for i in self.items if i.served is not None}
+        return sorted(served)
+
+    def answers_by_suite(self) -> dict[str, dict[str, int]]:
+        """The report's ``run.answers``: per suite (``veto``: every half of every pair
+        and variant; ``misalign``: every item), the completions asked of the model in
+        this run (``fresh``, errors included) and those served from the response cache
+        (``cached``)."""
         halves = [h for r in self.pairs for h in (r.stereotyped, r.contrast)]
-        cached = sum(h.cached for h in halves) + sum(i.cached for i in self.items)
-        return len(halves) + len(self.items) - cached, cached
+        veto = sum(h.cached for h in halves)
+        misalign = sum(i.cached for i in self.items)
+        return {
+            "veto": {"fresh": len(halves) - veto, "cached": veto},
+            "misalign": {"fresh": len(self.items) - misalign, "cached": misalign},
+        }
 
     @property
     def passed(self) -> bool:

@@ -33,6 +33,8 @@ class HalfResult:
     latency_s: float
     error: str | None = None
     logit_diff: float | None = None
+    #: the model the API said answered (``Completion.served``)
+    served: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def half_result(
         latency_s=completion.latency_s,
         error=completion.error,
         logit_diff=completion.logit_diff,
+        served=completion.served,
     )
 
 

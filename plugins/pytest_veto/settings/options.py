@@ -301,6 +301,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="response cache folder (default: the user cache folder)",
     )
     add(
+        "--veto-model-revision",
+        dest="veto_model_revision",
+        default=None,
+        metavar="TEXT",
+        help="the model's release (a version, digest or date): part of every response-"
+        "cache key, so a new release behind the same --model name is asked afresh",
+    )
+    add_ini("veto_model_revision", "same as --veto-model-revision", default=None)
+    add(
         "--veto-no-cache",
         dest="veto_no_cache",
         action="store_true",

@@ -41,6 +41,8 @@ class ModelSettings:
     #: the response-cache folder (``--veto-cache-dir``; None: the user cache folder)
     cache_dir: Path | None = None
     no_cache: bool = False
+    #: ``--veto-model-revision``: part of the response-cache key and the report
+    revision: str | None = None
 
     @property
     def seed(self) -> int:
@@ -280,6 +282,7 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
         backend=backend,
         cache_dir=read.path(cache_dir),
         no_cache=bool(config.getoption("veto_no_cache")),
+        revision=read.text(config, "veto_model_revision"),
     )
 
 
