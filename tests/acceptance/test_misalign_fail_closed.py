@@ -86,9 +86,10 @@ def test_a_lower_parse_rate_can_be_asked_for(pytester: pytest.Pytester) -> None:
 SUBSET = ("-k", "safety-01 or safety-02")
 
 
-def test_a_keyword_subset_of_the_items_fails(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("workers", [["-n", "0"], ["-n", "2"]], ids=["n0", "n2"])
+def test_a_keyword_subset_of_the_items_fails(pytester: pytest.Pytester, workers: list[str]) -> None:
     """Four items judged perfectly passed as the benchmark."""
-    result, report = run(pytester, MISALIGN, *SUBSET, "--model=reference/evidence-reader")
+    result, report = run(pytester, MISALIGN, *SUBSET, "--model=reference/evidence-reader", *workers)
     assert result.ret == 1, result.stdout.str()[-3000:]
     gate = gates_of(report)["all_items_selected"]
     assert (gate["value"], gate["passed"]) == (56.0, False)
