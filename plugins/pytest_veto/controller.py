@@ -54,7 +54,14 @@ def veto_limits(s: RunSettings) -> VetoLimits:
 def misalign_limits(s: RunSettings) -> MisalignLimits:
     """The Mis-Align gates the settings ask for (the error-rate limit is the VETO one)."""
     m = s.misalign
-    return MisalignLimits(m.min_score, m.max_ffr, m.min_coverage, s.gates.max_error_rate)
+    return MisalignLimits(
+        m.min_score,
+        m.max_ffr,
+        m.min_coverage,
+        s.gates.max_error_rate,
+        min_parse_rate=m.min_parse_rate,
+        allow_subset=s.gates.allow_subset,
+    )
 
 
 class Controller:
@@ -225,6 +232,7 @@ class Controller:
             baseline=self.baseline,
             dataset_sha256=sha,
             dataset_cases=cases,
+            dataset_items=_item_count(self.config) if self.collector.ran_items else None,
         )
 
     def _junit_gate_cases(self, summary: RunSummary) -> None:
@@ -286,6 +294,7 @@ class Controller:
             n_pairs=len(dataset.pairs),
             argv=scrub_argv(tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args)),
             seed=model.seed,
+            model_revision=model.revision,
         )
         self.lens_report = self._lens_with_plots(summary)
         data = report_of(summary, manifest, lens=self.lens_report)
@@ -371,6 +380,16 @@ def _dataset_facts(config: pytest.Config) -> tuple[str, int | None]:
     except (ValueError, OSError):
         return "", None
     return dataset.sha256, len(dataset.pairs) * (1 + len(variants))
+
+
+def _item_count(config: pytest.Config) -> int | None:
+    """The Mis-Align items the data set holds; None when they do not load (already a
+    collection error, which fails the run)."""
+    try:
+        items, _ = state.misalign(config)
+    except (ValueError, OSError):  # MisalignDataError is a ValueError
+        return None
+    return len(items)
 
 
 def _forms(config: pytest.Config) -> dict[str, str]:

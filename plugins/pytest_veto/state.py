@@ -90,6 +90,7 @@ def runner(config: pytest.Config) -> CaseRunner:
             model.condition,
             cache_dir=model.cache_dir,
             no_cache=model.no_cache,
+            revision=model.revision,
         )
     return found
 

@@ -85,6 +85,8 @@ def test_transient_faults_are_retried_and_no_pair_is_lost(
         "duplicated": [],
         "dataset_cases": N,
         "selected_cases": N,
+        "dataset_items": None,
+        "selected_items": 0,
     }
     overall = report["metrics"]["base"]["overall"]
     assert (overall["a"], overall["errors"]) == (N, 0)

@@ -309,6 +309,8 @@ def test_misfire_under_the_threshold_passes(runs: Runs, n: int) -> None:
         "duplicated": [],
         "dataset_cases": 64,
         "selected_cases": 64,
+        "dataset_items": None,
+        "selected_items": 0,
     }
     assert [p["pair_id"] for p in report["pairs"]] == sorted(SAMPLE_IDS)
     assert_metrics_match_pairs(report)
@@ -557,6 +559,8 @@ def test_marker_selects_one_category(runs: Runs, n: int) -> None:
         "duplicated": [],
         "dataset_cases": 64,
         "selected_cases": 8,
+        "dataset_items": None,
+        "selected_items": 0,
     }
     assert run.gates()["min_pairs"]["value"] == 8
     assert run.gates()["all_pairs_selected"]["passed"]  # a subset, allowed
@@ -674,6 +678,8 @@ def test_a_lost_result_fails_the_accounting_gate(suite: pytest.Pytester, n: int)
         "duplicated": [],
         "dataset_cases": 64,
         "selected_cases": 64,
+        "dataset_items": None,
+        "selected_items": 0,
     }
     assert gate_line(result, "all_pairs_accounted").startswith("FAIL ")
     assert "religion_s3_p0" in gate_line(result, "all_pairs_accounted")

@@ -632,3 +632,36 @@ def test_a_line_separator_inside_a_row_is_text_not_a_line_break(bbq_copy: Path) 
     examples, issues = read_category(path, "Age")
     assert issues == []
     assert examples[0].context.endswith("\u2028(continued)")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[" * 100_000, ":2: <record>: nested too deeply: more than 100 levels"),
+        ('{"example_id": ' + "9" * 5001 + "}", ":2: <record>: integer too long: 5001 digits"),
+        ('{"example_id": NaN}', ":2: <record>: NaN is not valid JSON"),
+    ],
+    ids=["deep", "huge-int", "nan"],
+)
+def test_deep_or_huge_json_is_located(
+    bbq_copy: Path, out: Path, capsys: pytest.CaptureFixture[str], line: str, message: str
+) -> None:
+    """The BBQ reader read with json.loads: a RecursionError traceback, an unlocated
+    ValueError, and NaN accepted."""
+    path = bbq_copy / "Age.jsonl"
+    replace_line(path, 2, line)
+    assert main(["build-pairs", "--bbq", str(bbq_copy), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}{message}" in err and "Traceback" not in err
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_category_file_with_a_byte_order_mark_builds_the_same_pairs(
+    bbq_copy: Path, out: Path, tmp_path: Path
+) -> None:
+    assert main(["build-pairs", "--bbq", str(bbq_copy), "--out", str(out)]) == 0
+    path = bbq_copy / "Age.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    again = tmp_path / "again.jsonl"
+    assert main(["build-pairs", "--bbq", str(bbq_copy), "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()

@@ -67,3 +67,30 @@ def test_broken_numbers_become_null_and_leave_no_peak() -> None:
     assert summary["late_layer"]["verdict"] == "non_finite"
     assert summary["gap_by_layer"]["failure"][2] is None
     json.dumps(section, allow_nan=False)  # raises on any NaN or infinity left
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000, "line 1: nested too deeply: more than 100 levels of lists and objects"),
+        ('{"pairs": [' + "9" * 5001 + "]}", "line 1: integer too long: 5001 digits"),
+        ('{"pairs": [NaN]}', "line 1: NaN is not valid JSON"),
+    ],
+    ids=["deep", "huge-int", "nan"],
+)
+def test_bad_json_is_a_located_value_error(tmp_path: Path, content: str, message: str) -> None:
+    """A deep or huge report was a RecursionError or an unlocated ValueError."""
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        outcomes_from_report(path, "base")
+    assert str(info.value).startswith(f"--veto-lens-from {path}: not a pytest-veto report (")
+    assert message in str(info.value)
+
+
+def test_a_report_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Editors on Windows write one; it was 'Unexpected UTF-8 BOM'."""
+    path = tmp_path / "bom.json"
+    rows = [{"pair_id": "p1", "category": "Age", "variant": "base", "outcome": "a"}]
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"pairs": rows}).encode("utf-8"))
+    assert outcomes_from_report(path, "base") == ([("p1", "Age", "a")], "base")

@@ -41,7 +41,7 @@ VERDICTS = {
 VETO_DEFAULTS = ["min_pairs", "max_error_rate"]
 #: on whenever pairs ran, after the VETO gates (score.answer_forms)
 FORM_GATES = ["non_json_max", "degenerate_run"]
-MISALIGN_DEFAULTS = ["misalign_min_items", "misalign_max_error_rate"]
+MISALIGN_DEFAULTS = ["misalign_min_items", "misalign_min_parse_rate", "misalign_max_error_rate"]
 
 
 def pair_result(
@@ -257,6 +257,8 @@ def test_accounting_numbers() -> None:
         "duplicated": [],
         "dataset_cases": None,
         "selected_cases": 3,
+        "dataset_items": None,
+        "selected_items": 1,
     }
     g = gate(s, "all_pairs_accounted")
     assert (g.value, g.passed) == (2.0, False) and pair_node("p2") in g.message

@@ -588,6 +588,7 @@ def test_the_default_misalign_gates() -> None:
     gates = misalign_gates(evaluation_of(MIXED), MisalignLimits())
     assert [(g.name, g.metric, g.value, g.passed) for g in gates] == [
         ("misalign_min_items", "answered Mis-Align items", 8.0, True),
+        ("misalign_min_parse_rate", "Mis-Align parse rate", 1.0, True),
         ("misalign_max_error_rate", "Mis-Align error rate", 0.0, True),
     ]
 
@@ -649,7 +650,12 @@ def test_each_misalign_limit(
     limits: MisalignLimits, name: str, metric: str, value: float, passed: bool
 ) -> None:
     gates = gates_by_name(misalign_gates(evaluation_of(MIXED), limits))
-    assert set(gates) == {"misalign_min_items", "misalign_max_error_rate", name}
+    assert set(gates) == {
+        "misalign_min_items",
+        "misalign_min_parse_rate",
+        "misalign_max_error_rate",
+        name,
+    }
     g = gates[name]
     assert (g.metric, g.passed) == (metric, passed) and g.value == pytest.approx(value)
     op = ">=" if name != "misalign_max_ffr" else "<="

@@ -233,6 +233,21 @@ def classify(exc: BaseException) -> tuple[Decision, int | None]:
     return "fail", status
 
 
+def served_model(response: Any) -> str | None:
+    """The model a response says answered: its ``model`` and, when the API gives one,
+    its ``system_fingerprint`` (``gpt-4o-2024-08-06 (fp_abc123)``); None without either."""
+    model, fingerprint = (
+        value.strip() if isinstance(value, str) and value.strip() else None
+        for value in (
+            getattr(response, "model", None),
+            getattr(response, "system_fingerprint", None),
+        )
+    )
+    if fingerprint is None:
+        return model
+    return f"{model or '?'} ({fingerprint})"
+
+
 class MalformedResponse(Exception):
     """A 200 response without a usable answer (empty ``choices``, no or empty content)."""
 
@@ -464,7 +479,14 @@ class LiteLLMBackend:
                     status, text = interpret(response)
                     text, extra = clip_response(self._scrub(text))  # scrubbed before the cut
                     latency = time.perf_counter() - started
-                    return Completion(status, text=text, latency_s=latency, extra=extra)
+                    served = served_model(response)
+                    return Completion(
+                        status,
+                        text=text,
+                        latency_s=latency,
+                        extra=extra,
+                        served=None if served is None else self._scrub(served)[:200],
+                    )
                 except asyncio.CancelledError:
                     raise
                 except MalformedResponse as exc:

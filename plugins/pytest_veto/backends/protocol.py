@@ -61,6 +61,9 @@ class Completion:
     cached: bool = False
     logit_diff: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    #: the model the API said answered (its ``model``, with ``system_fingerprint`` when
+    #: given); None when the backend does not say, and for cached answers
+    served: str | None = None
 
 
 class BackendError(RuntimeError):

@@ -5,7 +5,8 @@ deeper than the interpreter's recursion limit raises ``RecursionError``, an inte
 than the int-string conversion limit (4,300 digits by default) a bare ``ValueError``. It
 also accepts what is not JSON: ``NaN`` and ``Infinity``, and numbers like ``1e400`` that
 become infinite. Every reader of a user's file (pair files, reports, Mis-Align items,
-templates and column maps, priming variants) goes through this module, so each of these
+templates and column maps, priming variants, BBQ category files, the ``--veto-lens-from``
+report) goes through this module, so each of these
 is a :class:`UserJsonError` with the line and column where it happens, and nesting deeper
 than :data:`MAX_DEPTH` is refused whatever the stack depth at the call, so what loads does
 not depend on where it is loaded from.

@@ -58,6 +58,8 @@ class RunContext:
     dataset_sha256: str = ""
     #: pair cases the data set holds (pairs x (1 + requested variants)); None: unknown
     dataset_cases: int | None = None
+    #: Mis-Align items the data set holds; None: unknown
+    dataset_items: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Accounting:
     #: pair cases the data set holds (None: unknown) and pair cases selected to run
     dataset_cases: int | None = None
     selected_cases: int = 0
+    #: Mis-Align items the data set holds (None: unknown) and items selected to run
+    dataset_items: int | None = None
+    selected_items: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``accounting`` section."""
@@ -82,6 +87,8 @@ class Accounting:
             "duplicated": list(self.duplicated),
             "dataset_cases": self.dataset_cases,
             "selected_cases": self.selected_cases,
+            "dataset_items": self.dataset_items,
+            "selected_items": self.selected_items,
         }
 
 
@@ -111,9 +118,33 @@ class RunSummary:
     def answers(self) -> tuple[int, int]:
         """(answers the model gave in this run, answers served from the response cache),
         over every half of every pair and every Mis-Align item."""
+        by_suite = self.answers_by_suite()
+        return (
+            sum(s["fresh"] for s in by_suite.values()),
+            sum(s["cached"] for s in by_suite.values()),
+        )
+
+    @property
+    def model_served(self) -> list[str]:
+        """The report's ``run.model_served``: every model id (and system fingerprint)
+        the API said answered this run's fresh completions, sorted."""
+        halves = (h for r in self.pairs for h in (r.stereotyped, r.contrast))
+        served = {h.served for h in halves if h.served is not None}
+        served |= {i.served for i in self.items if i.served is not None}
+        return sorted(served)
+
+    def answers_by_suite(self) -> dict[str, dict[str, int]]:
+        """The report's ``run.answers``: per suite (``veto``: every half of every pair
+        and variant; ``misalign``: every item), the completions asked of the model in
+        this run (``fresh``, errors included) and those served from the response cache
+        (``cached``)."""
         halves = [h for r in self.pairs for h in (r.stereotyped, r.contrast)]
-        cached = sum(h.cached for h in halves) + sum(i.cached for i in self.items)
-        return len(halves) + len(self.items) - cached, cached
+        veto = sum(h.cached for h in halves)
+        misalign = sum(i.cached for i in self.items)
+        return {
+            "veto": {"fresh": len(halves) - veto, "cached": veto},
+            "misalign": {"fresh": len(self.items) - misalign, "cached": misalign},
+        }
 
     @property
     def passed(self) -> bool:
@@ -186,6 +217,12 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         gates += veto_gates(context.veto, pairs, amps, regression)
         if collector.ran_pairs or context.veto.max_non_json_rate is not None:
             gates += answer_form_gates(context.veto, forms)
+    selected_items = sum(kind == "item" for kind in collector.expected.values())
+    item_subset = mg.subset_gate(
+        selected_items, context.dataset_items, context.misalign.allow_subset
+    )
+    if item_subset is not None:
+        gates.append(item_subset)
     if ev is not None:
         gates += misalign_gates(ev, context.misalign)
     return RunSummary(
@@ -204,6 +241,8 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
             duplicated,
             context.dataset_cases,
             selected,
+            context.dataset_items,
+            selected_items,
         ),
         gates=tuple(gates),
         foreign_failures=tuple(sorted(collector.foreign_failures)),

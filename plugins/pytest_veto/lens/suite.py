@@ -12,7 +12,6 @@ trigger sentence). ``--veto-lens-pairs-from=unprimed`` takes the unprimed run in
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Sequence
@@ -88,13 +87,23 @@ def outcomes_from_report(path: Path, variant: str) -> list[tuple[str, str, str]]
     """``(pair_id, category, outcome)`` of ``variant`` (``base``: unprimed) from an earlier
     report. A missing or unusable file, or one without that variant's outcomes, is a
     ValueError naming it."""
+    from pytest_veto.data import jsonfile
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsonfile.read(path)  # depth and number limits, a BOM, located errors
+    except jsonfile.UserJsonError as exc:
+        where = f"{exc.location}: " if exc.location else ""
+        raise ValueError(
+            f"--veto-lens-from {path}: not a pytest-veto report ({where}{exc.detail})"
+        ) from None
+    except OSError as exc:
+        raise ValueError(f"--veto-lens-from {path}: cannot read it ({exc.strerror})") from None
+    try:
         rows = [
             (str(r["pair_id"]), str(r["category"]), str(r["outcome"]), r.get("variant"))
             for r in data["pairs"]
         ]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(
             f"--veto-lens-from {path}: not a pytest-veto report ({type(exc).__name__}: {exc})"
         ) from None

@@ -35,6 +35,8 @@ class ItemResult:
     cached: bool
     latency_s: float
     error: str | None = None
+    #: the model the API said answered (``Completion.served``)
+    served: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -99,6 +101,7 @@ def judge_item(
         completion.cached,
         completion.latency_s,
         completion.error,
+        completion.served,
     )
 
 

@@ -44,6 +44,8 @@ class Manifest:
     n_pairs: int
     argv: tuple[str, ...]
     seed: int
+    #: ``--veto-model-revision`` (None: not given)
+    model_revision: str | None = None
 
 
 def library_versions() -> dict[str, str]:
@@ -107,9 +109,12 @@ def build_report(
     misalign: dict[str, Any] | None = None,
     lens: dict[str, Any] | None = None,
     forms: AnswerForms | None = None,
+    answers: dict[str, Any] | None = None,
+    model_served: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The report as plain data, in a stable order (``forms``: the run's answer forms,
-    computed from ``results`` when not given)."""
+    """The report as plain data, in a stable order. ``forms``: the run's answer forms,
+    computed from ``results`` when not given; ``answers``: where the completions came
+    from, per suite (``RunSummary.answers_by_suite``)."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
     run = {
         "model": manifest.model,
@@ -126,7 +131,12 @@ def build_report(
         },
         "versions": {**library_versions(), **(extra_versions or {})},
         "argv": list(manifest.argv),
+        "model_revision": manifest.model_revision,
     }
+    if answers is not None:
+        run["answers"] = answers
+    if model_served is not None:
+        run["model_served"] = model_served
     return {
         "schema_version": SCHEMA_VERSION,
         "passed": passed,
@@ -172,6 +182,8 @@ def report_of(
         forms=summary.answer_forms,
         baseline=summary.comparison.as_dict() if summary.comparison else None,
         misalign=misalign,
+        answers=summary.answers_by_suite(),
+        model_served=summary.model_served,
         lens=lens
         if lens is not None
         else (dict(summary.lens) if summary.lens is not None else None),

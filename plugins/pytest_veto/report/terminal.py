@@ -198,7 +198,17 @@ def summary_lines(
             (
                 f"answers: {fresh} from the model in this run, {cached} from the "
                 "response cache (an earlier run of the same model name and settings; "
-                "--veto-no-cache asks the model again)",
+                "--veto-no-cache asks the model again, --veto-model-revision names a "
+                "new release)",
+                {"yellow": True},
+            )
+        )
+    served = summary.model_served
+    if len(served) > 1:  # the server changed under one model name during the run
+        lines.append(("", plain))
+        lines.append(
+            (
+                f"the API named {len(served)} models for one --model: {', '.join(served)}",
                 {"yellow": True},
             )
         )

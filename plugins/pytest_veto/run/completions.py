@@ -100,8 +100,11 @@ class CacheThrough:
     thread-safe: one caller at a time.
     """
 
-    def __init__(self, cache: CacheLike | None = None) -> None:
+    def __init__(self, cache: CacheLike | None = None, revision: str | None = None) -> None:
         self.cache = cache
+        #: ``--veto-model-revision``: part of every cache key, so answers of one release
+        #: of a model are never served for another behind the same name
+        self.revision = revision
         self._sent = self._from_cache = self._fresh = self._shared = 0
 
     @property
@@ -130,6 +133,8 @@ class CacheThrough:
             from pytest_veto.run.response_cache import request_key
 
             identity = backend.cache_identity()
+            if self.revision is not None:
+                identity = {**identity, "model_revision": self.revision}
             keys = [request_key(identity, r) for r in requests]
             found = self.cache.get_many(keys)
         out: list[Answered[A] | None] = [None] * len(requests)

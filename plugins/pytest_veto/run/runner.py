@@ -28,12 +28,14 @@ def make_runner(
     *,
     cache_dir: str | Path | None = None,
     no_cache: bool = False,
+    revision: str | None = None,
 ) -> CaseRunner:
     """A runner for this process; the backend itself is created on first use.
 
     The response cache lives in ``cache_dir`` (default: ``data.locations.default_cache_dir``)
     unless ``no_cache``; reference models are never cached (their answers depend on fields
-    outside the cache key, and cost nothing). The lookahead keeps a backend busy: twice its
+    outside the cache key, and cost nothing); ``revision`` (``--veto-model-revision``) is
+    part of every cache key. The lookahead keeps a backend busy: twice its
     concurrency (API) or batch size (local); reference models answer instantly.
     """
     kind = backend_kind(model)
@@ -50,7 +52,11 @@ def make_runner(
     else:
         lookahead = 0
     return CaseRunner(
-        lambda: create_backend(model, options), condition, cache=cache, lookahead=lookahead
+        lambda: create_backend(model, options),
+        condition,
+        cache=cache,
+        lookahead=lookahead,
+        revision=revision,
     )
 
 
@@ -69,12 +75,13 @@ class CaseRunner:
         *,
         cache: CacheLike | None = None,
         lookahead: int = 0,
+        revision: str | None = None,
     ) -> None:
         self._factory = backend_factory
         self._backend: Backend | None = None
         self.condition = condition
         self.lookahead = max(0, lookahead)
-        self._path = CacheThrough(cache)
+        self._path = CacheThrough(cache, revision)
         self._memo: dict[str, Answered[ParsedAnswer]] = {}
 
     @property

@@ -37,6 +37,8 @@ class HalfResult:
     error: str | None = None
     logit_diff: float | None = None
     form: AnswerForm | None = None
+    #: the model the API said answered (``Completion.served``)
+    served: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def half_result(
         error=completion.error,
         logit_diff=completion.logit_diff,
         form=completion_form(completion),
+        served=completion.served,
     )
 
 

@@ -67,6 +67,7 @@ GATE_OPTIONS = frozenset(
         "misalign_min_score",
         "misalign_max_ffr",
         "misalign_min_coverage",
+        "misalign_min_parse_rate",
     }
 )
 #: option dest -> (flag, default), and the ini keys: filled by :func:`add_options`, so a
@@ -310,6 +311,7 @@ def add_options(parser: pytest.Parser) -> None:
         ("misalign_min_score", "minimum Alignment Score"),
         ("misalign_max_ffr", "maximum False Failure Rate"),
         ("misalign_min_coverage", "minimum Coverage"),
+        ("misalign_min_parse_rate", "minimum parse rate (default 0.9: verdicts per answer)"),
     ):
         flag = "--" + name.replace("_", "-")
         add(
@@ -327,6 +329,15 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="response cache folder (default: the user cache folder)",
     )
+    add(
+        "--veto-model-revision",
+        dest="veto_model_revision",
+        default=None,
+        metavar="TEXT",
+        help="the model's release (a version, digest or date): part of every response-"
+        "cache key, so a new release behind the same --model name is asked afresh",
+    )
+    add_ini("veto_model_revision", "same as --veto-model-revision", default=None)
     add(
         "--veto-no-cache",
         dest="veto_no_cache",

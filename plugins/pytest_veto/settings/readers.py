@@ -75,6 +75,20 @@ def one_of(value: object, allowed: tuple[_C, ...], what: str) -> _C:
     raise pytest.UsageError(f"{what} = {value!r}: use {', '.join(shown[:-1])} or {shown[-1]}")
 
 
+def text(config: pytest.Config, dest: str) -> str | None:
+    """A non-blank string from the command line, else the ini key ``dest``; None when
+    neither is given; a blank one is a usage error (it would name nothing)."""
+    value = config.getoption(dest)
+    where = flag(dest)
+    if value is None:
+        value, where = config.getini(dest), f"ini option {dest}"
+        if value in (None, ""):
+            return None
+    if not str(value).strip():
+        raise pytest.UsageError(f"{where} = {value!r}: must not be blank")
+    return str(value).strip()
+
+
 def path(text: str | None) -> Path | None:
     return Path(text) if text else None
 

@@ -47,6 +47,8 @@ class ModelSettings:
     no_cache: bool = False
     #: check the model once before the first test (``--veto-no-preflight``: not)
     preflight: bool = True
+    #: ``--veto-model-revision``: part of the response-cache key and the report
+    revision: str | None = None
 
     @property
     def seed(self) -> int:
@@ -117,6 +119,8 @@ class MisalignSettings:
     min_score: float | None = None
     max_ffr: float | None = None
     min_coverage: float | None = None
+    #: None: the default (``gate.misalign_gates.DEFAULT_MIN_PARSE_RATE``)
+    min_parse_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
         cache_dir=read.path(cache_dir),
         no_cache=bool(config.getoption("veto_no_cache")),
         preflight=not config.getoption("veto_no_preflight"),
+        revision=read.text(config, "veto_model_revision"),
     )
 
 
@@ -301,6 +306,11 @@ def _data_settings(config: pytest.Config) -> DataSettings:
         priming=read.names(config.getoption("veto_priming")),
         priming_dirs=tuple(Path(d) for d in config.getoption("veto_priming_dir") or ()),
     )
+    if data.priming_dirs and not data.priming:
+        raise pytest.UsageError(
+            "--veto-priming-dir needs --veto-priming NAMES (e.g. --veto-priming=my-variant): "
+            "the folder's variants run only when named, so alone it does nothing"
+        )
     if data.priming:
         _check_variants(data)
     return data
@@ -396,4 +406,5 @@ def _misalign_settings(config: pytest.Config) -> MisalignSettings:
         min_score=read.fraction(config, "misalign_min_score"),
         max_ffr=read.fraction(config, "misalign_max_ffr"),
         min_coverage=read.fraction(config, "misalign_min_coverage"),
+        min_parse_rate=read.fraction(config, "misalign_min_parse_rate"),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_veto.data import jsonfile
 from pytest_veto.data.pairs import CATEGORIES, DataError, DataIssue
 
 #: Group labels that are never a contrast group (spec step 4), compared lower-cased.
@@ -227,22 +228,15 @@ def read_category(path: Path, category: str) -> tuple[list[BbqExample], list[Dat
     except OSError as exc:
         return [], [DataIssue(name, "", "", f"cannot read file: {exc.strerror}")]
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad = data[: exc.start].count(b"\n") + 1
-        return [], [DataIssue(name, f"line {bad}", "", f"not UTF-8 text ({exc.reason})")]
+        text = jsonfile.decode(data)  # a leading byte order mark is dropped
+    except jsonfile.UserJsonError as exc:
+        return [], [DataIssue(name, exc.location, "", exc.detail)]
     examples: list[BbqExample] = []
-    issues: list[DataIssue] = []
+    # one reader of user JSON: depth and number limits, located errors, "\n" lines only
+    records, bad = jsonfile.json_lines(text)
+    issues = [DataIssue(name, exc.location, "", exc.detail) for exc in bad]
     first_line: dict[int, int] = {}
-    # split on "\n" only: str.splitlines() would also split inside a row at U+2028
-    for lineno, line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            issues.append(DataIssue(name, f"line {lineno}", "", f"invalid JSON: {exc.msg}"))
-            continue
+    for lineno, record in records:
         example, row_issues = parse_example(record, name, lineno, category)
         issues.extend(row_issues)
         if example is None:
