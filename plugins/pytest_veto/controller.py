@@ -136,6 +136,7 @@ class Controller:
         xml = self.config.stash.get(xml_key, None)
         if xml is None:
             return
+        per_case = state.junit_properties(self.config)
         for gate in summary.gates:
             nodeid = f"pytest_veto::veto_gate[{gate.name}]"
             props = [
@@ -144,6 +145,10 @@ class Controller:
                 ("threshold", gate.threshold),
                 ("value", gate.value),
             ]
+            if not per_case:  # xunit2: properties only on the test suite
+                for key, value in props[1:]:
+                    xml.add_global_property(f"veto_gate[{gate.name}].{key}", value)
+                props = []
             phases: tuple[Literal["setup", "call", "teardown"], ...] = ("setup", "call", "teardown")
             for when in phases:
                 outcome: Literal["passed", "failed"] = (

@@ -20,6 +20,8 @@ DTYPES: tuple[Dtype, ...] = ("auto", "float32", "bfloat16", "float16")
 #: the lens's ablation modes, typed by ``lens.hooks.AblationMode`` (imported for mypy only:
 #: importing the plugin loads no lens module), so a mode the lens lacks is a type error
 ABLATION_MODES: tuple[AblationMode, ...] = ("zero", "mean", "dataset_mean")
+MisfiresAs = Literal["fail", "xfail"]
+MISFIRES_AS: tuple[MisfiresAs, ...] = ("fail", "xfail")
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
@@ -113,6 +115,17 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write the JSON report here (schema-checked, written atomically)",
     )
+    add(
+        "--veto-misfires-as",
+        dest="veto_misfires_as",
+        default=None,
+        choices=list(MISFIRES_AS),
+        help="how a failed case (a misfire, a flip, a misjudged Mis-Align item) is "
+        "reported: as a failed test (default) or as an xfail with the same message, for "
+        "dashboards that must be green when the gates pass; the gates decide the run "
+        "either way",
+    )
+    add_ini("veto_misfires_as", "same as --veto-misfires-as", default=None)
     add(
         "--veto-strict",
         dest="veto_strict",
