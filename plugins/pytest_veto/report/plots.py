@@ -61,8 +61,10 @@ def mar_bars(
     values: Sequence[float | None],
     intervals: Sequence[Sequence[float] | None],
     title: str,
+    limit: float | None = None,
 ) -> bytes:
-    """Horizontal bars of MAR with interval error bars (undefined values marked n/a)."""
+    """Horizontal bars of MAR with interval error bars (undefined values marked n/a) and,
+    given a ``limit`` (the ``--mar-max`` gate's threshold), a dashed line there."""
     fig = _figure(7.0, 0.45 * len(labels) + 1.3)
     ax = fig.add_subplot()
     positions = list(range(len(labels)))[::-1]
@@ -88,7 +90,10 @@ def mar_bars(
         )
     ax.set_yticks(positions, labels=list(labels))
     ax.set_xlabel("MAR (%)")
-    reach = max([25.0, *(v + h for v, h in zip(heights, high, strict=True))])
+    if limit is not None:
+        ax.axvline(limit, color="#c62828", linestyle="--", lw=1.2, label=f"--mar-max {limit:g}")
+        ax.legend(loc="lower right", fontsize=8)
+    reach = max([25.0, limit or 0.0, *(v + h for v, h in zip(heights, high, strict=True))])
     ax.set_xlim(0, min(105.0, reach * 1.1))
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)

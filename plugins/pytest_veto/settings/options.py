@@ -37,7 +37,8 @@ THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
         "veto_max_error_rate",
         "veto_max_error_rate",
         float,
-        "gate: maximum share of pairs with an errored half, in percent (default 0)",
+        "gate: maximum share of errored cases, in percent (default 0): VETO pairs with an "
+        "errored half and, as its own gate, Mis-Align items without an answer",
     ),
 )
 
