@@ -66,12 +66,37 @@ OPTIONS: dict[str, tuple[str, object]] = {}
 INI_KEYS: dict[str, None] = {}
 
 
+#: what a value means, shown in ``--help`` (argparse would show the dest, ``VETO_SEED``)
+METAVARS: dict[str, str] = {
+    "mar_max": "PCT",
+    "br_max": "PCT",
+    "veto_max_error_rate": "PCT",
+    "veto_lens_max_gap": "LOGITS",
+    "veto_lens_early_gap": "LOGITS",
+    "misalign_min_score": "F",
+    "misalign_max_ffr": "F",
+    "misalign_min_coverage": "F",
+    "veto_timeout": "S",
+    "veto_backoff": "S",
+    "veto_device": "DEV",
+}
+
+
+def metavar_of(dest: str, kind: object) -> str:
+    """The placeholder of an option's value: its meaning, else ``N`` or ``X`` by type."""
+    if dest in METAVARS:
+        return METAVARS[dest]
+    return "N" if kind is int else "X" if kind is float else "VALUE"
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and ini keys (and remember their defaults)."""
     g = parser.getgroup("veto", "pytest-veto: misfired-alignment release gate")
 
     def add(flag: str, **attrs: Any) -> None:
         store_true = attrs.get("action") == "store_true"
+        if not store_true and "choices" not in attrs and "metavar" not in attrs:
+            attrs["metavar"] = metavar_of(attrs["dest"], attrs.get("type"))
         OPTIONS[attrs["dest"]] = (flag, attrs.get("default", False if store_true else None))
         g.addoption(flag, **attrs)
 
