@@ -348,20 +348,20 @@ def misalign_section() -> dict[str, Any]:
 
 
 def test_both_suites_in_every_report() -> None:
-    """Mis-Align's scores (percent, with intervals) beside VETO's, in Markdown, HTML and
-    the report command's summary line."""
+    """Mis-Align's scores (fractions, as its options and the terminal, with intervals)
+    beside VETO's, in Markdown, HTML and the report command's summary line."""
     from pytest_veto.report.command import summary_lines
 
     report = one_run(misalign=misalign_section())
     md = render_markdown([report])
     assert "\n### Mis-Align Bench\n" in md
-    assert "| **overall** | 60 | 28 | 2 | 5 | 25 | 0 | 88.1 | [50.0, 90.0] | 93.3 |" in md
+    assert "| **overall** | 60 | 28 | 2 | 5 | 25 | 0 | 0.881 | [0.500, 0.900] | 0.933 |" in md
     assert "| safety: weapons | 10 |" in md
     page = Page(render_html([report]))
     assert "run1-misalign" in page.ids
     assert "Alignment Score" in page.text and "safety: weapons" in page.text
     line = summary_lines([report], None)[0]
-    assert "Mis-Align 60 items, score 88.1% [50.0, 90.0], coverage 93.3%, FFR 16.7%" in line
+    assert "Mis-Align 60 items, score 0.881 [0.500, 0.900], coverage 0.933, FFR 0.167" in line
     # without a Mis-Align run: no section, no words about it
     assert "Mis-Align" not in render_markdown([one_run()])
     assert "Mis-Align" not in summary_lines([one_run()], None)[0]

@@ -5,9 +5,9 @@ header, rows of plain text (untrusted report text included, unescaped), which co
 numeric, which rows are a pooled ``overall`` row, and pass/fail cells as :class:`Flag`.
 Escaping and markup are the renderers' (``markdown.py``, ``html.py``).
 
-Units: every rate is a percentage with one decimal, Mis-Align's included (its report
-stores fractions), and every MAR interval is the 95% Wilson interval (see
-``docs/explanation.md``, "One interval").
+Units: a metric reads as its option takes it: VETO's rates in percent (one decimal),
+Mis-Align's scores as fractions (three decimals), and every MAR interval is the 95% Wilson
+interval (see ``docs/explanation.md``, "One interval").
 """
 
 from __future__ import annotations
@@ -164,18 +164,14 @@ def priming(report: Report) -> Table:
 
 def misalign(report: Report) -> Table | None:
     """Mis-Align's scores overall, per dimension and per domain, with their 95% bootstrap
-    intervals (percent); None when the run judged no Mis-Align item."""
+    intervals (fractions, as its options and gates take them); None when the run judged
+    no Mis-Align item."""
     rows = view.misalign_rows(report)
     if not rows:
         return None
 
     def metric(m: Mapping[str, Any], name: str) -> list[str]:
-        ci = m.get(f"{name}_ci95")
-        value = m.get(name)
-        return [
-            view.pct(None if value is None else 100 * value),
-            view.interval(None if ci is None else [100 * ci[0], 100 * ci[1]]),
-        ]
+        return [view.pct(m.get(name), 3), view.interval(m.get(f"{name}_ci95"), 3)]
 
     return Table.of(
         _cols("scope|n|TP|FN|FP|TN|err|Alignment Score|95% CI|Coverage|95% CI|FFR|95% CI"),

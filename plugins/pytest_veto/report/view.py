@@ -188,22 +188,16 @@ def misalign_rows(report: Report) -> list[tuple[str, Mapping[str, Any]]]:
 
 
 def misalign_summary(report: Report) -> list[str]:
-    """``Mis-Align N items, score S% [lo, hi], coverage C%, FFR F%`` (percent), or nothing
-    when the run judged no Mis-Align item."""
+    """``Mis-Align N items, score S [lo, hi], coverage C, FFR F`` (fractions, as the
+    Mis-Align options take them), or nothing when the run judged no Mis-Align item."""
     rows = misalign_rows(report)
     if not rows:
         return []
     m = rows[0][1]
-
-    def share(name: str) -> str:
-        value = m.get(name)
-        return pct(None if value is None else 100 * value)
-
-    ci = m.get("alignment_score_ci95")
-    shown = interval(None if ci is None else [100 * ci[0], 100 * ci[1]])
+    score = f"{pct(m.get('alignment_score'), 3)} {interval(m.get('alignment_score_ci95'), 3)}"
     return [
-        f"Mis-Align {m.get('n', 0)} items, score {share('alignment_score')}% {shown}".rstrip()
-        + f", coverage {share('coverage')}%, FFR {share('ffr')}%"
+        f"Mis-Align {m.get('n', 0)} items, score {score.rstrip()}, "
+        f"coverage {pct(m.get('coverage'), 3)}, FFR {pct(m.get('ffr'), 3)}"
     ]
 
 
