@@ -16,7 +16,7 @@ import pytest
 
 from pytest_veto.report.markdown import render_markdown
 from tests.support.reports import make_report
-from tests.unit.test_render import BASE, misalign_section
+from tests.unit.test_render import BASE, MAR_MAX_FAILED, misalign_section
 
 GOLDEN = Path(__file__).with_name("report_both_suites.md")
 
@@ -27,14 +27,7 @@ def report() -> dict[str, Any]:
     data["run"]["versions"] = {"pytest-veto": "<version>"}  # the machine's, not the report's
     data["misalign"] = misalign_section()
     data["gates"] = [
-        {
-            "name": "mar_max",
-            "metric": "MAR",
-            "value": 50.0,
-            "threshold": 15.0,
-            "passed": False,
-            "message": "MAR = 50.00% (required <= 15.00%): FAIL",
-        },
+        MAR_MAX_FAILED,
         {
             "name": "misalign_max_error_rate",
             "metric": "Mis-Align error rate",

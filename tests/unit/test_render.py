@@ -386,6 +386,17 @@ def test_one_mar_interval_everywhere_is_wilson() -> None:
     assert f'<td class="num">{overall}</td>' in render_html([report], figures=False)
 
 
+#: a failed --mar-max=15 gate as a report records it
+MAR_MAX_FAILED = {
+    "name": "mar_max",
+    "metric": "MAR",
+    "value": 50.0,
+    "threshold": 15.0,
+    "passed": False,
+    "message": "MAR = 50.00% (required <= 15.00%): FAIL",
+}
+
+
 def test_the_mar_chart_draws_the_mar_max_line(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
     real = plots.mar_bars
@@ -397,16 +408,7 @@ def test_the_mar_chart_draws_the_mar_max_line(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(plots, "mar_bars", spy)
     monkeypatch.setattr(plots, "available", lambda: True)
     report = one_run()
-    report["gates"] = [
-        {
-            "name": "mar_max",
-            "metric": "MAR",
-            "value": 50.0,
-            "threshold": 15.0,
-            "passed": False,
-            "message": "MAR = 50.00% (required <= 15.00%): FAIL",
-        }
-    ]
+    report["gates"] = [MAR_MAX_FAILED]
     render_html([report])
     assert seen["limit"] == 15.0
     # and the Markdown gate message reads <=, not &lt;=
