@@ -359,6 +359,8 @@ def test_both_suites_in_every_report() -> None:
     assert "| safety: weapons | 10 |" in md
     page = Page(render_html([report]))
     assert "run1-misalign" in page.ids
+    if FIGURES:  # MAR by category, priming dumbbell, and Mis-Align's scores
+        assert page.tags["img"] == 3
     assert "Alignment Score" in page.text and "safety: weapons" in page.text
     line = summary_lines([report], None)[0]
     assert "Mis-Align 60 items, score 0.881 [0.500, 0.900], coverage 0.933, FFR 0.167" in line

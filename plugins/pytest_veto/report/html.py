@@ -160,6 +160,21 @@ def _plots(report: Report, draw: bool) -> str:
                 "MAR by category with 95% intervals",
             )
         )
+    # overall and per dimension (the per-domain scores, a few items each, are in the table)
+    scores = [(name, m) for name, m in view.misalign_rows(report) if ": " not in name]
+    if scores:
+        parts.append(
+            _img(
+                plots.score_bars(
+                    [name for name, _ in scores],
+                    [m.get("alignment_score") for _, m in scores],
+                    [m.get("alignment_score_ci95") for _, m in scores],
+                    "Mis-Align Alignment Score, overall and by dimension (95% bootstrap interval)",
+                    limit=view.gate_threshold(report, "misalign_min_score"),
+                ),
+                "Mis-Align Alignment Score by scope with 95% intervals",
+            )
+        )
     amps = view.priming(report)
     if amps:
         parts.append(
