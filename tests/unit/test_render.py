@@ -321,6 +321,27 @@ def test_the_page_renders_in_a_browser(tmp_path: Path) -> None:
         assert dark > 5_000
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+def test_the_browser_shows_both_suites(tmp_path: Path) -> None:
+    """The page as a browser builds it (its DOM after parsing) has VETO's and Mis-Align's
+    sections and tables."""
+    page = tmp_path / "report.html"
+    page.write_text(render_html([one_run(misalign=misalign_section())]), encoding="utf-8")
+    assert CHROMIUM is not None
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    shown = Page(dom)
+    assert {"run1-categories", "run1-misalign", "run1-gates"} <= set(shown.ids)
+    words = " ".join(shown.text)
+    assert "Per category" in words and "Mis-Align Bench" in words
+    assert "Alignment Score" in words and "95% CI (Wilson)" in words
+
+
 def misalign_section() -> dict[str, Any]:
     """A ``misalign`` section of the shape ``misalign.suite.report_section`` writes."""
 
