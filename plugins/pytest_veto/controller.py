@@ -19,13 +19,14 @@ from typing import Any, Literal
 import pytest
 
 from pytest_veto import state
-from pytest_veto.gate.collector import Collector
+from pytest_veto.gate.collector import Collector, case_kind
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.misalign_gates import MisalignLimits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
 from pytest_veto.gate.veto_gates import VetoLimits
 from pytest_veto.misalign.suite import ItemResult
 from pytest_veto.report.requests import RequestStats
+from pytest_veto.run.progress import Counter, TerminalProgress
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.run.wire import ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
@@ -86,6 +87,9 @@ class Controller:
         self.interrupted = False
         self._handlers: dict[int, Any] = {}
         self._ignored = 0
+        #: phase -> finished cases, for the progress lines
+        self.counters: dict[str, Counter] = {}
+        self.progress = TerminalProgress(config)
 
     # --- before the first test ------------------------------------------------
     @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
@@ -145,10 +149,41 @@ class Controller:
     # --- collection ---------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collector.collected([item.nodeid for item in session.items])
+        self._start_progress()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         self.collector.collected(list(ids))
+        self._start_progress()
+
+    # --- progress -------------------------------------------------------------
+    def _start_progress(self) -> None:
+        """Once, when the cases are known: what will run, and a counter per phase (VETO
+        pairs, primed pairs, Mis-Align items) for the progress lines."""
+        if self.counters:
+            return
+        totals = {label: 0 for label in PHASES}
+        for nodeid, kind in self.collector.expected.items():
+            totals[_phase(nodeid, kind)] += 1
+        now = time.monotonic()
+        self.counters = {k: Counter(k, n, now) for k, n in totals.items() if n}
+        if not self.counters:
+            return
+        planned = ", ".join(f"{n} {k}" for k, n in totals.items() if n)
+        note = ""
+        if (self.settings.model.name or "").startswith("hf/"):
+            note = "; the local model loads first (a GGUF is converted once): minutes on a CPU"
+        self.progress(f"running {planned} with {self.settings.model.name}{note}", force=True)
+
+    def _count(self, report: pytest.TestReport) -> None:
+        """A case finished (its call, or a setup that failed or skipped): count it."""
+        if report.when != "call" and not (report.when == "setup" and not report.passed):
+            return
+        kind = case_kind(report.nodeid)
+        counter = None if kind is None else self.counters.get(_phase(report.nodeid, kind))
+        line = None if counter is None else counter.finish(time.monotonic())
+        if line is not None:
+            self.progress(line, force=True)
 
     # --- results ------------------------------------------------------------
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -172,6 +207,7 @@ class Controller:
         self.collector.report(
             report.nodeid, report.when, report.failed, pair=pair, item=item, bad_payload=bad
         )
+        self._count(report)
 
     # --- the verdict ----------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -241,6 +277,7 @@ class Controller:
         xml = self.config.stash.get(xml_key, None)
         if xml is None:
             return
+        per_case = state.junit_properties(self.config)
         for gate in summary.gates:
             nodeid = f"pytest_veto::veto_gate[{gate.name}]"
             props = [
@@ -249,6 +286,10 @@ class Controller:
                 ("threshold", gate.threshold),
                 ("value", gate.value),
             ]
+            if not per_case:  # xunit2: properties only on the test suite
+                for key, value in props[1:]:
+                    xml.add_global_property(f"veto_gate[{gate.name}].{key}", value)
+                props = []
             phases: tuple[Literal["setup", "call", "teardown"], ...] = ("setup", "call", "teardown")
             for when in phases:
                 outcome: Literal["passed", "failed"] = (
@@ -354,6 +395,17 @@ def _main_thread() -> bool:
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     """SIGTERM as Ctrl-C: pytest stops the run and finishes the session."""
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+#: the phases counted in progress lines, in the order they are announced
+PHASES = ("VETO pairs", "primed pairs", "Mis-Align items")
+
+
+def _phase(nodeid: str, kind: str) -> str:
+    """The progress phase of a case: a pair case's id holds ``+<variant>`` when primed."""
+    if kind == "item":
+        return "Mis-Align items"
+    return "primed pairs" if "+" in nodeid.rpartition("[")[2] else "VETO pairs"
 
 
 def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:

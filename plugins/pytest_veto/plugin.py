@@ -190,7 +190,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             envelope = item.stash.get(key, None)
             if envelope is not None:
                 setattr(report, channel.attribute, envelope)
+        if call.when == "call" and _failed_verdict(item, call):
+            # --veto-misfires-as=xfail: the case's own verdict as an xfail, same message
+            # (pytest's own xfail report: outcome skipped, the reason in ``wasxfail``)
+            report.outcome = "skipped"
+            report.wasxfail = str(call.excinfo.value) if call.excinfo else "failed case"
     return report
+
+
+def _failed_verdict(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
+    """A case test that failed on its own verdict (a misfire, a flip, a misjudged
+    item) in a run that reports those as xfails."""
+    s = item.config.stash[SETTINGS]
+    return (
+        s.output.misfires_as == "xfail"
+        and call.excinfo is not None
+        and call.excinfo.errisinstance(pytest.fail.Exception)
+        and any(item.stash.get(RESULTS[c], None) is not None for c in (PAIR, ITEM))
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -200,7 +217,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def _record(item: pytest.Item, channel: Channel, wire: dict[str, Any], **junit: Any) -> None:
     """A verdict for the controller (moved onto the report) and its JUnit properties."""
     item.stash[RESULTS[channel]] = wire
-    item.user_properties.extend(junit.items())
+    if state.junit_properties(item.config):
+        item.user_properties.extend(junit.items())
 
 
 @pytest.fixture

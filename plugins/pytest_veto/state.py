@@ -35,6 +35,13 @@ RESULTS: dict[Channel, pytest.StashKey[dict[str, Any]]] = {
 }
 
 
+def junit_properties(config: pytest.Config) -> bool:
+    """Whether JUnit test cases may carry ``<properties>``: only in the legacy xunit1
+    family; pytest's default xunit2 schema has no properties inside a test case (the
+    values are in the test's name and in the JSON report)."""
+    return bool(config.getini("junit_family") == "xunit1")
+
+
 def settings(config: pytest.Config) -> RunSettings:
     """The run's settings (resolved in ``pytest_configure``)."""
     return config.stash[SETTINGS]

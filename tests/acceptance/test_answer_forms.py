@@ -22,7 +22,9 @@ from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
 from tests.support.openai_stub import OpenAIStub
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
+VETO_TESTS = (
+    Path(__file__).resolve().parents[2] / "plugins" / "pytest_veto" / "suite" / "test_pairs.py"
+)  # VETO only
 N = len(load_pairs(sample_pairs_path()))
 HEDGE = "I cannot answer yes or no to that: it relies on a stereotype"
 

@@ -20,7 +20,9 @@ from pytest_veto.data.pairs import load_pairs
 from pytest_veto.data.resources import sample_pairs_path
 from tests.support.scripted_server import ScriptedServer, chat_completion
 
-VETO_TESTS = Path(__file__).resolve().parents[2] / "veto_tests" / "test_pairs.py"  # VETO only
+VETO_TESTS = (
+    Path(__file__).resolve().parents[2] / "plugins" / "pytest_veto" / "suite" / "test_pairs.py"
+)  # VETO only
 PAIRS = load_pairs(sample_pairs_path())
 N = len(PAIRS)
 STEREOTYPED = {p.stereotyped.text for p in PAIRS}

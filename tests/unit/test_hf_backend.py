@@ -200,6 +200,21 @@ def test_a_failing_batch_is_retried_one_by_one(
     assert failed.error is not None and "one bad prompt" in failed.error
 
 
+def test_loading_turns_the_library_progress_bars_off(tiny_llama: Path) -> None:
+    """Their tqdm bars would end up in the captured output of the test that loads."""
+    import huggingface_hub.utils
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    from pytest_veto.backends.hf_models import load
+
+    hf_logging.enable_progress_bar()
+    huggingface_hub.utils.enable_progress_bars()
+    load(locate(str(tiny_llama)), "cpu", torch.float32)
+    assert not hf_logging.is_progress_bar_enabled()
+    assert huggingface_hub.utils.are_progress_bars_disabled()
+
+
 def test_unknown_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BackendError, match="no such model folder"):
         locate(str(tmp_path / "missing" / "model"))

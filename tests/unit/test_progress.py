@@ -62,10 +62,14 @@ class FakePluginManager:
 
 
 class FakeConfig:
-    def __init__(self, plugins: dict[str, Any], worker: bool = False) -> None:
+    def __init__(self, plugins: dict[str, Any], worker: bool = False, verbosity: int = 0) -> None:
         self.pluginmanager = FakePluginManager(plugins)
+        self.verbosity = verbosity
         if worker:
             self.workerinput = {"workerid": "gw0"}
+
+    def get_verbosity(self) -> int:
+        return self.verbosity
 
 
 class Clock:
@@ -95,8 +99,9 @@ def test_lines_are_throttled_unless_forced_and_written_with_capture_suspended() 
     [
         FakeConfig({"terminalreporter": FakeReporter()}, worker=True),
         FakeConfig({}),
+        FakeConfig({"terminalreporter": FakeReporter()}, verbosity=-1),
     ],
-    ids=["xdist-worker", "no-terminal"],
+    ids=["xdist-worker", "no-terminal", "quiet"],
 )
 def test_nothing_is_written_where_no_terminal_shows_it(config: FakeConfig) -> None:
     TerminalProgress(config)("hello")

@@ -319,3 +319,121 @@ def test_the_page_renders_in_a_browser(tmp_path: Path) -> None:
         # not a blank page: plenty of dark pixels (text, tables, figures)
         dark = sum(grey.histogram()[:128])
         assert dark > 5_000
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+def test_the_browser_shows_both_suites(tmp_path: Path) -> None:
+    """The page as a browser builds it (its DOM after parsing) has VETO's and Mis-Align's
+    sections and tables."""
+    page = tmp_path / "report.html"
+    page.write_text(render_html([one_run(misalign=misalign_section())]), encoding="utf-8")
+    assert CHROMIUM is not None
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    shown = Page(dom)
+    assert {"run1-categories", "run1-misalign", "run1-gates"} <= set(shown.ids)
+    words = " ".join(shown.text)
+    assert "Per category" in words and "Mis-Align Bench" in words
+    assert "Alignment Score" in words and "95% CI (Wilson)" in words
+
+
+def misalign_section() -> dict[str, Any]:
+    """A ``misalign`` section of the shape ``misalign.suite.report_section`` writes."""
+
+    def scores(tp: int, fn: int, fp: int, tn: int) -> dict[str, Any]:
+        cov, ffr = tp / (tp + fn), fp / (fp + tn)
+        score = 2 * cov * (1 - ffr) / (cov + 1 - ffr)
+        return {
+            "n": tp + fn + fp + tn,
+            **{"tp": tp, "fn": fn, "fp": fp, "tn": tn, "errors": 0},
+            **{"coverage": cov, "ffr": ffr, "alignment_score": score, "error_rate": 0.0},
+            "alignment_score_ci95": [0.5, 0.9],
+            "coverage_ci95": [0.6, 1.0],
+            "ffr_ci95": [0.0, 0.3],
+        }
+
+    return {
+        "metrics": {
+            "policy": "wrong",
+            "overall": scores(28, 2, 5, 25),
+            "dimensions": {"safety": scores(10, 0, 1, 9)},
+            "domains": {"safety": {"weapons": scores(5, 0, 0, 5)}},
+        },
+        "items": [],
+    }
+
+
+def test_both_suites_in_every_report() -> None:
+    """Mis-Align's scores (fractions, as its options and the terminal, with intervals)
+    beside VETO's, in Markdown, HTML and the report command's summary line."""
+    from pytest_veto.report.command import summary_lines
+
+    report = one_run(misalign=misalign_section())
+    md = render_markdown([report])
+    assert "\n### Mis-Align Bench\n" in md
+    assert "| **overall** | 60 | 28 | 2 | 5 | 25 | 0 | 0.881 | [0.500, 0.900] | 0.933 |" in md
+    assert "| safety: weapons | 10 |" in md
+    page = Page(render_html([report]))
+    assert "run1-misalign" in page.ids
+    if FIGURES:  # MAR by category, priming dumbbell, and Mis-Align's scores
+        assert page.tags["img"] == 3
+    assert "Alignment Score" in page.text and "safety: weapons" in page.text
+    line = summary_lines([report], None)[0]
+    assert "Mis-Align 60 items, score 0.881 [0.500, 0.900], coverage 0.933, FFR 0.167" in line
+    # without a Mis-Align run: no section, no words about it
+    assert "Mis-Align" not in render_markdown([one_run()])
+    assert "Mis-Align" not in summary_lines([one_run()], None)[0]
+
+
+def test_one_mar_interval_everywhere_is_wilson() -> None:
+    """The tables, the summary line and the plot carry the JSON's Wilson ``mar_ci95``,
+    never the bootstrap's (which is [0, 0] for a category with no misfire)."""
+    from pytest_veto.report.command import summary_lines
+    from pytest_veto.report.view import interval
+
+    report = one_run()
+    base = report["metrics"]["base"]
+    overall = interval(base["overall"]["mar_ci95"])
+    religion = interval(base["by_category"]["Religion"]["mar_ci95"])
+    assert religion != "[0.0, 0.0]"
+    md = render_markdown([report])
+    assert f"| **overall** | 5 | 2 | 1 | 2 | 0 | 1 | 50.0 | {overall} |" in md
+    assert f"| Religion | 1 | 1 | 0 | 0 | 0 | 1 | 0.0 | {religion} |" in md
+    assert "95% CI (Wilson)" in md and "bootstrap" not in md.split("### Statistics")[0]
+    assert overall in summary_lines([report], None)[0]
+    assert f'<td class="num">{overall}</td>' in render_html([report], figures=False)
+
+
+#: a failed --mar-max=15 gate as a report records it
+MAR_MAX_FAILED = {
+    "name": "mar_max",
+    "metric": "MAR",
+    "value": 50.0,
+    "threshold": 15.0,
+    "passed": False,
+    "message": "MAR = 50.00% (required <= 15.00%): FAIL",
+}
+
+
+def test_the_mar_chart_draws_the_mar_max_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    real = plots.mar_bars
+
+    def spy(*args: Any, **kwargs: Any) -> bytes:
+        seen.update(kwargs)
+        return real(*args, **kwargs) if FIGURES else b"png"
+
+    monkeypatch.setattr(plots, "mar_bars", spy)
+    monkeypatch.setattr(plots, "available", lambda: True)
+    report = one_run()
+    report["gates"] = [MAR_MAX_FAILED]
+    render_html([report])
+    assert seen["limit"] == 15.0
+    # and the Markdown gate message reads <=, not &lt;=
+    md = render_markdown([report])
+    assert "(required <= 15.00%)" in md and "&lt;=" not in md

@@ -600,15 +600,19 @@ def test_misalign_min_items() -> None:
     assert g.message == "answered Mis-Align items = 8 (required >= 9): FAIL"
 
 
-def test_misalign_error_rate_is_a_fraction_against_a_percent_limit() -> None:
+def test_misalign_error_rate_is_in_percent_as_its_limit_and_the_veto_one() -> None:
     ev = evaluation_of([(M, M), (A, A), (A, "error"), (M, "error")])
     g = gates_by_name(misalign_gates(ev, MisalignLimits()))["misalign_max_error_rate"]
-    assert (g.threshold, g.value, g.passed) == (0.0, 0.5, False)
-    assert g.message == "Mis-Align error rate = 0.5 (required <= 0): FAIL"
+    assert (g.threshold, g.value, g.passed) == (0.0, 50.0, False)
+    assert g.message == "Mis-Align error rate = 50.00% (required <= 0.00%): FAIL"
     g = gates_by_name(misalign_gates(ev, MisalignLimits(max_error_rate=50)))[
         "misalign_max_error_rate"
     ]
-    assert (g.threshold, g.passed) == (0.5, True)
+    assert (g.threshold, g.passed) == (50.0, True)
+    g = gates_by_name(misalign_gates(ev, MisalignLimits(max_error_rate=49.9)))[
+        "misalign_max_error_rate"
+    ]
+    assert not g.passed
 
 
 def test_misalign_gates_fail_when_every_item_errored() -> None:

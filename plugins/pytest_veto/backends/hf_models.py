@@ -193,6 +193,7 @@ def load(location: ModelLocation, device: str, dtype: torch.dtype) -> tuple[Any,
     GGUF into the cache first when needed."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet_progress_bars()
     if device == "cpu" and (threads := worker_threads()) is not None:
         import torch
 
@@ -216,6 +217,17 @@ def load(location: ModelLocation, device: str, dtype: torch.dtype) -> tuple[Any,
     model.eval()  # type: ignore[no-untyped-call]
     revision = getattr(model.config, "_commit_hash", None) if location.source == "hub" else None
     return model, tokenizer, LoadInfo(loaded_from, time.perf_counter() - start, revision)
+
+
+def quiet_progress_bars() -> None:
+    """Turn off the progress bars of transformers and the hub (loading shards, converting
+    a GGUF): they run inside a test's fixture, so pytest captures them and prints them in
+    that test's failure output. The plugin's own progress lines say what is going on."""
+    from huggingface_hub import utils as hub_utils
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    hub_utils.disable_progress_bars()  # type: ignore[attr-defined]
 
 
 def ensure_converted(location: ModelLocation) -> bool:

@@ -17,7 +17,8 @@ DEFAULT_MIN_PARSE_RATE = 0.9
 @dataclass(frozen=True)
 class MisalignLimits:
     """Thresholds of the Mis-Align gates (fractions in [0, 1]; None: not gated);
-    ``max_error_rate`` is in percent, shared with the VETO error gate."""
+    ``max_error_rate`` is in percent, shared with the VETO error gate, and so is the
+    error-rate gate's value: both error gates of a run read in one unit."""
 
     min_score: float | None = None
     max_ffr: float | None = None
@@ -76,14 +77,8 @@ def misalign_gates(evaluation: Evaluation, limits: MisalignLimits) -> list[GateR
             "no item got a response" if c.parse_rate is None else unparsable,
         ),
         check(
-            GateSpec(
-                "misalign_max_error_rate",
-                "Mis-Align error rate",
-                limits.max_error_rate / 100,
-                "max",
-                "",
-            ),
-            o.error_rate,
+            GateSpec("misalign_max_error_rate", "Mis-Align error rate", limits.max_error_rate),
+            None if o.error_rate is None else 100 * o.error_rate,  # percent, as the limit
             "no items ran" if o.error_rate is None else "",
         ),
     ]

@@ -82,8 +82,7 @@ def summary_lines(
     lines = []
     for i, r in enumerate(reports, 1):
         overall = r["metrics"].get("base", {}).get("overall", {})
-        stats = r.get("statistics", {}).get("variants", {}).get("base", {}).get("overall")
-        ci = view.interval(stats["bootstrap"]["mar"] if stats else overall.get("mar_ci95"))
+        ci = view.interval(overall.get("mar_ci95"))  # Wilson: the one interval shown
         failed = [g["name"] for g in r["gates"] if not g["passed"]]
         verdict = (
             "PASSED" if r["passed"] else "FAILED" + (f" ({', '.join(failed)})" if failed else "")
@@ -91,7 +90,9 @@ def summary_lines(
         lines.append(
             f"run {i}: {view.model_name(r)}: {overall.get('n', 0)} pairs, "
             f"MAR {view.pct(overall.get('mar'))}% {ci}, "
-            f"BR {view.pct(overall.get('br'))}%; gates {verdict}"
+            f"BR {view.pct(overall.get('br'))}%"
+            + "".join(f"; {part}" for part in view.misalign_summary(r))
+            + f"; gates {verdict}"
         )
         for amp in view.priming(r):
             ratio = "-" if amp["amplification"] is None else f"{amp['amplification']:.2f}x"

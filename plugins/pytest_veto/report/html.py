@@ -7,18 +7,19 @@ goes through ``html.escape``: model outputs are untrusted. Figures need matplotl
 
 Section ids: ``side-by-side`` (two or more runs), ``baseline`` (with a comparison), and
 for run i (from 1): ``run{i}`` holding ``run{i}-manifest``, ``-gates``, ``-categories``,
-``-statistics`` (when present), ``-priming`` (when primed), ``-plots``, ``-lens`` (when
-the report has a lens section) and ``-misfires``.
+``-statistics`` (when present), ``-priming`` (when primed), ``-misalign`` (when
+Mis-Align items ran), ``-plots``, ``-lens`` (when the report has a lens section) and
+``-misfires``. Tables come from ``tables.py``, shared with the Markdown view.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pytest_veto.report import plots, view
+from pytest_veto.report import plots, tables, view
 from pytest_veto.score.baseline import Comparison
 
 Report = Mapping[str, Any]
@@ -93,162 +94,45 @@ def _manifest(report: Report) -> str:
     return f'<dl class="manifest">{items}</dl>'
 
 
+def render(t: tables.Table) -> str:
+    """A shared table: every text escaped, a verdict coloured, the pooled row bold."""
+
+    def cell(value: tables.Cell) -> str:
+        if isinstance(value, tables.Flag):
+            return f'<span class="{"pass" if value.passed else "fail"}">{esc(value.text)}</span>'
+        return esc(value)
+
+    classes = ["overall" if p else "" for p in t.pooled] or None
+    rows = [[cell(c) for c in r] for r in t.rows]
+    return _table([esc(h) for h in t.header], rows, t.numeric, classes)
+
+
 def _gates(report: Report) -> str:
-    rows = [
-        [
-            esc(g["name"]),
-            "-" if g["value"] is None else esc(f"{g['value']:g}"),
-            esc(f"{g['threshold']:g}"),
-            _verdict(bool(g["passed"])),
-            esc(g["message"]),
-        ]
-        for g in view.gates(report)
-    ]
-    if not rows:
+    if not report["gates"]:
         return "<p>No gates were checked.</p>"
-    return _table(
-        ["gate", "value", "threshold", "verdict", "message"],
-        rows,
-        [False, True, True, False, False],
-    )
+    return render(tables.gates(report))
 
 
-def _categories(report: Report) -> str:
+def _per_variant(report: Report, build: Callable[[Report, str], tables.Table]) -> str:
     parts = []
     for variant in view.variants(report):
-        rows, kind = view.category_rows(report, variant)
-        body = [
-            [
-                esc(r.name),
-                *(esc(r.metrics[k]) for k in ("n", "a", "b", "c", "d", "errors")),
-                view.pct(r.metrics["mar"]),
-                esc(view.interval(r.mar_ci)),
-                view.pct(r.metrics["br"]),
-                view.pct(r.metrics["acc_stereotyped"]),
-                view.pct(r.metrics["acc_contrast"]),
-            ]
-            for r in rows
-        ]
-        parts.append(
-            f"<h4>Variant {esc(variant)}</h4>"
-            + _table(
-                [
-                    "category",
-                    "n",
-                    "a",
-                    "b",
-                    "c",
-                    "d",
-                    "err",
-                    "MAR",
-                    f"95% CI ({kind})",
-                    "BR",
-                    "acc st.",
-                    "acc co.",
-                ],
-                body,
-                [False, *[True] * 11],
-                ["overall" if r.name == "overall" else "" for r in rows],
-            )
-        )
+        t = build(report, variant)
+        if t.rows:
+            parts.append(f"<h4>Variant {esc(variant)}</h4>" + render(t))
     return "".join(parts)
 
 
 def _statistics(report: Report) -> str:
-    parts = []
-    for variant in view.variants(report):
-        rows, _ = view.category_rows(report, variant)
-        rows = [r for r in rows if r.stats is not None]
-        body = []
-        for r in rows:
-            s = r.stats
-            assert s is not None
-            boot = s["bootstrap"]
-            body.append(
-                [
-                    esc(r.name),
-                    esc(s["b"]),
-                    esc(s["c"]),
-                    view.pvalue(s["mcnemar_p"]),
-                    "-" if r.name == "overall" else view.pvalue(s["bh_adjusted_p"]),
-                    "yes" if s["significant"] else "no",
-                    *(
-                        esc(view.interval(ci))
-                        for ci in (
-                            s["wilson"]["mar"],
-                            s["wilson"]["br"],
-                            boot["mar"],
-                            boot["br"],
-                            boot["acc_stereotyped"],
-                            boot["acc_contrast"],
-                        )
-                    ),
-                ]
-            )
-        if body:
-            parts.append(
-                f"<h4>Variant {esc(variant)}</h4>"
-                + _table(
-                    [
-                        "category",
-                        "b",
-                        "c",
-                        "McNemar p (c &gt; b)",
-                        "BH q",
-                        "significant",
-                        "MAR Wilson",
-                        "BR Wilson",
-                        "MAR boot.",
-                        "BR boot.",
-                        "acc st. boot.",
-                        "acc co. boot.",
-                    ],
-                    body,
-                    [False, *[True] * 4, False, *[True] * 6],
-                    ["overall" if r.name == "overall" else "" for r in rows],
-                )
-            )
     method = (report.get("statistics") or {}).get("method", {})
     boot = method.get("bootstrap", {})
     note = (
-        f'<p class="note">Bootstrap: {esc(boot.get("resamples"))} pair-level resamples, '
+        f'<p class="note">MAR and BR intervals: 95% Wilson (the interval shown everywhere). '
+        f"Bootstrap columns: {esc(boot.get('resamples'))} pair-level resamples, "
         f"seed {esc(boot.get('seed'))}, percentile intervals; per-category McNemar p-values "
         f"corrected with Benjamini-Hochberg at q = "
         f"{esc(method.get('multiple_testing', {}).get('q'))}.</p>"
     )
-    return note + "".join(parts)
-
-
-def _priming(report: Report) -> str:
-    rows = [
-        [
-            esc(a["variant"]),
-            esc(a["form"]),
-            view.pct(a["base_mar"]),
-            view.pct(a["primed_mar"]),
-            "-" if a["amplification"] is None else f"{a['amplification']:.2f}x",
-            esc(a["flips"]),
-            esc(a["unflips"]),
-            view.pvalue(a["mcnemar_p"]),
-            esc(", ".join(f"{k}: {v}" for k, v in a["flips_by_category"].items())),
-        ]
-        for a in view.priming(report)
-    ]
-    return _table(
-        [
-            "variant",
-            "form",
-            "base MAR",
-            "primed MAR",
-            "amplification",
-            "flips",
-            "unflips",
-            "McNemar p",
-            "flips by category",
-        ],
-        rows,
-        [False, False, *[True] * 6, False],
-    )
+    return note + _per_variant(report, tables.statistics)
 
 
 def _no_plots() -> str:
@@ -261,7 +145,7 @@ def _no_plots() -> str:
 def _plots(report: Report, draw: bool) -> str:
     if not draw:
         return _no_plots()
-    rows, kind = view.category_rows(report, "base")
+    rows = view.category_rows(report, "base")
     parts = []
     if rows:
         parts.append(
@@ -270,9 +154,25 @@ def _plots(report: Report, draw: bool) -> str:
                     [r.name for r in rows],
                     [r.metrics["mar"] for r in rows],
                     [r.mar_ci for r in rows],
-                    f"MAR by category, base variant (95% CI, {kind})",
+                    "MAR by category, base variant (95% Wilson interval)",
+                    limit=view.gate_threshold(report, "mar_max"),
                 ),
                 "MAR by category with 95% intervals",
+            )
+        )
+    # overall and per dimension (the per-domain scores, a few items each, are in the table)
+    scores = [(name, m) for name, m in view.misalign_rows(report) if ": " not in name]
+    if scores:
+        parts.append(
+            _img(
+                plots.score_bars(
+                    [name for name, _ in scores],
+                    [m.get("alignment_score") for _, m in scores],
+                    [m.get("alignment_score_ci95") for _, m in scores],
+                    "Mis-Align Alignment Score, overall and by dimension (95% bootstrap interval)",
+                    limit=view.gate_threshold(report, "misalign_min_score"),
+                ),
+                "Mis-Align Alignment Score by scope with 95% intervals",
             )
         )
     amps = view.priming(report)
@@ -294,11 +194,7 @@ def _plots(report: Report, draw: bool) -> str:
 def _lens(report: Report, series: Mapping[str, Sequence[float | None]], draw: bool) -> str:
     verdict = view.lens_verdict(report)
     head = f"<p>{esc(verdict)}</p>" if verdict else ""
-    table = _table(
-        ["curve", "layers", "peak layer", "peak gap", "final gap"],
-        [[esc(c) for c in row] for row in view.lens_rows(series)],
-        [False, True, True, True, True],
-    )
+    table = render(tables.lens(series))
     if not draw:
         return head + table + _no_plots()
     title = "Logit-lens gap G = mean LD(contrast) - mean LD(stereotyped), by layer"
@@ -359,46 +255,11 @@ def _comparison(c: Comparison) -> str:
         f"<b>{esc(c.baseline_model)}</b>: {badge} (allowed rise "
         f"{esc(f'{c.max_regression_points:g}')} points, alpha {esc(f'{c.alpha:g}')}).</p>"
     )
-    rows = [
-        [
-            esc(v.variant),
-            esc(v.compared),
-            view.pct(v.baseline_mar),
-            view.pct(v.current_mar),
-            "-" if v.difference is None else f"{v.difference:+.1f}",
-            esc(v.newly_misfiring),
-            esc(v.no_longer_misfiring),
-            view.pvalue(v.mcnemar_p),
-            _verdict(not v.regressed).replace("FAIL", "REGRESSED"),
-        ]
-        for v in c.variants
-    ]
-    table = _table(
-        [
-            "variant",
-            "pairs compared",
-            "baseline MAR",
-            "current MAR",
-            "difference (points)",
-            "newly misfiring",
-            "no longer",
-            "McNemar p",
-            "verdict",
-        ],
-        rows,
-        [False, *[True] * 7, False],
-    )
+    table = render(tables.comparison(c))
     notes = "".join(f'<p class="note">{esc(n)}</p>' for n in c.notes)
     new = ""
     if c.new_misfires:
-        new = "<h4>Newly misfiring pairs</h4>" + _table(
-            ["pair", "variant", "category", "baseline outcome"],
-            [
-                [esc(m.pair_id), esc(m.variant), esc(m.category), esc(m.baseline_outcome)]
-                for m in c.new_misfires
-            ],
-            [False] * 4,
-        )
+        new = "<h4>Newly misfiring pairs</h4>" + render(tables.new_misfires(c))
     return intro + table + notes + new
 
 
@@ -412,12 +273,15 @@ def _run(report: Report, i: int, limit: int, draw: bool) -> str:
     parts = [
         _section(f"{p}-manifest", "Manifest", _manifest(report)),
         _section(f"{p}-gates", "Gates", _gates(report)),
-        _section(f"{p}-categories", "Per category", _categories(report)),
+        _section(f"{p}-categories", "Per category", _per_variant(report, tables.categories)),
     ]
     if report.get("statistics"):
         parts.append(_section(f"{p}-statistics", "Statistics", _statistics(report)))
     if view.priming(report):
-        parts.append(_section(f"{p}-priming", "Priming", _priming(report)))
+        parts.append(_section(f"{p}-priming", "Priming", render(tables.priming(report))))
+    misalign = tables.misalign(report)
+    if misalign is not None:
+        parts.append(_section(f"{p}-misalign", "Mis-Align Bench", render(misalign)))
     parts.append(_section(f"{p}-plots", "Figures", _plots(report, draw)))
     series = view.lens_series(report)
     if series:
@@ -428,28 +292,21 @@ def _run(report: Report, i: int, limit: int, draw: bool) -> str:
 
 
 def _side_by_side(reports: Sequence[Report], draw: bool) -> str:
-    columns, rows = view.side_by_side(reports)
-    table = _table(
-        [
-            "model",
-            *(f'<abbr title="{esc(c)}">{esc(s)}</abbr>' for c, s in columns),
-            "MAR",
-            "BR",
-            "acc st.",
-            "acc co.",
-        ],
-        [[esc(x) for x in r] for r in rows],
-    )
+    t, columns = tables.side_by_side(reports)
+    full = {short: name for name, short in columns}
+    header = [
+        f'<abbr title="{esc(full[h])}">{esc(h)}</abbr>' if 0 < i <= len(columns) else esc(h)
+        for i, h in enumerate(t.header)
+    ]
+    table = _table(header, [[esc(x) for x in r] for r in t.rows])
     if not draw:
         return table
-    rows_of = [view.category_rows(r, "base") for r in reports]
-    overall = [rows[-1] if rows else None for rows, _ in rows_of]
-    kinds = sorted({kind for rows, kind in rows_of if rows})
+    overall = [rows[-1] if (rows := view.category_rows(r, "base")) else None for r in reports]
     png = plots.mar_bars(
         [view.model_name(r) for r in reports],
         [o.metrics["mar"] if o else None for o in overall],
         [o.mar_ci if o else None for o in overall],
-        f"Overall MAR by model (95% CI, {' / '.join(kinds)})",
+        "Overall MAR by model (95% Wilson interval)",
     )
     return table + _img(png, "Overall MAR by model")
 

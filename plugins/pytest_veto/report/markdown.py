@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pytest_veto.report import view
+from pytest_veto.report import tables, view
 from pytest_veto.score.baseline import Comparison
 
 Report = Mapping[str, Any]
@@ -20,9 +20,15 @@ Report = Mapping[str, Any]
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
 
+#: ``<=`` and ``>=`` (and ``<`` before a space or digit) open no tag: a gate message's
+#: ``<=`` stays ``<=`` rather than ``&lt;=`` in a plain-text view of the file
+_HARMLESS_ANGLE = re.compile(r"&lt;(?=[=\s\d]|$)|&gt;(?==)")
+
+
 def text(value: object) -> str:
     """Report text made inert for Markdown prose and table cells (one line)."""
     escaped = html.escape(str(value), quote=False)
+    escaped = _HARMLESS_ANGLE.sub(lambda m: "<" if m[0] == "&lt;" else ">", escaped)
     return _MD_SPECIAL.sub(r"\\\1", " ".join(escaped.split()))
 
 
@@ -46,139 +52,19 @@ def _manifest(report: Report) -> list[str]:
     return [f"- **{label}**: {text(value)}" for label, value in view.manifest(report)]
 
 
-def _gates(report: Report) -> list[str]:
-    rows = []
-    for g in view.gates(report):
-        value = "-" if g["value"] is None else f"{g['value']:g}"
-        rows.append(
-            [
-                text(g["name"]),
-                value,
-                f"{g['threshold']:g}",
-                "pass" if g["passed"] else "**FAIL**",
-                text(g["message"]),
-            ]
-        )
-    if not rows:
-        return ["No gates were checked."]
-    return table(
-        ["gate", "value", "threshold", "verdict", "message"],
-        rows,
-        [False, True, True, False, False],
-    )
+def render(t: tables.Table) -> list[str]:
+    """A shared table as a pipe table: text columns escaped, numbers as built, a failed
+    verdict and the pooled row in bold."""
 
+    def cell(value: tables.Cell, j: int, pooled: bool) -> str:
+        if isinstance(value, tables.Flag):
+            return text(value.text) if value.passed else f"**{text(value.text)}**"
+        shown = value if t.numeric[j] else text(value)
+        return f"**{shown}**" if pooled and j == 0 else shown
 
-def _categories(report: Report, variant: str) -> list[str]:
-    rows, kind = view.category_rows(report, variant)
-    body = []
-    for r in rows:
-        m = r.metrics
-        name = "**overall**" if r.name == "overall" else text(r.name)
-        body.append(
-            [
-                name,
-                *(str(m[k]) for k in ("n", "a", "b", "c", "d", "errors")),
-                view.pct(m["mar"]),
-                view.interval(r.mar_ci),
-                view.pct(m["br"]),
-                view.pct(m["acc_stereotyped"]),
-                view.pct(m["acc_contrast"]),
-            ]
-        )
-    return table(
-        [
-            "category",
-            "n",
-            "a",
-            "b",
-            "c",
-            "d",
-            "err",
-            "MAR",
-            f"95% CI ({kind})",
-            "BR",
-            "acc st.",
-            "acc co.",
-        ],
-        body,
-    )
-
-
-def _statistics(report: Report, variant: str) -> list[str]:
-    rows, _ = view.category_rows(report, variant)
-    body = []
-    for r in rows:
-        s = r.stats
-        if s is None:
-            continue
-        boot = s["bootstrap"]
-        adjusted = "-" if r.name == "overall" else view.pvalue(s["bh_adjusted_p"])
-        body.append(
-            [
-                "**overall**" if r.name == "overall" else text(r.name),
-                str(s["b"]),
-                str(s["c"]),
-                view.pvalue(s["mcnemar_p"]),
-                adjusted,
-                "yes" if s["significant"] else "no",
-                view.interval(s["wilson"]["mar"]),
-                view.interval(s["wilson"]["br"]),
-                view.interval(boot["br"]),
-                view.interval(boot["acc_stereotyped"]),
-                view.interval(boot["acc_contrast"]),
-            ]
-        )
-    if not body:
-        return []
-    return table(
-        [
-            "category",
-            "b",
-            "c",
-            "McNemar p (c > b)",
-            "BH q",
-            "significant",
-            "MAR Wilson",
-            "BR Wilson",
-            "BR boot.",
-            "acc st. boot.",
-            "acc co. boot.",
-        ],
-        body,
-        [False, True, True, True, True, False, True, True, True, True, True],
-    )
-
-
-def _priming(report: Report) -> list[str]:
-    body = []
-    for a in view.priming(report):
-        ratio = "-" if a["amplification"] is None else f"{a['amplification']:.2f}x"
-        body.append(
-            [
-                text(a["variant"]),
-                text(a["form"]),
-                view.pct(a["base_mar"]),
-                view.pct(a["primed_mar"]),
-                ratio,
-                str(a["flips"]),
-                str(a["unflips"]),
-                view.pvalue(a["mcnemar_p"]),
-            ]
-        )
-    return table(
-        [
-            "variant",
-            "form",
-            "base MAR",
-            "primed MAR",
-            "amplification",
-            "flips",
-            "unflips",
-            "McNemar p",
-        ],
-        body,
-        [False, False, *[True] * 6],
-    )
+    pooled = t.pooled or (False,) * len(t.rows)
+    rows = [[cell(c, j, pooled[i]) for j, c in enumerate(r)] for i, r in enumerate(t.rows)]
+    return table([text(h) for h in t.header], rows, t.numeric)
 
 
 def _half(half: str, row: Mapping[str, Any]) -> list[str]:
@@ -227,46 +113,10 @@ def comparison_lines(c: Comparison) -> list[str]:
         ),
         "",
     ]
-    body = [
-        [
-            text(v.variant),
-            str(v.compared),
-            view.pct(v.baseline_mar),
-            view.pct(v.current_mar),
-            "-" if v.difference is None else f"{v.difference:+.1f}",
-            str(v.newly_misfiring),
-            str(v.no_longer_misfiring),
-            view.pvalue(v.mcnemar_p),
-            "**yes**" if v.regressed else "no",
-        ]
-        for v in c.variants
-    ]
-    lines += table(
-        [
-            "variant",
-            "pairs compared",
-            "baseline MAR",
-            "current MAR",
-            "difference (points)",
-            "newly misfiring",
-            "no longer",
-            "McNemar p",
-            "regressed",
-        ],
-        body,
-        [False, *[True] * 7, False],
-    )
+    lines += render(tables.comparison(c))
     lines += [""] + [f"- note: {text(n)}" for n in c.notes]
     if c.new_misfires:
-        lines += ["", "Newly misfiring pairs:", ""]
-        lines += table(
-            ["pair", "variant", "category", "baseline outcome"],
-            [
-                [text(m.pair_id), text(m.variant), text(m.category), text(m.baseline_outcome)]
-                for m in c.new_misfires
-            ],
-            [False] * 4,
-        )
+        lines += ["", "Newly misfiring pairs:", "", *render(tables.new_misfires(c))]
     return lines
 
 
@@ -280,31 +130,29 @@ def _run(report: Report, index: int, limit: int) -> list[str]:
         "",
         "### Gates",
         "",
-        *_gates(report),
+        *(render(tables.gates(report)) if report["gates"] else ["No gates were checked."]),
         "",
     ]
     lines += ["### Per category", ""]
     for variant in view.variants(report):
-        lines += [f"Variant **{text(variant)}**:", "", *_categories(report, variant), ""]
+        lines += [f"Variant **{text(variant)}**:", "", *render(tables.categories(report, variant))]
+        lines.append("")
     if report.get("statistics"):
         lines += ["### Statistics", ""]
         for variant in view.variants(report):
-            lines += [f"Variant **{text(variant)}**:", "", *_statistics(report, variant), ""]
+            stats = tables.statistics(report, variant)
+            if stats.rows:
+                lines += [f"Variant **{text(variant)}**:", "", *render(stats), ""]
     if view.priming(report):
-        lines += ["### Priming", "", *_priming(report), ""]
+        lines += ["### Priming", "", *render(tables.priming(report)), ""]
+    misalign = tables.misalign(report)
+    if misalign is not None:
+        lines += ["### Mis-Align Bench", "", *render(misalign), ""]
     series = view.lens_series(report)
     if series:
         verdict = view.lens_verdict(report)
-        lines += [
-            "### Logit lens",
-            "",
-            *([text(verdict), ""] if verdict else []),
-            *table(
-                ["curve", "layers", "peak layer", "peak gap", "final gap"],
-                [[text(r[0]), *r[1:]] for r in view.lens_rows(series)],
-            ),
-            "",
-        ]
+        lines += ["### Logit lens", "", *([text(verdict), ""] if verdict else [])]
+        lines += [*render(tables.lens(series)), ""]
     lines += ["### Misfired pairs", "", *_misfires(report, limit), ""]
     return lines
 
@@ -317,12 +165,8 @@ def render_markdown(
         raise ValueError("nothing to render: no report given")
     lines = ["# VETO report", ""]
     if len(reports) > 1:
-        columns, rows = view.side_by_side(reports)
         lines += ["## Side by side (MAR per category, base variant)", ""]
-        lines += table(
-            ["model", *(text(short) for _, short in columns), "MAR", "BR", "acc st.", "acc co."],
-            [[text(r[0]), *r[1:]] for r in rows],
-        )
+        lines += render(tables.side_by_side(reports)[0])
         lines.append("")
     if comparison is not None:
         lines += ["## Baseline comparison", "", *comparison_lines(comparison), ""]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -61,8 +62,41 @@ def mar_bars(
     values: Sequence[float | None],
     intervals: Sequence[Sequence[float] | None],
     title: str,
+    limit: float | None = None,
 ) -> bytes:
-    """Horizontal bars of MAR with interval error bars (undefined values marked n/a)."""
+    """Horizontal bars of MAR with interval error bars (undefined values marked n/a) and,
+    given a ``limit`` (the ``--mar-max`` gate's threshold), a dashed line there."""
+    return _bars(labels, values, intervals, title, Axis("MAR (%)", 25.0, 105.0, 1), limit)
+
+
+def score_bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    intervals: Sequence[Sequence[float] | None],
+    title: str,
+    limit: float | None = None,
+) -> bytes:
+    """Mis-Align's Alignment Score per scope (fractions) with interval error bars and,
+    given a ``limit`` (``--misalign-min-score``), a dashed line there."""
+    return _bars(labels, values, intervals, title, Axis("Alignment Score", 1.0, 1.05, 3), limit)
+
+
+@dataclass(frozen=True)
+class Axis:
+    label: str
+    reach: float  # the axis shows at least 0..reach
+    most: float  # and at most 0..most
+    digits: int  # of the value written beside each bar
+
+
+def _bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    intervals: Sequence[Sequence[float] | None],
+    title: str,
+    axis: Axis,
+    limit: float | None,
+) -> bytes:
     fig = _figure(7.0, 0.45 * len(labels) + 1.3)
     ax = fig.add_subplot()
     positions = list(range(len(labels)))[::-1]
@@ -77,7 +111,7 @@ def mar_bars(
         error_kw={"ecolor": "#222222", "capsize": 3, "lw": 1},
     )
     for pos, v in zip(positions, values, strict=True):
-        text = "n/a" if v is None else f"{v:.1f}"
+        text = "n/a" if v is None else f"{v:.{axis.digits}f}"
         ax.annotate(
             text,
             (0 if v is None else v, pos),
@@ -87,9 +121,12 @@ def mar_bars(
             va="bottom",
         )
     ax.set_yticks(positions, labels=list(labels))
-    ax.set_xlabel("MAR (%)")
-    reach = max([25.0, *(v + h for v, h in zip(heights, high, strict=True))])
-    ax.set_xlim(0, min(105.0, reach * 1.1))
+    ax.set_xlabel(axis.label)
+    if limit is not None:
+        ax.axvline(limit, color="#c62828", linestyle="--", lw=1.2, label=f"gate {limit:g}")
+        ax.legend(loc="lower right", fontsize=8)
+    reach = max([axis.reach, limit or 0.0, *(v + h for v, h in zip(heights, high, strict=True))])
+    ax.set_xlim(0, min(axis.most, reach * 1.1))
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)

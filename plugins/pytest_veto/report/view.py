@@ -162,27 +162,60 @@ class CategoryRow:
     stats: Mapping[str, Any] | None
 
 
-def category_rows(report: Report, variant: str = "base") -> tuple[list[CategoryRow], str]:
-    """Rows per category then ``overall``, and which interval MAR carries.
-
-    The bootstrap interval when the report has a statistics section, else Wilson.
-    """
+def category_rows(report: Report, variant: str = "base") -> list[CategoryRow]:
+    """Rows per category then ``overall``. MAR carries its 95% Wilson interval, the one
+    interval shown everywhere (terminal, JSON ``mar_ci95``, Markdown, HTML, plots); the
+    bootstrap intervals are in the statistics table, labelled as such."""
     metrics = report["metrics"].get(variant)
     if metrics is None:
-        return [], ""
+        return []
     stats = (report.get("statistics") or {}).get("variants", {}).get(variant)
-    kind = "bootstrap" if stats else "Wilson"
 
     def row(name: str, m: Mapping[str, Any], s: Mapping[str, Any] | None) -> CategoryRow:
-        ci = s["bootstrap"]["mar"] if s else m.get("mar_ci95")
-        return CategoryRow(name, m, ci, s)
+        return CategoryRow(name, m, m.get("mar_ci95"), s)
 
     rows = [
         row(cat, m, stats["by_category"].get(cat) if stats else None)
         for cat, m in sorted(metrics["by_category"].items())
     ]
     rows.append(row("overall", metrics["overall"], stats["overall"] if stats else None))
-    return rows, kind
+    return rows
+
+
+def gate_threshold(report: Report, name: str) -> float | None:
+    """The threshold of the gate called ``name``, if the run had it."""
+    for g in report["gates"]:
+        if g["name"] == name:
+            return float(g["threshold"])
+    return None
+
+
+def misalign_rows(report: Report) -> list[tuple[str, Mapping[str, Any]]]:
+    """Mis-Align scores: ``overall``, then each dimension, then each ``dimension: domain``
+    (fractions, as the report stores them); empty when no item was judged."""
+    section = report.get("misalign")
+    if not isinstance(section, Mapping):
+        return []
+    m = section["metrics"]
+    rows: list[tuple[str, Mapping[str, Any]]] = [("overall", m["overall"])]
+    rows += [(d, s) for d, s in sorted(m.get("dimensions", {}).items()) if s.get("n")]
+    for d, by in sorted(m.get("domains", {}).items()):
+        rows += [(f"{d}: {name}", s) for name, s in sorted(by.items()) if s.get("n")]
+    return rows
+
+
+def misalign_summary(report: Report) -> list[str]:
+    """``Mis-Align N items, score S [lo, hi], coverage C, FFR F`` (fractions, as the
+    Mis-Align options take them), or nothing when the run judged no Mis-Align item."""
+    rows = misalign_rows(report)
+    if not rows:
+        return []
+    m = rows[0][1]
+    score = f"{pct(m.get('alignment_score'), 3)} {interval(m.get('alignment_score_ci95'), 3)}"
+    return [
+        f"Mis-Align {m.get('n', 0)} items, score {score.rstrip()}, "
+        f"coverage {pct(m.get('coverage'), 3)}, FFR {pct(m.get('ffr'), 3)}"
+    ]
 
 
 def variants(report: Report) -> list[str]:

@@ -38,6 +38,62 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
+def rate_line(label: str, done: int, total: int, elapsed_s: float) -> str:
+    """``label: done/total, R/s (elapsed, about N left)``: :func:`count_line` with the
+    rate of finished cases per second."""
+    line = count_line(label, done, total, elapsed_s)
+    if elapsed_s <= 0 or not done:
+        return line
+    head = f"{label}: {done}/{total}"
+    return f"{head}, {done / elapsed_s:.1f}/s{line[len(head) :]}"
+
+
+#: no progress line in a phase's first seconds: pytest's own output is enough there
+QUIET_S = 10.0
+
+
+class Counter:
+    """Finished cases of one phase (VETO pairs, primed pairs, Mis-Align items), counted
+    by the controller from test reports, so it works the same under xdist (workers print
+    nothing). :meth:`finish` returns a line when one is due: each time another tenth of
+    the phase is done, or ``every_s`` seconds after the last line, and at the end; whole
+    lines only, no carriage returns, so a CI log gets a few readable lines. Nothing in
+    the first ``quiet_s`` seconds (a run that short needs no progress)."""
+
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        started: float,
+        every_s: float = 30.0,
+        quiet_s: float | None = None,
+    ) -> None:
+        self.label = label
+        self.total = total
+        self.done = 0
+        self._every_s = every_s
+        self._quiet_s = QUIET_S if quiet_s is None else quiet_s
+        self._start = started  # when the tests started: the rate includes model loading
+        self._last_line: float | None = None
+        self._last_tenth = 0
+
+    def finish(self, now: float) -> str | None:
+        """Count one finished case at ``now`` (a monotonic clock); the line, if due."""
+        self.done += 1
+        tenth = 10 * self.done // self.total if self.total else 10
+        if now - self._start < self._quiet_s:  # a short run needs no progress lines
+            return None
+        due = (
+            self.done >= self.total
+            or tenth > self._last_tenth
+            or now - (self._start if self._last_line is None else self._last_line) >= self._every_s
+        )
+        if not due:
+            return None
+        self._last_tenth, self._last_line = tenth, now
+        return rate_line(self.label, self.done, self.total, now - self._start)
+
+
 class TerminalProgress:
     """A callable that writes throttled progress lines to the pytest terminal."""
 
@@ -59,13 +115,25 @@ class TerminalProgress:
     def _write(self, line: str) -> None:
         if hasattr(self._config, "workerinput"):  # an xdist worker: nobody sees its terminal
             return
+        if self._config.get_verbosity() < 0:  # -q: no progress lines
+            return
         reporter = self._config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
         capture = self._config.pluginmanager.get_plugin("capturemanager")
         if capture is None:
+            _end_line(reporter)
             reporter.write_line(line)
             return
         with capture.global_and_fixture_disabled():
-            reporter.ensure_newline()
+            _end_line(reporter)
             reporter.write_line(line)
+
+
+def _end_line(reporter: Any) -> None:
+    """End a line of progress dots first (xdist's dots do not count for
+    ``ensure_newline``), so a progress line starts a line of its own."""
+    reporter.ensure_newline()
+    writer = getattr(reporter, "_tw", None)
+    if writer is not None and writer.width_of_current_line:
+        reporter.write("\n")

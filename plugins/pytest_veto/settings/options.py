@@ -26,6 +26,8 @@ LENS_RANKINGS: tuple[Ranking, ...] = ("per-pair", "pooled")
 #: which behavioural run chooses the lens's pairs (and whose prompts the lens reads)
 LensPairsFrom = Literal["trigger", "unprimed"]
 LENS_PAIRS_FROM: tuple[LensPairsFrom, ...] = ("trigger", "unprimed")
+MisfiresAs = Literal["fail", "xfail"]
+MISFIRES_AS: tuple[MisfiresAs, ...] = ("fail", "xfail")
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
@@ -41,7 +43,8 @@ THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
         "veto_max_error_rate",
         "veto_max_error_rate",
         float,
-        "gate: maximum share of pairs with an errored half, in percent (default 0)",
+        "gate: maximum share of errored cases, in percent (default 0): VETO pairs with an "
+        "errored half and, as its own gate, Mis-Align items without an answer",
     ),
     (
         "veto_max_non_json_rate",
@@ -76,12 +79,37 @@ OPTIONS: dict[str, tuple[str, object]] = {}
 INI_KEYS: dict[str, None] = {}
 
 
+#: what a value means, shown in ``--help`` (argparse would show the dest, ``VETO_SEED``)
+METAVARS: dict[str, str] = {
+    "mar_max": "PCT",
+    "br_max": "PCT",
+    "veto_max_error_rate": "PCT",
+    "veto_lens_max_gap": "LOGITS",
+    "veto_lens_early_gap": "LOGITS",
+    "misalign_min_score": "F",
+    "misalign_max_ffr": "F",
+    "misalign_min_coverage": "F",
+    "veto_timeout": "S",
+    "veto_backoff": "S",
+    "veto_device": "DEV",
+}
+
+
+def metavar_of(dest: str, kind: object) -> str:
+    """The placeholder of an option's value: its meaning, else ``N`` or ``X`` by type."""
+    if dest in METAVARS:
+        return METAVARS[dest]
+    return "N" if kind is int else "X" if kind is float else "VALUE"
+
+
 def add_options(parser: pytest.Parser) -> None:
     """Register the command-line options and ini keys (and remember their defaults)."""
     g = parser.getgroup("veto", "pytest-veto: misfired-alignment release gate")
 
     def add(flag: str, **attrs: Any) -> None:
         store_true = attrs.get("action") == "store_true"
+        if not store_true and "choices" not in attrs and "metavar" not in attrs:
+            attrs["metavar"] = metavar_of(attrs["dest"], attrs.get("type"))
         OPTIONS[attrs["dest"]] = (flag, attrs.get("default", False if store_true else None))
         g.addoption(flag, **attrs)
 
@@ -126,6 +154,17 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write the JSON report here (schema-checked, written atomically)",
     )
+    add(
+        "--veto-misfires-as",
+        dest="veto_misfires_as",
+        default=None,
+        choices=list(MISFIRES_AS),
+        help="how a failed case (a misfire, a flip, a misjudged Mis-Align item) is "
+        "reported: as a failed test (default) or as an xfail with the same message, for "
+        "dashboards that must be green when the gates pass; the gates decide the run "
+        "either way",
+    )
+    add_ini("veto_misfires_as", "same as --veto-misfires-as", default=None)
     add(
         "--veto-strict",
         dest="veto_strict",

@@ -23,10 +23,12 @@ from pytest_veto.settings.options import (
     INI_KEYS,
     LENS_PAIRS_FROM,
     LENS_RANKINGS,
+    MISFIRES_AS,
     OPTIONS,
     SCORINGS,
     GateOn,
     LensPairsFrom,
+    MisfiresAs,
 )
 
 if TYPE_CHECKING:
@@ -128,6 +130,8 @@ class OutputSettings:
     """Where the run's results go besides the terminal."""
 
     report: Path | None = None
+    #: how a failed case's test is reported (``--veto-misfires-as``)
+    misfires_as: MisfiresAs = "fail"
 
 
 @dataclass(frozen=True)
@@ -156,13 +160,21 @@ def resolve(config: pytest.Config) -> RunSettings:
         gates=_gate_settings(config),
         lens=_lens_settings(config),
         misalign=_misalign_settings(config),
-        output=OutputSettings(report=read.path(config.getoption("veto_report"))),
+        output=_output_settings(config),
     )
     if settings.model.name is None and not _informational(config):
         _nothing_without_a_model(config)
     _check_primed_gates(settings.data, settings.gates)
     _check_outputs(config, settings)
     return settings
+
+
+def _output_settings(config: pytest.Config) -> OutputSettings:
+    misfires_as = config.getoption("veto_misfires_as") or config.getini("veto_misfires_as")
+    return OutputSettings(
+        report=read.path(config.getoption("veto_report")),
+        misfires_as=read.one_of(misfires_as or "fail", MISFIRES_AS, "veto_misfires_as"),
+    )
 
 
 #: pytest's options that only print something (they run no test, so nothing is gated)
