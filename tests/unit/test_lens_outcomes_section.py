@@ -93,4 +93,4 @@ def test_a_report_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.json"
     rows = [{"pair_id": "p1", "category": "Age", "variant": "base", "outcome": "a"}]
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"pairs": rows}).encode("utf-8"))
-    assert outcomes_from_report(path, "base") == ([("p1", "Age", "a")], "base")
+    assert outcomes_from_report(path, "base") == [("p1", "Age", "a")]

@@ -77,11 +77,18 @@ def _lens(*roles: str) -> LensRun:
 def test_no_failure_pairs_means_no_ablation_and_a_section_without_one() -> None:
     lens = _lens("control", "control")
     assert lens.failure_ids == []
-    ablation = run_ablation(lens, n_rank=2, seed=0, mode="zero", verify_top=None)
+    ablation = run_ablation(
+        lens, ranking="per-pair", n_rank=2, seed=0, mode="zero", verify_top=None
+    )
     assert ablation is None
     section = ablation_section(lens, ablation)
     assert section["ablation"] is None
-    assert section["outcomes"] == {"source": "r.json", "variant": "trigger"}
+    assert section["outcomes"] == {
+        "source": "r.json",
+        "variant": "trigger",
+        "pairs_from": "trigger",
+        "prompts": "trigger",
+    }
 
 
 def test_failure_ids_are_the_failure_pairs() -> None:
