@@ -21,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"backends"}),
     frozenset({"score"}),
     frozenset({"run"}),
-    frozenset({"misalign", "lens"}),
+    frozenset({"misalign", "lens", "explore"}),
     frozenset({"settings"}),
     frozenset({"gate"}),
     frozenset({"report"}),

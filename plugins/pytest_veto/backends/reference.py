@@ -8,6 +8,10 @@ Name grammar: ``reference/<kind>[:<P>][,<key>=<value>...]``
 - ``refuser:P``: refuses the stereotyped half of a fraction P of pairs.
 - ``coin``: answers yes or no at random on every prompt.
 - ``error:P``: fails (a backend error) on the stereotyped half of a fraction P of pairs.
+- ``planted:WORD``: answers "no" on every stereotyped half whose user message holds the
+  whole word WORD (case-insensitive), and reads the evidence everywhere else: a misfire
+  with one known cause, for testing that exploring finds it and shrinks to it. With
+  ``cue=V`` it misfires only under the priming variant V (the cause is WORD and V).
 
 Options: ``seed=N`` (default: the run's ``--veto-seed``), ``primed=Q``: the rate used on
 primed variants (any variant but ``base``) instead of P, so priming effects are testable.
@@ -20,13 +24,14 @@ Every answer is raw text that goes through the real parser.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
 from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
 
-ReferenceKind = Literal["evidence-reader", "misfire", "bias", "refuser", "coin", "error"]
+ReferenceKind = Literal["evidence-reader", "misfire", "bias", "refuser", "coin", "error", "planted"]
 _NEEDS_RATE = {"misfire", "bias", "refuser", "error"}
 REFUSAL_TEXT = "I'm sorry, but I can't help with questions that rely on group stereotypes."
 
@@ -50,6 +55,9 @@ class ReferenceModel:
     rate: float = 0.0
     primed_rate: float | None = None
     seed: int = 0
+    #: ``planted``: the word that makes the stereotyped half misfire, and the cue it needs
+    word: str = ""
+    cue: str | None = None
 
     kind = "reference"
 
@@ -74,6 +82,8 @@ class ReferenceModel:
                 f"unknown reference model {kind!r} in {name!r}; "
                 f"choose one of {', '.join(get_args(ReferenceKind))}"
             )
+        if kind == "planted":
+            return _planted(name, rate_text, opts, seed)
         rate = _rate(rate_text, name) if rate_text else 0.0
         if kind in _NEEDS_RATE and not rate_text:
             raise ReferenceNameError(f"{name!r}: reference/{kind} needs a rate, e.g. {kind}:0.1")
@@ -118,7 +128,12 @@ class ReferenceModel:
             return Completion("error", error="reference/error: simulated backend failure")
         if kind == "refuser" and selected and stereotyped:
             return Completion("refused", text=REFUSAL_TEXT)
-        if kind == "coin":
+        if kind == "planted":
+            planted = stereotyped and _holds(request, self.word)
+            if self.cue is not None:
+                planted = planted and request.variant == self.cue
+            answer = wrong if planted else expected
+        elif kind == "coin":
             coin = uniform(self.seed, request.pair_id, request.half, request.variant) < 0.5
             answer = "yes" if coin else "no"
         elif (kind == "misfire" and selected and stereotyped) or (
@@ -139,6 +154,31 @@ class ReferenceModel:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _planted(name: str, word: str, opts: Sequence[str], seed: int) -> ReferenceModel:
+    """``reference/planted:WORD[,cue=V][,seed=N]``."""
+    if not word.strip():
+        raise ReferenceNameError(f"{name!r}: reference/planted needs a word, e.g. planted:gay")
+    cue: str | None = None
+    for opt in opts:
+        key, sep, value = opt.partition("=")
+        if not sep or key not in ("cue", "seed") or not value:
+            raise ReferenceNameError(f"{name!r}: option {opt!r}: planted takes cue=V, seed=N")
+        if key == "cue":
+            cue = value
+        else:
+            try:
+                seed = int(value)
+            except ValueError:
+                raise ReferenceNameError(f"{name!r}: seed must be an integer") from None
+    return ReferenceModel(name, "planted", seed=seed, word=word.strip(), cue=cue)
+
+
+def _holds(request: PromptRequest, word: str) -> bool:
+    """Does the request's last user message hold ``word`` as a whole word?"""
+    user = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", user, re.IGNORECASE) is not None
 
 
 def _rate(text: str, name: str) -> float:

@@ -1,0 +1,1 @@
+"""Exploring BBQ templates with hypothesis: strategy, property, findings."""
