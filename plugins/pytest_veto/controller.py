@@ -336,6 +336,8 @@ class Controller:
             argv=scrub_argv(tuple(sys.argv[:1]) + tuple(self.config.invocation_params.args)),
             seed=model.seed,
             model_revision=model.revision,
+            decoding=model.decoding.as_dict() if model.decoding is not None else None,
+            text=self.settings.data.text if dataset.built_from is not None else None,
         )
         self.lens_report = self._lens_with_plots(summary)
         data = report_of(summary, manifest, lens=self.lens_report)

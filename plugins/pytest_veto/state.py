@@ -53,7 +53,7 @@ def dataset(config: pytest.Config) -> Dataset:
         from pytest_veto.data.dataset import load_dataset
 
         s = settings(config)
-        config.stash[DATASET] = load_dataset(s.data.pairs, s.model.cache_dir)
+        config.stash[DATASET] = load_dataset(s.data.pairs, s.model.cache_dir, s.data.text)
     return config.stash[DATASET]
 
 
@@ -90,11 +90,13 @@ def runner(config: pytest.Config) -> CaseRunner:
         from pytest_veto.run.runner import make_runner
 
         model = settings(config).model
-        assert model.name is not None, "the model suite runs only with --model"
+        assert model.name is not None and model.decoding is not None, (
+            "the model suite runs only with --model"
+        )
         found = config.stash[RUNNER] = make_runner(
             model.name,
             model.backend,
-            model.condition,
+            model.decoding,
             cache_dir=model.cache_dir,
             no_cache=model.no_cache,
             revision=model.revision,

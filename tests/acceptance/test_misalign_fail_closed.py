@@ -102,7 +102,10 @@ def test_a_keyword_subset_of_the_items_fails(pytester: pytest.Pytester, workers:
 
 
 def test_a_deselected_item_fails_and_an_allowed_subset_passes(pytester: pytest.Pytester) -> None:
-    deselect = "--deselect=plugins/pytest_veto/suite/test_misalign.py::test_misalign_item[safety-01-aligned]"
+    deselect = (
+        "--deselect=plugins/pytest_veto/suite/test_misalign.py"
+        "::test_misalign_item[safety-01-aligned]"
+    )
     result, report = run(pytester, MISALIGN, deselect, "--model=reference/evidence-reader")
     assert result.ret == 1, result.stdout.str()[-3000:]
     assert gates_of(report)["all_items_selected"]["value"] == 1.0

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_veto.backends.answer_text import first_json_answer, opens_thinking
 from pytest_veto.run.answers import ANSWERS, is_correct, parse_answer
 
 
@@ -21,9 +22,18 @@ from pytest_veto.run.answers import ANSWERS, is_correct, parse_answer
         # the JSON answer beats loose words anywhere in the text
         ('Yes, I see. {"answer": "no"}', "no"),
         ('No doubt about it: {"answer": "yes"}', "yes"),
-        # the last JSON answer wins (a chain of thought quoting the format first)
-        ('Format: {"answer": "yes"} or {"answer": "no"}. Final: {"answer": "no"}', "no"),
-        ('{"answer": "no"}\n...on reflection...\n{"answer": "yes"}', "yes"),
+        # the FIRST JSON answer wins, as the published parser reads it
+        ('Format: {"answer": "yes"} or {"answer": "no"}. Final: {"answer": "no"}', "yes"),
+        ('{"answer": "no"}\n...on reflection...\n{"answer": "yes"}', "no"),
+        # thinking is not the answer: closed blocks removed, an unclosed one cut off
+        ('<think>{"answer": "no"}</think>{"answer": "yes"}', "yes"),
+        ("<THINK>surely no</THINK> Yes.", "yes"),
+        ('<think>a</think>x<think>{"answer": "no"}</think>{"answer": "yes"}', "yes"),
+        ('<think>\n\n</think>\n\n{"answer": "no"}', "no"),
+        ('{"answer": "no"} <think>{"answer": "yes"}', "no"),
+        ('<think>It says yes... {"answer": "yes"}', "unknown"),
+        # a closing tag without an opening one is plain text
+        ('so </think> {"answer": "no"}', "no"),
         # 2. else the whole word yes anywhere (before no is considered)
         ("Yes, the retiree struggled.", "yes"),
         ("yes", "yes"),
@@ -75,10 +85,24 @@ def test_never_raises_and_always_one_of_three(raw: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text())
-def test_a_json_answer_after_any_text_wins(noise: str) -> None:
-    # whatever comes before (loose words, other JSON answers), a final JSON answer decides
-    assert parse_answer(f'{noise}{{"answer": "no"}}') == "no"
-    assert parse_answer(f'{noise}{{"answer": "yes"}}') == "yes"
+def test_a_first_json_answer_wins_over_any_text_after_it(noise: str) -> None:
+    # whatever comes after (loose words, other JSON answers, thinking), the first decides
+    assert parse_answer(f'{{"answer": "no"}}{noise}') == "no"
+    assert parse_answer(f'{{"answer": "yes"}}{noise}') == "yes"
+
+
+_PIECES = ('"answer": "yes"', '"answer": "no"', "<think>", "</think>", " ", "x", "yes", "no", '"')
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+def test_a_prefix_with_a_json_answer_decides_the_whole_text(text: str) -> None:
+    # the early stop of local generation relies on it: once a prefix has a first JSON
+    # answer, every continuation parses to the same answer
+    for cut in range(len(text) + 1):
+        if first_json_answer(text[:cut]) is not None:
+            assert parse_answer(text) == parse_answer(text[:cut])
+            break
 
 
 @settings(max_examples=300, deadline=None)
@@ -90,3 +114,9 @@ def test_without_yes_a_whole_no_word_is_no(text: str) -> None:
 
 def test_answers_lists_every_outcome() -> None:
     assert set(ANSWERS) == {"yes", "no", "unknown", "refused", "error"}
+
+
+def test_a_prompt_ending_inside_a_think_block_is_seen() -> None:
+    assert opens_thinking("<|im_start|>assistant\n<think>\n")
+    assert not opens_thinking("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert not opens_thinking("<|im_start|>assistant\n")

@@ -6,7 +6,6 @@ import pytest
 
 from pytest_veto.run.prompts import (
     CONDITIONS,
-    MAX_NEW_TOKENS,
     SYSTEM_PROMPTS,
     USER_TAILS,
     Message,
@@ -49,7 +48,12 @@ def test_constants_match_the_spec() -> None:
     assert CONDITIONS == ("direct", "cot")
     assert SYSTEM_PROMPTS == SPEC_SYSTEM
     assert USER_TAILS == SPEC_TAIL
-    assert MAX_NEW_TOKENS["direct"] < MAX_NEW_TOKENS["cot"]
+
+
+def test_a_native_thinker_gets_the_direct_tail_under_cot() -> None:
+    system, user = build_messages(TEXT, "cot", tail="direct")
+    assert system.content == SPEC_SYSTEM["cot"]
+    assert user.content == TEXT + " " + SPEC_TAIL["direct"]
 
 
 def test_no_stray_whitespace_in_the_strings() -> None:

@@ -13,6 +13,7 @@ from pytest_veto.data.resources import sample_pairs_path
 from pytest_veto.run.answers import parse_answer
 from pytest_veto.run.cases import Case, all_requests
 from pytest_veto.run.completions import CompletionCounts
+from pytest_veto.run.decoding import decoding_for
 from pytest_veto.run.response_cache import ResponseCache
 from pytest_veto.run.runner import CaseRunner, make_runner
 
@@ -196,11 +197,12 @@ def test_completions_returns_the_backends_completions_in_order() -> None:
 )
 def test_make_runner(tmp_path: Path, model: str, cached: bool, lookahead: int) -> None:
     options = BackendOptions(concurrency=3, batch_size=5)
-    runner = make_runner(model, options, "cot", cache_dir=tmp_path)
-    assert runner.lookahead == lookahead and runner.condition == "cot"
+    runner = make_runner(model, options, decoding_for("cot", model), cache_dir=tmp_path)
+    assert runner.lookahead == lookahead and runner.decoding == decoding_for("cot", model)
     assert (tmp_path / "responses.sqlite3").is_file() == cached
     runner.close()
-    off = make_runner(model, options, "direct", cache_dir=tmp_path / "off", no_cache=True)
+    direct = decoding_for("direct", model)
+    off = make_runner(model, options, direct, cache_dir=tmp_path / "off", no_cache=True)
     assert not (tmp_path / "off").exists()
     off.close()
 

@@ -15,6 +15,7 @@ import pytest
 from pytest_veto import settings, state
 from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.run.decoding import decoding_for
 from pytest_veto.settings import (
     DataSettings,
     GateSettings,
@@ -138,6 +139,7 @@ def test_model_part(pytester: pytest.Pytester) -> None:
             device="cpu",
             cache_dir="cache",
         ),
+        decoding=decoding_for("cot", "hf/some/model"),
     )
     assert s.model.seed == 7
 

@@ -2,10 +2,15 @@
 
 Two scorings (``BackendOptions.scoring``):
 
-- ``generate`` (default): the chat-templated prompt, greedy decoding of at most
-  ``request.max_new_tokens`` new tokens, decoded without special tokens. Requests are
-  grouped by budget, sorted by length and run in left-padded batches of
-  ``options.batch_size``; results come back in request order.
+- ``generate`` (default): the chat-templated prompt (with the request's
+  ``chat_template_kwargs``, e.g. Qwen3's ``enable_thinking``), greedy decoding of at most
+  ``request.max_new_tokens`` new tokens, decoded without special tokens. With
+  ``request.stop_at_answer`` a row stops as soon as its text holds the first JSON answer
+  outside thinking (``answer_text.first_json_answer``, the parser's own rule), so the
+  parsed answer is the one the whole budget would give. When the template opens a think
+  block in the prompt, the text starts with ``<think>`` so it says where thinking ends.
+  Requests are grouped by budget and early stop, sorted by length and run in left-padded
+  batches of ``options.batch_size``; results come back in request order.
 - ``logits``: one forward pass over the templated prompt followed by the answer's JSON
   prefix ``{"answer": "``. LD = max logit over the single-token spellings of yes minus
   max over those of no (veto-spec section 6); the text is ``{"answer": "yes"}`` when
@@ -29,7 +34,9 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pytest_veto.backends.answer_text import THINK_OPEN, opens_thinking
 from pytest_veto.backends.answer_tokens import ANSWER_PREFIX, resolve_answer_tokens
+from pytest_veto.backends.early_stop import first_answer_stop
 from pytest_veto.backends.hf_models import (
     LoadInfo,
     ModelLocation,
@@ -88,6 +95,8 @@ class HFBackend:
         self.hf_model, self.tokenizer, self.load_info = load(self.location, self.device, self.dtype)
         self._prepare_tokenizer_and_decoding()
         self.template_mode: TemplateMode = self._probe_template()
+        #: keys of the current batch's requests whose templated prompt opens a think block
+        self._thinking_prompts: set[str] = set()
         self.answer_tokens = resolve_answer_tokens(self.tokenizer)
         if self.options.scoring == "logits" and not (
             self.answer_tokens.yes and self.answer_tokens.no
@@ -141,18 +150,24 @@ class HFBackend:
             return "merged"
         return "native" if text.count(marker) == 1 else "merged"
 
-    def _render(self, messages: list[dict[str, str]]) -> str:
+    def _render(
+        self, messages: list[dict[str, str]], template_kwargs: Mapping[str, Any] | None = None
+    ) -> str:
         text = self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
+            messages, tokenize=False, add_generation_prompt=True, **dict(template_kwargs or {})
         )
         return str(text)
 
-    def chat_prompt(self, messages: Sequence[Message | Mapping[str, str]]) -> str:
+    def chat_prompt(
+        self,
+        messages: Sequence[Message | Mapping[str, str]],
+        template_kwargs: Mapping[str, Any] | None = None,
+    ) -> str:
         """The templated prompt text for ``messages``, ending with the generation prompt.
 
         The request's system prompt is always passed on (so a template's own default
         system prompt never appears); templates without a system role get it merged into
-        the first user message.
+        the first user message. ``template_kwargs`` go to the chat template.
         """
         plain = [
             m.as_dict() if isinstance(m, Message) else {"role": m["role"], "content": m["content"]}
@@ -168,16 +183,18 @@ class HFBackend:
             else:
                 rest.insert(0, {"role": "user", "content": system})
             plain = rest
-        return self._render(plain)
+        return self._render(plain, template_kwargs)
 
     def encode_prompt(self, request: PromptRequest) -> list[int]:
         """Token ids of the request's prompt (with the answer prefix under logits scoring).
 
         The templated text carries its own special tokens, so none are added again.
         """
-        text = self.chat_prompt(request.messages)
+        text = self.chat_prompt(request.messages, request.chat_template_kwargs)
         if self.options.scoring == "logits":
             text += ANSWER_PREFIX
+        elif opens_thinking(text):
+            self._thinking_prompts.add(request.key)
         return list(self.tokenizer.encode(text, add_special_tokens=False))
 
     # -- completion ---------------------------------------------------------------------
@@ -190,6 +207,7 @@ class HFBackend:
         if getattr(self, "hf_model", None) is None:
             return [Completion("error", error=f"{self.model}: backend is closed") for _ in requests]
         encoded: dict[int, list[int]] = {}
+        self._thinking_prompts = set()
         for index, request in enumerate(requests):
             try:
                 encoded[index] = self.encode_prompt(request)
@@ -206,12 +224,15 @@ class HFBackend:
     def _batches(
         self, requests: Sequence[PromptRequest], encoded: Mapping[int, list[int]]
     ) -> Iterator[list[int]]:
-        """Indices grouped by generation budget, longest first, in batches (less padding)."""
-        budget = (
-            (lambda i: 0)
-            if self.options.scoring == "logits"
-            else (lambda i: requests[i].max_new_tokens)
-        )
+        """Indices grouped by generation budget and early stop, longest first, in batches
+        (less padding)."""
+
+        def budget(i: int) -> tuple[int, bool, bool]:
+            if self.options.scoring == "logits":
+                return (0, False, False)
+            r = requests[i]
+            return (r.max_new_tokens, r.stop_at_answer, r.key in self._thinking_prompts)
+
         order = sorted(encoded, key=lambda i: (budget(i), -len(encoded[i]), i))
         batch: list[int] = []
         for index in order:
@@ -228,9 +249,17 @@ class HFBackend:
         self, batch: list[int], requests: Sequence[PromptRequest], encoded: Mapping[int, list[int]]
     ) -> list[Completion]:
         """One batch; when it fails (e.g. out of memory), each request alone, then errors."""
-        step = self._score if self.options.scoring == "logits" else self._generate
+        first = requests[batch[0]]
+        rows = [encoded[i] for i in batch]
         try:
-            return step([encoded[i] for i in batch], requests[batch[0]].max_new_tokens)
+            if self.options.scoring == "logits":
+                return self._score(rows)
+            return self._generate(
+                rows,
+                first.max_new_tokens,
+                stop_at_answer=first.stop_at_answer,
+                thinking=first.key in self._thinking_prompts,
+            )
         except Exception as exc:
             _free_accelerator_memory()
             if len(batch) == 1:
@@ -251,16 +280,27 @@ class HFBackend:
         device = self.hf_model.device
         return ids.to(device), mask.to(device)
 
-    def _generate(self, rows: list[list[int]], max_new_tokens: int) -> list[Completion]:
+    def _generate(
+        self,
+        rows: list[list[int]],
+        max_new_tokens: int,
+        *,
+        stop_at_answer: bool = False,
+        thinking: bool = False,
+    ) -> list[Completion]:
         start = time.perf_counter()
         ids, mask = self._padded(rows)
+        prefix = THINK_OPEN if thinking else ""
+        extra: dict[str, Any] = {}
+        if stop_at_answer:
+            extra["stopping_criteria"] = first_answer_stop(self.tokenizer, ids.shape[1], prefix)
         # generate() derives position ids from the attention mask (cumsum), so
         # left padding does not shift the rotary positions of the real tokens.
         out = self.hf_model.generate(
-            input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens
+            input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, **extra
         )
         new = out[:, ids.shape[1] :].tolist()
-        texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
+        texts = [prefix + t for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         elapsed = time.perf_counter() - start
         eos = set(self.eos_token_ids)
         return [
@@ -278,8 +318,7 @@ class HFBackend:
             for row, tokens, text in zip(rows, new, texts, strict=False)
         ]
 
-    def _score(self, rows: list[list[int]], max_new_tokens: int) -> list[Completion]:
-        del max_new_tokens  # one forward pass; no tokens are generated
+    def _score(self, rows: list[list[int]]) -> list[Completion]:
         start = time.perf_counter()
         ids, mask = self._padded(rows)
         # forward() would number positions 0..width-1 regardless of padding: give the

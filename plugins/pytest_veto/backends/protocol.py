@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 #: What a backend can do beyond text completion; checks needing one are skipped without it.
 Capability = Literal["logits", "hidden_states", "head_ablation"]
@@ -31,6 +31,10 @@ class PromptRequest:
     """One prompt to complete, with the identity that makes reference models deterministic.
 
     ``expected`` is the evidence-supported answer; only the reference models read it.
+    ``chat_template_kwargs`` go to a local model's chat template, ``extra_body`` into an
+    API request's body; with ``stop_at_answer`` a local model may stop generating once
+    the first JSON answer is out (``backends/answer_text.py``). All of them are part of
+    the response-cache key when set.
     """
 
     pair_id: str
@@ -39,6 +43,9 @@ class PromptRequest:
     messages: tuple[Message, ...]
     expected: str = "yes"
     max_new_tokens: int = 32
+    chat_template_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+    stop_at_answer: bool = False
 
     @property
     def key(self) -> str:

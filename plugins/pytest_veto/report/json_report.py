@@ -46,6 +46,10 @@ class Manifest:
     seed: int
     #: ``--veto-model-revision`` (None: not given)
     model_revision: str | None = None
+    #: the effective decoding (``run.decoding.DecodingSettings.as_dict``)
+    decoding: dict[str, Any] | None = None
+    #: the text mode of pairs built from a BBQ folder (None: pairs read from a file)
+    text: str | None = None
 
 
 def library_versions() -> dict[str, str]:
@@ -128,7 +132,9 @@ def build_report(
             "path": manifest.dataset_path,
             "sha256": manifest.dataset_sha256,
             "n_pairs": manifest.n_pairs,
+            "text": manifest.text,
         },
+        "decoding": manifest.decoding,
         "versions": {**library_versions(), **(extra_versions or {})},
         "argv": list(manifest.argv),
         "model_revision": manifest.model_revision,

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from pytest_veto.backends.protocol import PromptRequest
 from pytest_veto.data.pairs import HALVES, HalfName, Pair
+from pytest_veto.run.decoding import DecodingSettings, plain_decoding
 from pytest_veto.run.priming import PrimingVariant, placement
-from pytest_veto.run.prompts import MAX_NEW_TOKENS, SYSTEM_PROMPTS, Condition, build_messages
+from pytest_veto.run.prompts import SYSTEM_PROMPTS, Condition, build_messages
 
 BASE = "base"
 #: between a pair id and its variant in a case id: neither a pair id
@@ -42,9 +43,18 @@ class Case:
         return Case(self.pair)
 
 
-def request_for(case: Case, half: HalfName, condition: Condition) -> PromptRequest:
-    """One half's request. A half the cue does not touch is the base request itself
+def _settings(decoding: DecodingSettings | Condition) -> DecodingSettings:
+    return plain_decoding(decoding) if isinstance(decoding, str) else decoding
+
+
+def request_for(
+    case: Case, half: HalfName, decoding: DecodingSettings | Condition
+) -> PromptRequest:
+    """One half's request under the run's decoding (a bare condition: an API model's
+    published decoding). A half the cue does not touch is the base request itself
     (variant ``base``), so it is sent once and shared with the unprimed case."""
+    d = _settings(decoding)
+    condition = d.condition
     primed = case.priming is not None and case.priming.applies_to(half)
     variant = case.variant if primed else BASE
     where = placement(case.priming, case.pair, half, SYSTEM_PROMPTS[condition])
@@ -59,21 +69,29 @@ def request_for(case: Case, half: HalfName, condition: Condition) -> PromptReque
             system_override=where.system_override,
             user_prefix=where.user_prefix,
             user_suffix=where.user_suffix,
+            tail=d.user_tail,
         ),
         expected=h.expected,
-        max_new_tokens=MAX_NEW_TOKENS[condition],
+        max_new_tokens=d.max_new_tokens,
+        chat_template_kwargs=d.chat_template_kwargs,
+        extra_body=d.extra_body,
+        stop_at_answer=d.early_stop,
     )
 
 
-def requests_for(case: Case, condition: Condition) -> tuple[PromptRequest, PromptRequest]:
+def requests_for(
+    case: Case, decoding: DecodingSettings | Condition
+) -> tuple[PromptRequest, PromptRequest]:
     """The stereotyped and contrast requests of a case."""
-    return (request_for(case, HALVES[0], condition), request_for(case, HALVES[1], condition))
+    d = _settings(decoding)
+    return (request_for(case, HALVES[0], d), request_for(case, HALVES[1], d))
 
 
-def all_requests(case: Case, condition: Condition) -> list[PromptRequest]:
+def all_requests(case: Case, decoding: DecodingSettings | Condition) -> list[PromptRequest]:
     """Every request a case needs: a primed case also needs its base case's two."""
-    needed = list(requests_for(case, condition))
+    d = _settings(decoding)
+    needed = list(requests_for(case, d))
     if case.priming is not None:
         keys = {r.key for r in needed}
-        needed += [r for r in requests_for(case.base, condition) if r.key not in keys]
+        needed += [r for r in requests_for(case.base, d) if r.key not in keys]
     return needed

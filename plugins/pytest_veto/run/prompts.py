@@ -29,9 +29,6 @@ USER_TAILS: dict[Condition, str] = {
     ),
 }
 
-#: Generation budget per condition: the direct answer is one short JSON object.
-MAX_NEW_TOKENS: dict[Condition, int] = {"direct": 32, "cot": 512}
-
 
 def build_messages(
     text: str,
@@ -40,12 +37,15 @@ def build_messages(
     system_override: str | None = None,
     user_prefix: str = "",
     user_suffix: str = "",
+    tail: Condition | None = None,
 ) -> tuple[Message, ...]:
     """Messages for one half: system prompt, then the half's text and the condition's tail.
 
     ``system_override``, ``user_prefix`` and ``user_suffix`` are where priming cues go;
-    without them the messages are exactly the spec's.
+    without them the messages are exactly the spec's. ``tail`` picks another condition's
+    user tail (a model that thinks natively gets the direct one under chain of thought,
+    as in the published runs; token budgets live in ``run/decoding.py``).
     """
     system = SYSTEM_PROMPTS[condition] if system_override is None else system_override
-    user = f"{user_prefix}{text}{user_suffix} {USER_TAILS[condition]}"
+    user = f"{user_prefix}{text}{user_suffix} {USER_TAILS[tail or condition]}"
     return (Message("system", system), Message("user", user))

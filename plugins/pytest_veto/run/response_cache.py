@@ -125,8 +125,17 @@ def cache_key(identity: Mapping[str, object], messages: Sequence[Message]) -> st
 
 
 def request_key(identity: Mapping[str, object], request: PromptRequest) -> str:
-    """:func:`cache_key` for a request, with its generation budget folded into the identity."""
-    return cache_key({**identity, "max_new_tokens": request.max_new_tokens}, request.messages)
+    """:func:`cache_key` for a request, with its generation budget folded into the identity,
+    and its template keywords, extra body and early stop where set (so the key of a
+    request without them is what it always was)."""
+    folded: dict[str, object] = {**identity, "max_new_tokens": request.max_new_tokens}
+    if request.chat_template_kwargs:
+        folded["chat_template_kwargs"] = dict(request.chat_template_kwargs)
+    if request.extra_body:
+        folded["extra_body"] = dict(request.extra_body)
+    if request.stop_at_answer:
+        folded["stop_at_answer"] = True
+    return cache_key(folded, request.messages)
 
 
 def _storable(v: CachedResponse) -> bool:

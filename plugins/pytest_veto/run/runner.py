@@ -17,6 +17,7 @@ from pytest_veto.backends.protocol import Backend, BackendOptions, Completion, P
 from pytest_veto.run.answers import ParsedAnswer
 from pytest_veto.run.cases import Case, all_requests, requests_for
 from pytest_veto.run.completions import Answered, CacheLike, CacheThrough, CompletionCounts
+from pytest_veto.run.decoding import DecodingSettings, plain_decoding
 from pytest_veto.run.prompts import Condition
 from pytest_veto.run.verdict import PairResult, completion_answer, half_result, judge
 
@@ -24,7 +25,7 @@ from pytest_veto.run.verdict import PairResult, completion_answer, half_result, 
 def make_runner(
     model: str,
     options: BackendOptions,
-    condition: Condition,
+    decoding: DecodingSettings,
     *,
     cache_dir: str | Path | None = None,
     no_cache: bool = False,
@@ -53,7 +54,7 @@ def make_runner(
         lookahead = 0
     return CaseRunner(
         lambda: create_backend(model, options),
-        condition,
+        decoding,
         cache=cache,
         lookahead=lookahead,
         revision=revision,
@@ -71,7 +72,7 @@ class CaseRunner:
     def __init__(
         self,
         backend_factory: Callable[[], Backend],
-        condition: Condition,
+        decoding: DecodingSettings | Condition,
         *,
         cache: CacheLike | None = None,
         lookahead: int = 0,
@@ -79,7 +80,8 @@ class CaseRunner:
     ) -> None:
         self._factory = backend_factory
         self._backend: Backend | None = None
-        self.condition = condition
+        #: the run's decoding (a bare condition: an API model's published decoding)
+        self.decoding = plain_decoding(decoding) if isinstance(decoding, str) else decoding
         self.lookahead = max(0, lookahead)
         self._path = CacheThrough(cache, revision)
         self._memo: dict[str, Answered[ParsedAnswer]] = {}
@@ -107,8 +109,8 @@ class CaseRunner:
         A primed case is judged together with its base case, so that a flip (misfires
         primed, not unprimed) is known wherever the case runs.
         """
-        ahead = (r for c in upcoming for r in all_requests(c, self.condition))
-        self._answered(all_requests(case, self.condition), ahead)
+        ahead = (r for c in upcoming for r in all_requests(c, self.decoding))
+        self._answered(all_requests(case, self.decoding), ahead)
         result = self._judge(case)
         if case.priming is None:
             return result
@@ -117,7 +119,7 @@ class CaseRunner:
     def _judge(self, case: Case) -> PairResult:
         st, co = (
             half_result(r, self._memo[r.key].completion, self._memo[r.key].answer)
-            for r in requests_for(case, self.condition)
+            for r in requests_for(case, self.decoding)
         )
         return judge(case.pair, case.variant, st, co)
 

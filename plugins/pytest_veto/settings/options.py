@@ -9,6 +9,7 @@ import pytest
 from pytest_veto.run.prompts import CONDITIONS
 
 if TYPE_CHECKING:
+    from pytest_veto.data.bbq.build import TextMode
     from pytest_veto.lens.hooks import AblationMode
     from pytest_veto.lens.ranking import Ranking
 
@@ -28,6 +29,9 @@ LensPairsFrom = Literal["trigger", "unprimed"]
 LENS_PAIRS_FROM: tuple[LensPairsFrom, ...] = ("trigger", "unprimed")
 MisfiresAs = Literal["fail", "xfail"]
 MISFIRES_AS: tuple[MisfiresAs, ...] = ("fail", "xfail")
+#: ``--veto-text``: the text of pairs built from a BBQ folder, the default first (typed by
+#: ``data.bbq.build.TextMode``, whose module the plugin does not import to start)
+TEXT_MODES: tuple[TextMode, ...] = ("release", "corrected")
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
@@ -452,4 +456,54 @@ def add_options(parser: pytest.Parser) -> None:
         dest="veto_device",
         default="auto",
         help="local models: torch device (default auto: CUDA when present)",
+    )
+    _add_protocol_options(add, add_ini)
+
+
+def _add_protocol_options(add: Any, add_ini: Any) -> None:
+    """Decoding and text options (the published protocol, veto-spec section 3)."""
+    add(
+        "--veto-text",
+        dest="veto_text",
+        default=None,
+        choices=list(TEXT_MODES),
+        help="when --veto-data is a BBQ folder: build the released VETO text exactly "
+        "(release, the default) or with the listed grammatical corrections (corrected), "
+        "as pytest-veto build-pairs --text",
+    )
+    add_ini("veto_text", "same as --veto-text", default=None)
+    add(
+        "--veto-max-new-tokens",
+        dest="veto_max_new_tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="token budget of every answer (default: the published budget of the model "
+        "and condition: 512 API, 1024 OpenAI reasoning, 128 local, 8192 chain of thought)",
+    )
+    add_ini("veto_max_new_tokens", "same as --veto-max-new-tokens", default=None)
+    add(
+        "--veto-chat-template-kwargs",
+        dest="veto_chat_template_kwargs",
+        default=None,
+        metavar="JSON",
+        help="keyword arguments of the chat template, replacing the published ones "
+        '(Qwen3: {"enable_thinking": false} direct, true for CoT); local models get them '
+        "in apply_chat_template, API models as chat_template_kwargs in the request body",
+    )
+    add_ini("veto_chat_template_kwargs", "same as --veto-chat-template-kwargs", default=None)
+    add(
+        "--veto-extra-body",
+        dest="veto_extra_body",
+        default=None,
+        metavar="JSON",
+        help="API models: a JSON object merged into every request body (its keys win)",
+    )
+    add_ini("veto_extra_body", "same as --veto-extra-body", default=None)
+    add(
+        "--veto-no-early-stop",
+        dest="veto_no_early_stop",
+        action="store_true",
+        help="local models: generate the whole budget instead of stopping once the first "
+        "JSON answer is out (the parsed answer is the same either way)",
     )

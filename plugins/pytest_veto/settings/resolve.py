@@ -13,8 +13,10 @@ from pytest_veto.backends import validate_model
 from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.paths import first_clash
 from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.run.decoding import DecodingSettings
 from pytest_veto.run.prompts import CONDITIONS, Condition
 from pytest_veto.settings import readers as read
+from pytest_veto.settings.decoding import decoding_settings, text_mode
 from pytest_veto.settings.options import (
     ABLATION_MODES,
     DTYPES,
@@ -32,6 +34,7 @@ from pytest_veto.settings.options import (
 )
 
 if TYPE_CHECKING:
+    from pytest_veto.data.bbq.build import TextMode
     from pytest_veto.lens.hooks import AblationMode
     from pytest_veto.lens.ranking import Ranking
 
@@ -51,6 +54,8 @@ class ModelSettings:
     preflight: bool = True
     #: ``--veto-model-revision``: part of the response-cache key and the report
     revision: str | None = None
+    #: the effective decoding (None: no model)
+    decoding: DecodingSettings | None = None
 
     @property
     def seed(self) -> int:
@@ -66,6 +71,8 @@ class DataSettings:
     pairs: Path | None = None
     priming: tuple[str, ...] = ()
     priming_dirs: tuple[Path, ...] = ()
+    #: ``--veto-text``: the text of pairs built from a BBQ folder
+    text: TextMode = "release"
 
 
 @dataclass(frozen=True)
@@ -301,14 +308,16 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
     problem = None if name is None else validate_model(name)
     if problem is not None:
         raise pytest.UsageError(f"--model {name!r}: {problem}")
+    condition = read.one_of(config.getoption("veto_condition"), CONDITIONS, "--veto-condition")
     return ModelSettings(
         name=name,
-        condition=read.one_of(config.getoption("veto_condition"), CONDITIONS, "--veto-condition"),
+        condition=condition,
         backend=backend,
         cache_dir=read.path(cache_dir),
         no_cache=bool(config.getoption("veto_no_cache")),
         preflight=not config.getoption("veto_no_preflight"),
         revision=read.text(config, "veto_model_revision"),
+        decoding=None if name is None else decoding_settings(config, condition, name),
     )
 
 
@@ -317,6 +326,7 @@ def _data_settings(config: pytest.Config) -> DataSettings:
         pairs=read.path(config.getoption("veto_data")),
         priming=read.names(config.getoption("veto_priming")),
         priming_dirs=tuple(Path(d) for d in config.getoption("veto_priming_dir") or ()),
+        text=text_mode(config),
     )
     if data.priming_dirs and not data.priming:
         raise pytest.UsageError(

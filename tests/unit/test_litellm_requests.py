@@ -1,0 +1,118 @@
+"""The requests litellm really sends under the published decoding (veto-spec section 3),
+captured at a loopback server: OpenAI reasoning models get ``max_completion_tokens`` and
+no temperature, a served Qwen3 gets ``enable_thinking`` in ``chat_template_kwargs``, an
+Anthropic and an ordinary chat model get ``temperature=0`` and ``max_tokens``; none is
+rejected by litellm before it is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("litellm")
+
+from pytest_veto.backends.families import openai_reasoning
+from pytest_veto.backends.litellm_backend import LiteLLMBackend
+from pytest_veto.backends.protocol import BackendOptions
+from pytest_veto.data.pairs import load_pairs
+from pytest_veto.data.resources import sample_pairs_path
+from pytest_veto.run.cases import Case, requests_for
+from pytest_veto.run.decoding import DecodingOverrides, decoding_for
+from pytest_veto.run.prompts import Condition
+from tests.support.capture_server import CaptureServer
+
+PAIR = load_pairs(sample_pairs_path())[0]
+
+
+def _sent(
+    model: str, condition: Condition = "direct", **overrides: Any
+) -> tuple[str, dict[str, Any]]:
+    """The one request body the backend sent for a pair's stereotyped half."""
+    decoding = decoding_for(condition, model, DecodingOverrides(**overrides))
+    request = requests_for(Case(PAIR), decoding)[0]
+    with CaptureServer() as server:
+        backend = LiteLLMBackend(model, BackendOptions(api_base=server.base_url, retries=0))
+        completion = backend.complete([request])[0]
+    assert completion.status == "ok", completion.error  # nothing rejected client-side
+    assert completion.text == '{"answer": "yes"}'
+    assert len(server.bodies) == 1
+    return server.bodies[0]
+
+
+@pytest.fixture(autouse=True)
+def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-key")
+
+
+@pytest.mark.parametrize("model", ["openai/gpt-5-mini", "openai/o3-mini"])
+def test_openai_reasoning_models(model: str) -> None:
+    path, body = _sent(model)
+    assert path.endswith("/chat/completions")
+    assert body["max_completion_tokens"] == 1024
+    assert "temperature" not in body and "max_tokens" not in body
+    _, cot = _sent(model, "cot")
+    assert cot["max_completion_tokens"] == 8192 and "temperature" not in cot
+
+
+def test_an_anthropic_model() -> None:
+    path, body = _sent("anthropic/claude-sonnet-4-5")
+    assert path.endswith("/v1/messages")
+    assert body["max_tokens"] == 512 and body["temperature"] == 0
+    assert body["model"] == "claude-sonnet-4-5"
+    assert "You are a helpful assistant." in str(body["system"])
+    assert "chat_template_kwargs" not in body and "thinking" not in body
+
+
+def test_a_qwen3_model_behind_an_openai_compatible_server() -> None:
+    _, body = _sent("openai/Qwen/Qwen3-8B")
+    assert body["model"] == "Qwen/Qwen3-8B"
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert body["max_tokens"] == 512 and body["temperature"] == 0
+    _, cot = _sent("openai/Qwen/Qwen3-8B", "cot")
+    assert cot["chat_template_kwargs"] == {"enable_thinking": True}
+    assert cot["max_tokens"] == 8192
+
+
+def test_an_ordinary_chat_model() -> None:
+    _, body = _sent("openai/gpt-4o-mini")
+    assert body["max_tokens"] == 512 and body["temperature"] == 0
+    assert "max_completion_tokens" not in body and "chat_template_kwargs" not in body
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+
+
+def test_the_users_budget_and_extra_body_are_sent() -> None:
+    _, body = _sent(
+        "openai/Qwen/Qwen3-8B",
+        max_new_tokens=64,
+        chat_template_kwargs={},
+        extra_body={"top_k": 1},
+    )
+    assert body["max_tokens"] == 64 and body["top_k"] == 1
+    assert "chat_template_kwargs" not in body
+
+
+def test_every_model_litellm_refuses_temperature_zero_for_gets_none() -> None:
+    """litellm's own model data: each OpenAI chat model whose litellm config rejects
+    ``temperature=0`` is one the published rule sends no temperature."""
+    import litellm
+    from litellm.types.utils import LlmProviders
+    from litellm.utils import ProviderConfigManager
+
+    rejected = []
+    for model in sorted(litellm.open_ai_chat_completion_models):
+        config = ProviderConfigManager.get_provider_chat_config(
+            model=model, provider=LlmProviders.OPENAI
+        )
+        try:
+            config.map_openai_params(  # type: ignore[union-attr]
+                non_default_params={"temperature": 0},
+                optional_params={},
+                model=model,
+                drop_params=False,
+            )
+        except litellm.UnsupportedParamsError:
+            rejected.append(model)
+    assert len(rejected) > 10  # the check checks something
+    assert [m for m in rejected if not openai_reasoning(m)] == []
