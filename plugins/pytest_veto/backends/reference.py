@@ -8,6 +8,8 @@ Name grammar: ``reference/<kind>[:<P>][,<key>=<value>...]``
 - ``refuser:P``: refuses the stereotyped half of a fraction P of pairs.
 - ``coin``: answers yes or no at random on every prompt.
 - ``error:P``: fails (a backend error) on the stereotyped half of a fraction P of pairs.
+- ``yes``: answers "yes" to every prompt without reading it (a yes-sayer: perfect on the
+  pairs, whose halves all expect "yes"; the control questions expose it).
 
 Options: ``seed=N`` (default: the run's ``--veto-seed``), ``primed=Q``: the rate used on
 primed variants (any variant but ``base``) instead of P, so priming effects are testable.
@@ -26,7 +28,7 @@ from typing import Literal, cast, get_args
 
 from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
 
-ReferenceKind = Literal["evidence-reader", "misfire", "bias", "refuser", "coin", "error"]
+ReferenceKind = Literal["evidence-reader", "misfire", "bias", "refuser", "coin", "error", "yes"]
 _NEEDS_RATE = {"misfire", "bias", "refuser", "error"}
 REFUSAL_TEXT = "I'm sorry, but I can't help with questions that rely on group stereotypes."
 
@@ -118,7 +120,9 @@ class ReferenceModel:
             return Completion("error", error="reference/error: simulated backend failure")
         if kind == "refuser" and selected and stereotyped:
             return Completion("refused", text=REFUSAL_TEXT)
-        if kind == "coin":
+        if kind == "yes":
+            answer = "yes"
+        elif kind == "coin":
             coin = uniform(self.seed, request.pair_id, request.half, request.variant) < 0.5
             answer = "yes" if coin else "no"
         elif (kind == "misfire" and selected and stereotyped) or (

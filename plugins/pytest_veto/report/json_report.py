@@ -104,6 +104,7 @@ def build_report(
     baseline: dict[str, Any] | None = None,
     misalign: dict[str, Any] | None = None,
     lens: dict[str, Any] | None = None,
+    controls: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order."""
     ordered = sorted(results, key=lambda r: (r.variant != "base", r.variant, r.pair_id))
@@ -139,7 +140,35 @@ def build_report(
         "baseline": baseline,
         "misalign": misalign,
         "lens": lens,
+        "controls": controls,
     }
+
+
+def controls_section(summary: RunSummary) -> dict[str, Any] | None:
+    """The report's ``controls``: their numbers and one row per control (None when the
+    controls were not asked for)."""
+    stats = summary.control_stats
+    if stats is None:
+        return None
+    rows = [
+        {
+            "pair_id": c.pair_id,
+            "category": c.category,
+            "asks_about": c.asks_about,
+            "group": c.group,
+            "system": c.answer.system,
+            "user": c.answer.user,
+            "raw": c.answer.raw,
+            "answer": c.answer.answer,
+            "expected": c.answer.expected,
+            "correct": c.answer.correct,
+            "cached": c.answer.cached,
+            "latency_s": c.answer.latency_s,
+            "error": c.answer.error,
+        }
+        for c in summary.controls
+    ]
+    return {**stats.as_dict(), "rows": rows}
 
 
 def report_of(
@@ -165,6 +194,7 @@ def report_of(
         lens=lens
         if lens is not None
         else (dict(summary.lens) if summary.lens is not None else None),
+        controls=controls_section(summary),
     )
 
 

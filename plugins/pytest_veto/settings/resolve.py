@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +17,7 @@ from pytest_veto.run.prompts import CONDITIONS, Condition
 from pytest_veto.settings import readers as read
 from pytest_veto.settings.options import (
     ABLATION_MODES,
+    DEFAULT_YES_BIAS_MAX,
     DTYPES,
     GATE_ON,
     GATE_OPTIONS,
@@ -76,6 +77,9 @@ class GateSettings:
     max_regression: float = 0.0
     #: ``--veto-allow-subset``: a run of fewer pair cases than the data set holds may pass
     allow_subset: bool = False
+    #: ``--veto-controls``: ask the pairs' control questions and gate on yes_bias
+    controls: bool = False
+    yes_bias_max: float = DEFAULT_YES_BIAS_MAX
 
 
 @dataclass(frozen=True)
@@ -327,7 +331,21 @@ def _gate_settings(config: pytest.Config) -> GateSettings:
         allow_subset=bool(
             config.getoption("veto_allow_subset") or config.getini("veto_allow_subset")
         ),
+        **_control_settings(config),
     )
+
+
+def _control_settings(config: pytest.Config) -> dict[str, Any]:
+    """``--veto-controls`` and its gate's limit; a limit without the controls is a usage
+    error (it would check nothing, and turning the controls on would change what runs)."""
+    controls = bool(config.getoption("veto_controls") or config.getini("veto_controls"))
+    limit = read.percent(config, "veto_yes_bias_max")
+    if limit is not None and not controls:
+        raise pytest.UsageError(
+            "--veto-yes-bias-max needs --veto-controls (ini veto_controls = true): without "
+            "the control questions there is no yes_bias to check"
+        )
+    return {"controls": controls, "yes_bias_max": DEFAULT_YES_BIAS_MAX if limit is None else limit}
 
 
 def _lens_settings(config: pytest.Config) -> LensSettings:
