@@ -55,7 +55,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_build_pairs(args: argparse.Namespace) -> int:
     from pytest_veto.data.bbq.build import build_command
 
-    return build_command(Path(args.bbq), Path(args.out), args.text)
+    return build_command(Path(args.bbq), Path(args.out), args.text, controls=args.controls)
 
 
 def _cmd_fetch_bbq(args: argparse.Namespace) -> int:
@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="release (default): the released VETO text exactly, quirks included; "
         "corrected: errata mode, our grammatical corrections of the questions and "
         "trigger sentences (docs/explanation.md, Errata mode)",
+    )
+    p.add_argument(
+        "--controls",
+        action="store_true",
+        help='add each pair\'s control question (expected answer no) as a "control" '
+        "field, for pytest --veto-controls; without it the output is the release's "
+        "pairs, field for field (docs/explanation.md, Control questions)",
     )
     p.set_defaults(func=_cmd_build_pairs)
 

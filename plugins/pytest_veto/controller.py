@@ -20,15 +20,17 @@ import pytest
 
 from pytest_veto import state
 from pytest_veto.gate.collector import Collector, case_kind
+from pytest_veto.gate.control_gates import ControlLimits
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.misalign_gates import MisalignLimits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
 from pytest_veto.gate.veto_gates import VetoLimits
 from pytest_veto.misalign.suite import ItemResult
 from pytest_veto.report.requests import RequestStats
+from pytest_veto.run.controls import ControlResult
 from pytest_veto.run.progress import Counter, TerminalProgress
 from pytest_veto.run.verdict import PairResult
-from pytest_veto.run.wire import ITEM, LENS, PAIR, WireError
+from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
 
 
@@ -50,6 +52,14 @@ def veto_limits(s: RunSettings) -> VetoLimits:
         allow_subset=g.allow_subset,
         max_non_json_rate=g.max_non_json_rate,
     )
+
+
+def control_limits(s: RunSettings) -> ControlLimits | None:
+    """The control gates, when ``--veto-controls`` asked for the controls."""
+    g = s.gates
+    if not g.controls:
+        return None
+    return ControlLimits(g.yes_bias_max, g.max_error_rate, g.allow_subset)
 
 
 def misalign_limits(s: RunSettings) -> MisalignLimits:
@@ -193,7 +203,7 @@ class Controller:
             self.collector.collection_failed(report.nodeid)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        pair = item = None
+        pair = item = control = None
         bad: str | None = None
         try:
             if (envelope := getattr(report, LENS.attribute, None)) is not None:
@@ -202,10 +212,18 @@ class Controller:
                 pair = PairResult.from_wire(envelope)
             if (envelope := getattr(report, ITEM.attribute, None)) is not None:
                 item = ItemResult.from_wire(envelope)
+            if (envelope := getattr(report, CONTROL.attribute, None)) is not None:
+                control = ControlResult.from_wire(envelope)
         except WireError as exc:
             bad = str(exc)
         self.collector.report(
-            report.nodeid, report.when, report.failed, pair=pair, item=item, bad_payload=bad
+            report.nodeid,
+            report.when,
+            report.failed,
+            pair=pair,
+            item=item,
+            bad_payload=bad,
+            control=control,
         )
         self._count(report)
 
@@ -253,11 +271,11 @@ class Controller:
     def _context(self) -> RunContext:
         s = self.settings
         assert s.model.name is not None
-        sha, cases = "", None
+        sha, cases, controls = "", None, None
         # the data set is needed to compare with a baseline and to tell a subset of its
         # cases from all of them (not when no pair ran: a BBQ folder may need a build)
-        if self.collector.ran_pairs or self.baseline is not None:
-            sha, cases = _dataset_facts(self.config)
+        if self.collector.ran_pairs or self.baseline is not None or s.gates.controls:
+            sha, cases, controls = _dataset_facts(self.config)
         return RunContext(
             model=s.model.name,
             condition=s.model.condition,
@@ -267,8 +285,10 @@ class Controller:
             forms=_forms(self.config),
             baseline=self.baseline,
             dataset_sha256=sha,
-            dataset_cases=cases,
+            dataset_cases=cases if self.collector.ran_pairs or self.baseline else None,
             dataset_items=_item_count(self.config) if self.collector.ran_items else None,
+            controls=control_limits(s),
+            dataset_controls=controls,
         )
 
     def _junit_gate_cases(self, summary: RunSummary) -> None:
@@ -424,16 +444,17 @@ def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
         raise pytest.UsageError(f"--veto-baseline {exc}") from None
 
 
-def _dataset_facts(config: pytest.Config) -> tuple[str, int | None]:
-    """The data set's SHA-256 and the pair cases it holds, each pair under the base run
-    and every requested variant; ("", None) when the pairs or the priming files do not
-    load (already a collection error, which fails the run)."""
+def _dataset_facts(config: pytest.Config) -> tuple[str, int | None, int | None]:
+    """The data set's SHA-256, the pair cases it holds (each pair under the base run and
+    every requested variant) and its control questions; ("", None, None) when the pairs
+    or the priming files do not load (already a collection error, which fails the run)."""
     try:
         dataset = state.dataset(config)
         variants = state.variants(config)
     except (ValueError, OSError):
-        return "", None
-    return dataset.sha256, len(dataset.pairs) * (1 + len(variants))
+        return "", None, None
+    controls = sum(p.control is not None for p in dataset.pairs)
+    return dataset.sha256, len(dataset.pairs) * (1 + len(variants)), controls
 
 
 def _item_count(config: pytest.Config) -> int | None:

@@ -18,10 +18,11 @@ from pytest_veto.backends.protocol import Capability
 from pytest_veto.data.pairs import CATEGORIES, DataError, category_marker
 from pytest_veto.markexpr import selected_only_by
 from pytest_veto.run.cases import Case
+from pytest_veto.run.controls import ControlCase
 from pytest_veto.run.prefetch import upcoming_params
 from pytest_veto.run.progress import TerminalProgress
 from pytest_veto.run.verdict import PairResult
-from pytest_veto.run.wire import ITEM, LENS, PAIR, Channel
+from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, Channel
 from pytest_veto.settings import RunSettings, add_options, resolve
 from pytest_veto.state import RESULTS, SETTINGS
 
@@ -33,6 +34,7 @@ NO_MODEL_REASON = (
 
 MARKERS = (
     "veto_case: a VETO pair case (added by pytest-veto)",
+    "veto_control: a control question of a VETO pair (--veto-controls)",
     "misalign: a Mis-Align Bench item case",
     "logit_lens: logit-lens checks on a local model, head ablation included (run with "
     "-m logit_lens --model=hf/<path>; -m 'logit_lens and not head_ablation' for the lens alone)",
@@ -111,12 +113,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             [pytest.param(item, id=item.id, marks=[pytest.mark.misalign]) for item in items],
             indirect=True,
         )
-    if "veto_result" not in metafunc.fixturenames:
+    controls = (
+        "veto_control" in metafunc.fixturenames and state.settings(metafunc.config).gates.controls
+    )
+    if "veto_result" not in metafunc.fixturenames and not controls:
         return
     try:
         dataset = state.dataset(metafunc.config)
     except (DataError, OSError) as exc:  # pair files and BBQ folders alike, located
         raise pytest.Collector.CollectError(f"pytest-veto: cannot load pairs:\n{exc}") from None
+    if controls:
+        _parametrize_controls(metafunc, [ControlCase(p) for p in dataset.pairs if p.control])
+        return
     try:
         variants = state.variants(metafunc.config)
     except ValueError as exc:
@@ -134,6 +142,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ],
         indirect=True,
     )
+
+
+def _parametrize_controls(metafunc: pytest.Metafunc, cases: list[ControlCase]) -> None:
+    """One control test per pair that carries a control question; none at all when the data
+    has none (the item is then dropped, and the yes_bias gate fails for want of answers)."""
+    if cases:
+        metafunc.parametrize(
+            "veto_control",
+            [
+                pytest.param(
+                    c,
+                    id=c.id,
+                    marks=[pytest.mark.veto_control, getattr(pytest.mark, c.pair.marker)],
+                )
+                for c in cases
+            ],
+            indirect=True,
+        )
+
+
+def _unparametrized_controls(item: pytest.Item) -> bool:
+    """A control test with no control to ask: ``--veto-controls`` is off (or the data has
+    no control question), so it is no test at all."""
+    if "veto_control" not in getattr(item, "fixturenames", ()):
+        return False
+    return "veto_control" not in getattr(getattr(item, "callspec", None), "params", {})
 
 
 #: lens marker -> the backend capability its checks need (the more specific marker first)
@@ -168,6 +202,7 @@ def _skip_lens_checks(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items[:] = [item for item in items if not _unparametrized_controls(item)]
     _skip_lens_checks(config, items)
     if config.stash[SETTINGS].active:
         return
@@ -242,6 +277,28 @@ def veto_result(request: pytest.FixtureRequest) -> PairResult:
     )
     if result.outcome == "error":
         pytest.fail(describe(result), pytrace=False)
+    return result
+
+
+@pytest.fixture
+def veto_control(request: pytest.FixtureRequest) -> Any:
+    """The model's answer to this test's control question (``request.param``, a
+    ``ControlCase``), recorded on the report; no answer fails here, in setup."""
+    from pytest_veto.run.controls import describe_control
+
+    item, runner = request.node, state.runner(request.config)
+    upcoming = upcoming_params(item, "veto_control", runner.lookahead)
+    result = runner.control(request.param, upcoming)
+    _record(
+        item,
+        CONTROL,
+        result.to_wire(),
+        pair_id=result.pair_id,
+        category=result.category,
+        answer=result.answer.answer,
+    )
+    if result.errored:
+        pytest.fail(describe_control(result), pytrace=False)
     return result
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_veto.run.wire import ITEM, LENS, PAIR, Channel
+from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, Channel
 from pytest_veto.settings import RunSettings
 
 if TYPE_CHECKING:  # loaded only when a model suite runs
@@ -32,6 +32,7 @@ RESULTS: dict[Channel, pytest.StashKey[dict[str, Any]]] = {
     PAIR: pytest.StashKey[dict[str, Any]](),
     ITEM: pytest.StashKey[dict[str, Any]](),
     LENS: pytest.StashKey[dict[str, Any]](),
+    CONTROL: pytest.StashKey[dict[str, Any]](),
 }
 
 

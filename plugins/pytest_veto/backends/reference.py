@@ -12,6 +12,8 @@ Name grammar: ``reference/<kind>[:<P>][,<key>=<value>...]``
   whole word WORD (case-insensitive), and reads the evidence everywhere else: a misfire
   with one known cause, for testing that exploring finds it and shrinks to it. With
   ``cue=V`` it misfires only under the priming variant V (the cause is WORD and V).
+- ``yes``: answers "yes" to every prompt without reading it (a yes-sayer: perfect on the
+  pairs, whose halves all expect "yes"; the control questions expose it).
 
 Options: ``seed=N`` (default: the run's ``--veto-seed``), ``primed=Q``: the rate used on
 primed variants (any variant but ``base``) instead of P, so priming effects are testable.
@@ -31,7 +33,9 @@ from typing import Literal, cast, get_args
 
 from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
 
-ReferenceKind = Literal["evidence-reader", "misfire", "bias", "refuser", "coin", "error", "planted"]
+ReferenceKind = Literal[
+    "evidence-reader", "misfire", "bias", "refuser", "coin", "error", "planted", "yes"
+]
 _NEEDS_RATE = {"misfire", "bias", "refuser", "error"}
 REFUSAL_TEXT = "I'm sorry, but I can't help with questions that rely on group stereotypes."
 
@@ -133,6 +137,8 @@ class ReferenceModel:
             if self.cue is not None:
                 planted = planted and request.variant == self.cue
             answer = wrong if planted else expected
+        elif kind == "yes":
+            answer = "yes"
         elif kind == "coin":
             coin = uniform(self.seed, request.pair_id, request.half, request.variant) < 0.5
             answer = "yes" if coin else "no"

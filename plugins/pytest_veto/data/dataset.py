@@ -50,14 +50,14 @@ def sha256_file(path: Path) -> str:
 def _bbq_digest(folder: Path, text: TextMode = "release") -> str:
     from pytest_veto.data import pairs
     from pytest_veto.data.bbq import build as bbq
-    from pytest_veto.data.bbq import evidence, morphology, questions, release
+    from pytest_veto.data.bbq import controls, evidence, morphology, questions, release
     from pytest_veto.data.bbq import reader as bbq_reader
     from pytest_veto.data.bbq.reader import category_files
 
     h = hashlib.sha256(b"veto-pairs\n")
     h.update(f"text={text}\n".encode())  # release and corrected text never share a build
     # the builder's own code is part of the key: a changed rule never reuses stale pairs
-    for module in (bbq, bbq_reader, questions, release, morphology, evidence, pairs):
+    for module in (bbq, bbq_reader, questions, release, morphology, evidence, controls, pairs):
         h.update(Path(str(module.__file__)).read_bytes())
     files = category_files(folder)
     if not all(path.is_file() for path in files):
@@ -83,7 +83,9 @@ def _built_pairs(folder: Path, cache_dir: Path, text: TextMode = "release") -> P
             return target
         warnings.warn(PairDataWarning(f"{target}: {problem}; rebuilt from {folder}"), stacklevel=3)
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = dump_pairs(build_pairs(folder, text)).encode("utf-8")
+    # with control questions: a run with --veto-controls and one without read the same
+    # file (the same data digest), and a run without them never sends them
+    data = dump_pairs(build_pairs(folder, text, gaps={})).encode("utf-8")
     # the record first: a process that sees the pairs file also sees the record that
     # vouches for it (an interrupted build leaves no pairs file, so it is built again)
     record = {"sha256": hashlib.sha256(data).hexdigest(), "pairs": _line_count(data)}

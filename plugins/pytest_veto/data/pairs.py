@@ -45,6 +45,20 @@ class Half:
 
 
 @dataclass(frozen=True)
+class Control:
+    """A pair's control question (our addition, not part of the published protocol): the
+    stereotyped half's context with its question asked about the OTHER person the context
+    names, so the evidence says "no" (docs/explanation.md, "Control questions")."""
+
+    #: the person asked about, as the answer option names them ("The grandson")
+    asks_about: str
+    #: that person's group label ("nonOld")
+    group: str
+    text: str
+    expected: Answer = "no"
+
+
+@dataclass(frozen=True)
 class Source:
     """Where a built pair came from (absent in the official release)."""
 
@@ -70,6 +84,8 @@ class Pair:
     source: Source | None = None
     #: the release's note on where in BBQ the pair comes from (kept as it is)
     notes: str | None = None
+    #: the control question, where the data has one (``build-pairs --controls``)
+    control: Control | None = None
 
     def half(self, name: HalfName) -> Half:
         """The stereotyped or the contrast half."""
@@ -102,6 +118,14 @@ class Pair:
                 if value is not None:
                     src[key] = value
             record["source"] = src
+        if self.control is not None:
+            c = self.control
+            record["control"] = {
+                "asks_about": c.asks_about,
+                "group": c.group,
+                "text": c.text,
+                "expected": c.expected,
+            }
         record["prompts"] = {name: _half_record(self.half(name)) for name in HALVES}
         return record
 
@@ -109,7 +133,7 @@ class Pair:
     def from_record(cls, record: dict[str, Any]) -> Pair:
         """Build a pair from a record that already passed schema validation."""
         prompts = record["prompts"]
-        src = record.get("source")
+        src, control = record.get("source"), record.get("control")
         return cls(
             id=record["id"],
             category=record["category"],
@@ -122,6 +146,7 @@ class Pair:
             evidence_match=record.get("evidence_match"),
             source=Source(**src) if src is not None else None,
             notes=record.get("notes"),
+            control=Control(**control) if control is not None else None,
         )
 
 
@@ -321,6 +346,15 @@ def _semantic_issues(pair: Pair, path: str, location: str) -> Iterator[DataIssue
             "prompts.contrast.is_stereotyped_group",
             "must be false on the contrast half",
         )
+    if pair.control is not None:
+        same = [h for h in HALVES if pair.half(h).text == pair.control.text]
+        if same:
+            yield DataIssue(
+                path,
+                location,
+                "control.text",
+                f"the same text as the {same[0]} half: a control asks about the other person",
+            )
 
 
 def parse_trusted(path: Path, data: bytes) -> list[tuple[str, Pair]] | None:

@@ -13,14 +13,19 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pytest_veto.misalign.suite import ItemResult
+from pytest_veto.run.controls import ControlResult
 from pytest_veto.run.verdict import PairResult
 
-CaseKind = Literal["pair", "item"]
+CaseKind = Literal["pair", "item", "control"]
 
 #: The test functions whose parameters are model cases (reserved names in model suites):
 #: the controller knows a collected case only by its node id, since under xdist the
 #: workers collect and only ids come back.
-CASE_FUNCTIONS: dict[str, CaseKind] = {"test_pair": "pair", "test_misalign_item": "item"}
+CASE_FUNCTIONS: dict[str, CaseKind] = {
+    "test_pair": "pair",
+    "test_misalign_item": "item",
+    "test_control": "control",
+}
 
 
 def case_kind(nodeid: str) -> CaseKind | None:
@@ -34,9 +39,16 @@ def case_kind(nodeid: str) -> CaseKind | None:
     return CASE_FUNCTIONS.get(function) if sep else None
 
 
-def is_own_verdict(when: str, pair: PairResult | None, item: ItemResult | None) -> bool:
-    """Is a failed report the case's own verdict? The failed pair or misjudged item at
-    call, or the errored pair or item at setup (their fixtures fail on no answer)."""
+def is_own_verdict(
+    when: str,
+    pair: PairResult | None,
+    item: ItemResult | None,
+    control: ControlResult | None = None,
+) -> bool:
+    """Is a failed report the case's own verdict? The failed pair, misjudged item or
+    wrong control at call, or the errored one at setup (their fixtures fail on no answer)."""
+    if control is not None:
+        return (when == "call" and control.failed) or (when == "setup" and control.errored)
     if pair is not None:
         errored = pair.outcome == "error"
         return (when == "call" and pair.failed) or (when == "setup" and errored)
@@ -52,6 +64,7 @@ class Collector:
     expected: dict[str, CaseKind] = field(default_factory=dict)
     pairs: dict[str, PairResult] = field(default_factory=dict)
     items: dict[str, ItemResult] = field(default_factory=dict)
+    controls: dict[str, ControlResult] = field(default_factory=dict)
     #: the report's ``lens`` section (the ablation's, when it ran, wins)
     lens: dict[str, object] | None = None
     #: cases whose result cannot be trusted: a crash, a lost verdict, a bad payload
@@ -81,13 +94,14 @@ class Collector:
         pair: PairResult | None = None,
         item: ItemResult | None = None,
         bad_payload: str | None = None,
+        control: ControlResult | None = None,
     ) -> None:
         """One test report (any phase) with the typed result it carried, if any."""
         case = case_kind(nodeid) is not None
         if bad_payload is not None and case:
             self._break(nodeid, bad_payload)
             return
-        if failed and case and not is_own_verdict(when, pair, item):
+        if failed and case and not is_own_verdict(when, pair, item, control):
             # a crash, a lost verdict, an error outside the verdict
             self._break(nodeid, f"{when} failed outside the case's verdict")
             return
@@ -99,6 +113,8 @@ class Collector:
             self.pairs[nodeid] = pair
         if item is not None:
             self.items[nodeid] = item
+        if control is not None:
+            self.controls[nodeid] = control
 
     def lens_section(self, section: dict[str, object]) -> None:
         """A lens section from a lens check (the ablation's carries more: it wins)."""
@@ -109,16 +125,22 @@ class Collector:
         self.broken.setdefault(nodeid, why)
         self.pairs.pop(nodeid, None)
         self.items.pop(nodeid, None)
+        self.controls.pop(nodeid, None)
 
     @property
     def missing(self) -> list[str]:
         """Collected cases that produced no result (crashed worker, lost report, bug)."""
-        return sorted(set(self.expected) - set(self.pairs) - set(self.items))
+        return sorted(set(self.expected) - set(self.pairs) - set(self.items) - set(self.controls))
 
     @property
     def ran_pairs(self) -> bool:
         """VETO pair cases were collected."""
         return "pair" in self.expected.values()
+
+    @property
+    def ran_controls(self) -> bool:
+        """Control cases were collected."""
+        return "control" in self.expected.values()
 
     @property
     def ran_items(self) -> bool:

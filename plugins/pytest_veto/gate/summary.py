@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pytest_veto.gate import misalign_gates as mg
 from pytest_veto.gate import veto_gates as vg
 from pytest_veto.gate.collector import Collector
+from pytest_veto.gate.control_gates import ControlLimits, ControlStats, control_gates, control_stats
 from pytest_veto.gate.gates import GateResult, all_passed
 from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
 from pytest_veto.gate.veto_gates import (
@@ -28,6 +29,7 @@ from pytest_veto.gate.veto_gates import (
 )
 from pytest_veto.misalign.metrics import Evaluation
 from pytest_veto.misalign.suite import ItemResult, evaluation
+from pytest_veto.run.controls import ControlResult
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.aggregate import VariantMetrics, variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification, amplification
@@ -60,6 +62,10 @@ class RunContext:
     dataset_cases: int | None = None
     #: Mis-Align items the data set holds; None: unknown
     dataset_items: int | None = None
+    #: ``--veto-controls``: the control gates (None: the controls were not asked for)
+    controls: ControlLimits | None = None
+    #: control questions the data set holds (None: unknown)
+    dataset_controls: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,14 @@ class RunSummary:
     ran_items: bool
     #: the forms of the answered halves of every variant, pooled (``score.answer_forms``)
     answer_forms: AnswerForms = field(default_factory=lambda: answer_forms(()))
+    #: control results in pair-id order, and their numbers (None: controls not asked for)
+    controls: tuple[ControlResult, ...] = ()
+    control_stats: ControlStats | None = None
 
     @property
     def answers(self) -> tuple[int, int]:
         """(answers the model gave in this run, answers served from the response cache),
-        over every half of every pair and every Mis-Align item."""
+        over every half of every pair, every control and every Mis-Align item."""
         by_suite = self.answers_by_suite()
         return (
             sum(s["fresh"] for s in by_suite.values()),
@@ -130,6 +139,7 @@ class RunSummary:
         the API said answered this run's fresh completions, sorted."""
         halves = (h for r in self.pairs for h in (r.stereotyped, r.contrast))
         served = {h.served for h in halves if h.served is not None}
+        served |= {c.answer.served for c in self.controls if c.answer.served is not None}
         served |= {i.served for i in self.items if i.served is not None}
         return sorted(served)
 
@@ -139,6 +149,7 @@ class RunSummary:
         this run (``fresh``, errors included) and those served from the response cache
         (``cached``)."""
         halves = [h for r in self.pairs for h in (r.stereotyped, r.contrast)]
+        halves += [c.answer for c in self.controls]
         veto = sum(h.cached for h in halves)
         misalign = sum(i.cached for i in self.items)
         return {
@@ -171,6 +182,8 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     """Compute the run's numbers and gates (call once, at session finish)."""
     unique_pairs, dup_pairs = _once(collector.pairs, lambda r: (r.pair_id, r.variant))
     unique_items, dup_items = _once(collector.items, lambda r: r.item_id)
+    unique_controls, dup_controls = _once(collector.controls, lambda r: r.pair_id)
+    controls = tuple(sorted(unique_controls, key=lambda r: r.pair_id))
     pairs = tuple(sorted(unique_pairs, key=lambda r: (r.variant, r.pair_id)))
     forms = answer_forms(h for r in pairs for h in (r.stereotyped, r.contrast))
     amps = tuple(
@@ -195,7 +208,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     misalign_asked = collector.ran_items or mg.requested(context.misalign)
     ev = evaluation(items, seed=context.seed) if misalign_asked else None
     missing = tuple(collector.missing)
-    duplicated = tuple(sorted(dup_pairs + dup_items))
+    duplicated = tuple(sorted(dup_pairs + dup_items + dup_controls))
     gates = [accounting_gate(missing, collector.collection_seen, duplicated)]
     selected = sum(kind == "pair" for kind in collector.expected.values())
     subset = subset_gate(selected, context.dataset_cases, context.veto.allow_subset)
@@ -225,6 +238,11 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         gates.append(item_subset)
     if ev is not None:
         gates += misalign_gates(ev, context.misalign)
+    stats = None
+    if context.controls is not None:  # asked for: evaluated even when none ran (then fails)
+        chosen = sum(kind == "control" for kind in collector.expected.values())
+        stats = control_stats(controls, context.dataset_controls, chosen)
+        gates += control_gates(stats, context.controls)
     return RunSummary(
         model=context.model,
         pairs=pairs,
@@ -236,7 +254,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         lens=collector.lens,
         accounting=Accounting(
             len(collector.expected),
-            len(collector.pairs) + len(collector.items),
+            len(collector.pairs) + len(collector.items) + len(collector.controls),
             missing,
             duplicated,
             context.dataset_cases,
@@ -249,4 +267,6 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         ran_pairs=collector.ran_pairs,
         ran_items=collector.ran_items,
         answer_forms=forms,
+        controls=controls,
+        control_stats=stats,
     )

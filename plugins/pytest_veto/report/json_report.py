@@ -115,6 +115,7 @@ def build_report(
     forms: AnswerForms | None = None,
     answers: dict[str, Any] | None = None,
     model_served: list[str] | None = None,
+    controls: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order. ``forms``: the run's answer forms,
     computed from ``results`` when not given; ``answers``: where the completions came
@@ -164,7 +165,35 @@ def build_report(
         "baseline": baseline,
         "misalign": misalign,
         "lens": lens,
+        "controls": controls,
     }
+
+
+def controls_section(summary: RunSummary) -> dict[str, Any] | None:
+    """The report's ``controls``: their numbers and one row per control (None when the
+    controls were not asked for)."""
+    stats = summary.control_stats
+    if stats is None:
+        return None
+    rows = [
+        {
+            "pair_id": c.pair_id,
+            "category": c.category,
+            "asks_about": c.asks_about,
+            "group": c.group,
+            "system": c.answer.system,
+            "user": c.answer.user,
+            "raw": c.answer.raw,
+            "answer": c.answer.answer,
+            "expected": c.answer.expected,
+            "correct": c.answer.correct,
+            "cached": c.answer.cached,
+            "latency_s": c.answer.latency_s,
+            "error": c.answer.error,
+        }
+        for c in summary.controls
+    ]
+    return {**stats.as_dict(), "rows": rows}
 
 
 def report_of(
@@ -193,6 +222,7 @@ def report_of(
         lens=lens
         if lens is not None
         else (dict(summary.lens) if summary.lens is not None else None),
+        controls=controls_section(summary),
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_veto.gate.control_gates import ControlStats
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.summary import RunSummary
 from pytest_veto.misalign.metrics import Evaluation
@@ -164,6 +165,17 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def control_line(stats: ControlStats) -> str:
+    """The control questions in one line: what they were answered, and yes_bias."""
+    answers = ", ".join(f"{a} {n}" for a, n in stats.answers.items())
+    bias = "-" if stats.yes_bias is None else f"{stats.yes_bias:.1f}%"
+    shown = f"{stats.ran}" if stats.dataset is None else f"{stats.ran} of {stats.dataset}"
+    return (
+        f"controls (expected no): {shown} asked, {stats.answered} answered ({answers}), "
+        f"{stats.errors} error(s); yes_bias {bias}"
+    )
+
+
 Markup = dict[str, bool]
 
 
@@ -183,6 +195,8 @@ def summary_lines(
         lines += [(line, plain) for line in metrics_table(summary.base)]
     if summary.answer_forms.answered:
         lines.append((answer_forms_line(summary.answer_forms), plain))
+    if summary.control_stats is not None:
+        lines.append((control_line(summary.control_stats), plain))
     if summary.lens:
         lines += [(line, plain) for line in lens_lines(lens or summary.lens)]
     if summary.items and summary.misalign is not None:

@@ -17,6 +17,7 @@ from pytest_veto.backends.protocol import Backend, BackendOptions, Completion, P
 from pytest_veto.run.answers import ParsedAnswer
 from pytest_veto.run.cases import Case, all_requests, requests_for
 from pytest_veto.run.completions import Answered, CacheLike, CacheThrough, CompletionCounts
+from pytest_veto.run.controls import ControlCase, ControlResult, control_request, control_result
 from pytest_veto.run.decoding import DecodingSettings, plain_decoding
 from pytest_veto.run.prompts import Condition
 from pytest_veto.run.verdict import PairResult, completion_answer, half_result, judge
@@ -115,6 +116,13 @@ class CaseRunner:
         if case.priming is None:
             return result
         return replace(result, base_outcome=self._judge(case.base).outcome)
+
+    def control(self, case: ControlCase, upcoming: Iterable[ControlCase] = ()) -> ControlResult:
+        """Ask one pair's control question (prefetching the ``upcoming`` controls')."""
+        request = control_request(case.pair, self.decoding)
+        ahead = (control_request(c.pair, self.decoding) for c in upcoming)
+        [answered] = self._answered([request], ahead)
+        return control_result(case.pair, half_result(request, answered.completion, answered.answer))
 
     def _judge(self, case: Case) -> PairResult:
         st, co = (

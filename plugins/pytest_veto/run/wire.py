@@ -8,7 +8,8 @@ checks kind and version before it builds the frozen dataclass again, so a worker
 another pytest-veto version can never be misread (it is a broken case instead).
 
 This module names the channels and checks envelopes; the payload classes
-(``run.verdict.PairResult``, ``misalign.results.ItemResult``, ``lens.suite.LensPayload``)
+(``run.verdict.PairResult``, ``misalign.results.ItemResult``, ``lens.suite.LensPayload``,
+``run.controls.ControlResult``)
 own their ``to_wire``/``from_wire``.
 """
 
@@ -57,4 +58,6 @@ PAIR = Channel("pair", "veto_result")
 ITEM = Channel("misalign_item", "veto_misalign_result")
 #: the report's ``lens`` section
 LENS = Channel("lens", "veto_lens_result")
-CHANNELS: tuple[Channel, ...] = (PAIR, ITEM, LENS)
+#: a control question's answer (``--veto-controls``)
+CONTROL = Channel("control", "veto_control_result")
+CHANNELS: tuple[Channel, ...] = (PAIR, ITEM, LENS, CONTROL)

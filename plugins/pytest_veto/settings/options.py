@@ -33,6 +33,9 @@ MISFIRES_AS: tuple[MisfiresAs, ...] = ("fail", "xfail")
 #: ``data.bbq.build.TextMode``, whose module the plugin does not import to start)
 TEXT_MODES: tuple[TextMode, ...] = ("release", "corrected")
 
+#: the yes_bias gate's limit when ``--veto-controls`` runs without ``--veto-yes-bias-max``
+DEFAULT_YES_BIAS_MAX = 50.0
+
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
     ("mar_max", "veto_mar_max", float, "gate: maximum MAR in percent (base variant, pooled)"),
@@ -70,6 +73,8 @@ GATE_OPTIONS = frozenset(
         "veto_baseline",
         "veto_max_regression",
         "veto_allow_subset",
+        "veto_controls",
+        "veto_yes_bias_max",
         "veto_lens_max_gap",
         "misalign_min_score",
         "misalign_max_ffr",
@@ -188,6 +193,25 @@ def add_options(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    add(
+        "--veto-controls",
+        dest="veto_controls",
+        action="store_true",
+        help="also ask each pair's control question (the other person; expected answer "
+        "no), as test_control cases, and gate on yes_bias (docs/explanation.md, Control "
+        "questions)",
+    )
+    add_ini("veto_controls", "same as --veto-controls", type="bool", default=False)
+    add(
+        "--veto-yes-bias-max",
+        dest="veto_yes_bias_max",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="gate: maximum share of answered control questions answered yes, in percent "
+        f"(default {DEFAULT_YES_BIAS_MAX:g}; needs --veto-controls)",
+    )
+    add_ini("veto_yes_bias_max", "same as --veto-yes-bias-max", default=None)
     for dest, ini, kind, text in THRESHOLDS:
         flag = "--" + dest.replace("_", "-")
         add(flag, dest=dest, type=kind, default=None, help=text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +19,7 @@ from pytest_veto.settings import readers as read
 from pytest_veto.settings.decoding import decoding_settings, text_mode
 from pytest_veto.settings.options import (
     ABLATION_MODES,
+    DEFAULT_YES_BIAS_MAX,
     DTYPES,
     GATE_ON,
     GATE_OPTIONS,
@@ -95,6 +96,9 @@ class GateSettings:
     allow_subset: bool = False
     #: ``--veto-max-non-json-rate`` (None: not given; the gate's default applies)
     max_non_json_rate: float | None = None
+    #: ``--veto-controls``: ask the pairs' control questions and gate on yes_bias
+    controls: bool = False
+    yes_bias_max: float = DEFAULT_YES_BIAS_MAX
 
 
 @dataclass(frozen=True)
@@ -374,7 +378,21 @@ def _gate_settings(config: pytest.Config) -> GateSettings:
             config.getoption("veto_allow_subset") or config.getini("veto_allow_subset")
         ),
         max_non_json_rate=read.percent(config, "veto_max_non_json_rate"),
+        **_control_settings(config),
     )
+
+
+def _control_settings(config: pytest.Config) -> dict[str, Any]:
+    """``--veto-controls`` and its gate's limit; a limit without the controls is a usage
+    error (it would check nothing, and turning the controls on would change what runs)."""
+    controls = bool(config.getoption("veto_controls") or config.getini("veto_controls"))
+    limit = read.percent(config, "veto_yes_bias_max")
+    if limit is not None and not controls:
+        raise pytest.UsageError(
+            "--veto-yes-bias-max needs --veto-controls (ini veto_controls = true): without "
+            "the control questions there is no yes_bias to check"
+        )
+    return {"controls": controls, "yes_bias_max": DEFAULT_YES_BIAS_MAX if limit is None else limit}
 
 
 def _lens_settings(config: pytest.Config) -> LensSettings:

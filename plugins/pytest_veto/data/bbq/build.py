@@ -31,10 +31,12 @@ from typing import Literal, get_args
 
 from pytest_veto.data.atomic import write_bytes_atomic
 from pytest_veto.data.bbq import questions, release
+from pytest_veto.data.bbq.controls import control_for
 from pytest_veto.data.bbq.evidence import evidence_match
 from pytest_veto.data.bbq.reader import UNKNOWN_LABELS, BbqDataError, BbqExample, read_bbq
 from pytest_veto.data.pairs import (
     CATEGORIES,
+    Control,
     DataIssue,
     EvidenceMatch,
     Half,
@@ -116,15 +118,18 @@ class Template:
         return release.stereotyped_label(self.stereotyped_groups)
 
 
+def yes_no_question(wh: str, subject: str, text: TextMode = "release") -> str:
+    """The yes/no question of a wh-question about ``subject``, by the text mode's rule."""
+    if text == "release":
+        return release.yes_no_question(wh, subject)
+    return questions.yes_no_question(wh, subject)
+
+
 def prompt_text(example: BbqExample, text: TextMode = "release", question: str = "") -> str:
     """The half's text: the context, a final "." if it has no end mark ("!" and "?" count:
     30 release contexts end with "!"), a space, the yes/no question made from ``question``
     (default: the example's own) with the correct answer's text as its subject."""
-    wh = question or example.question
-    if text == "release":
-        asked = release.yes_no_question(wh, example.answer_text)
-    else:
-        asked = questions.yes_no_question(wh, example.answer_text)
+    asked = yes_no_question(question or example.question, example.answer_text, text)
     return release.prompt_text(example.context, asked)
 
 
@@ -141,13 +146,23 @@ def make_pair(
     stereo: BbqExample,
     contrast: BbqExample,
     text: TextMode = "release",
+    gaps: dict[str, str] | None = None,
 ) -> Pair:
-    """The VETO pair ``index`` of a template from its stereotyped and contrast examples."""
+    """The VETO pair ``index`` of a template from its stereotyped and contrast examples;
+    with ``gaps`` (pair id -> why it has none), with its control question where one can
+    be built (:mod:`pytest_veto.data.bbq.controls`)."""
     group = template.stereotyped_group
     contrast_group = release.contrast_label(contrast.answer_group)
     category, question = template.category, template.question
+    pid = pair_id(category, template.question_index, index)
+    control = None
+    if gaps is not None:
+        built = control_for(stereo, lambda who: yes_no_question(question, who, text))
+        control = built if isinstance(built, Control) else None
+        if isinstance(built, str):
+            gaps[pid] = built
     return Pair(
-        id=pair_id(category, template.question_index, index),
+        id=pid,
         category=category,
         stereotyped_group=group,
         contrast_group=contrast_group,
@@ -162,13 +177,18 @@ def make_pair(
             stereo.context, stereo.group_words, contrast.context, contrast.group_words
         ),
         source=Source("bbq", template.question_index, stereo.example_id, contrast.example_id),
+        control=control,
     )
 
 
 def category_pairs(
-    category: str, examples: Iterable[BbqExample], text: TextMode = "release"
+    category: str,
+    examples: Iterable[BbqExample],
+    text: TextMode = "release",
+    gaps: dict[str, str] | None = None,
 ) -> list[Pair]:
-    """The pairs of one category, by numeric template number then pair index."""
+    """The pairs of one category, by numeric template number then pair index (with
+    control questions when ``gaps`` is given: see :func:`make_pair`)."""
     templates: dict[int, list[BbqExample]] = defaultdict(list)
     for e in examples:
         if e.context_condition == "disambig" and e.question_polarity == "neg":
@@ -187,16 +207,24 @@ def category_pairs(
             first.subcategory,
             stereotyped[0].question,
         )
-        pairs.extend(make_pair(template, i, stereotyped[i], contrast[i], text) for i in range(n))
+        pairs.extend(
+            make_pair(template, i, stereotyped[i], contrast[i], text, gaps) for i in range(n)
+        )
     return pairs
 
 
-def build_pairs(bbq_dir: Path, text: TextMode = "release") -> list[Pair]:
-    """All VETO pairs of a BBQ folder, in the release's category order; BbqDataError if bad."""
+def build_pairs(
+    bbq_dir: Path, text: TextMode = "release", gaps: dict[str, str] | None = None
+) -> list[Pair]:
+    """All VETO pairs of a BBQ folder, in the release's category order; BbqDataError if bad.
+
+    With ``gaps`` (a dict to fill), each pair carries its control question where one can
+    be built, and ``gaps`` gets pair id -> why not for the others. Without it the pairs
+    are the release's, field for field."""
     if text not in TEXT_MODES:
         raise ValueError(f"unknown text mode {text!r}; expected one of {list(TEXT_MODES)}")
     by_category = read_bbq(bbq_dir)
-    return [p for c in RELEASE_ORDER for p in category_pairs(c, by_category[c], text)]
+    return [p for c in RELEASE_ORDER for p in category_pairs(c, by_category[c], text, gaps)]
 
 
 # --- the command -------------------------------------------------------------------------
@@ -222,10 +250,24 @@ def _print_issues(issues: Sequence[DataIssue], limit: int = 100) -> None:
         print(f"... and {len(issues) - limit} more", file=sys.stderr)
 
 
-def build_command(bbq_dir: Path, out: Path, text: TextMode = "release") -> int:
-    """``pytest-veto build-pairs``: build, validate and write the pairs; 0 or EXIT_INVALID."""
+def control_summary(pairs: Sequence[Pair], gaps: dict[str, str]) -> str:
+    """How many pairs got a control question, and why the others did not."""
+    built = sum(p.control is not None for p in pairs)
+    line = f"controls: {built} of {len(pairs)} pairs"
+    reasons = Counter(gaps.values())
+    if reasons:
+        line += " (none for " + "; ".join(f"{n}: {why}" for why, n in reasons.items()) + ")"
+    return line
+
+
+def build_command(
+    bbq_dir: Path, out: Path, text: TextMode = "release", *, controls: bool = False
+) -> int:
+    """``pytest-veto build-pairs``: build, validate and write the pairs (with their control
+    questions when ``controls``); 0 or EXIT_INVALID."""
+    gaps: dict[str, str] | None = {} if controls else None
     try:
-        pairs = build_pairs(bbq_dir, text)
+        pairs = build_pairs(bbq_dir, text, gaps)
     except BbqDataError as exc:
         _print_issues(exc.issues)
         print(
@@ -247,5 +289,7 @@ def build_command(bbq_dir: Path, out: Path, text: TextMode = "release") -> int:
         print(f"{out}: <file>: cannot write: {exc.strerror}", file=sys.stderr)
         return EXIT_INVALID
     print(summary(pairs))
+    if gaps is not None:
+        print(control_summary(pairs, gaps))
     print(f"wrote {len(pairs)} pairs to {out} ({text} text)")
     return 0
