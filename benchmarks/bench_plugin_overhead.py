@@ -3,7 +3,7 @@
 Builds a 2,032-pair JSON Lines file (the 64 sample pairs replicated under new ids, so it is
 valid data of the full benchmark's size), then times, each with ``-n 0`` and ``-n 2``:
 
-  (a) veto:  pytest --pyargs pytest_veto.suite --model=reference/evidence-reader --veto-data=<2,032 pairs>
+  (a) veto:  pytest --model=reference/evidence-reader --veto-data=<2,032 pairs>  (the shipped suite)
   (b) bare:  pytest test_bare.py  (one parametrized test over 2,032 trivial cases, plugin off)
 
 and prints wall and CPU times (CPU: user+system of pytest and its xdist workers), the

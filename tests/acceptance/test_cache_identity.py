@@ -66,6 +66,7 @@ def run_suite(
         "--mar-max=5",
         "--veto-backoff=0.01",
         "--veto-timeout=5",
+        "--veto-no-preflight",  # the test counts the requests the pairs send
         "-p",
         "no:cacheprovider",
         *extra,

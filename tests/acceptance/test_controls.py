@@ -2,7 +2,7 @@
 
 Every VETO half expects "yes", so a yes-sayer passes the published gates; with the
 controls (expected "no") it fails ``yes_bias_max``, while a model that reads the evidence
-passes. Each run is a ``python -m pytest`` subprocess on ``veto_tests``.
+passes. Each run is a ``python -m pytest`` subprocess on the packaged suite.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from pytest_veto.plugin import SUITE_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
-SUITE = [str(ROOT / "veto_tests" / "test_pairs.py"), str(ROOT / "veto_tests" / "test_controls.py")]
+SUITE = [str(SUITE_DIR / "test_pairs.py"), str(SUITE_DIR / "test_controls.py")]
 SAMPLE = ROOT / "fixtures" / "veto_sample.jsonl"
 PLUGINS = (
     "-p",

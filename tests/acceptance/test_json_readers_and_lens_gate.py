@@ -100,6 +100,7 @@ def lens_run(
         "test_lens_gap_at_peak",
         f"--model=hf/{tiny}",
         f"--veto-lens-from={lens_from}",
+        "--veto-lens-pairs-from=unprimed",  # the earlier report holds unprimed outcomes
         "--veto-lens-pairs=3",
         f"--veto-report={report}",
         "-rA",
@@ -130,7 +131,12 @@ def test_a_lens_from_report_with_a_byte_order_mark_is_read(
     assert "not a pytest-veto report" not in out, out
     result.assert_outcomes(passed=1)  # no limit given: the gap is recorded, not gated
     assert report["lens"]["summary"]["n"] == {"failure": 3, "control": 3}, out
-    assert report["lens"]["outcomes"] == {"source": str(earlier), "variant": "base"}
+    assert report["lens"]["outcomes"] == {
+        "source": str(earlier),
+        "variant": "base",
+        "pairs_from": "unprimed",
+        "prompts": "base",
+    }
 
 
 def test_the_lens_gap_gate_passes_within_and_fails_over_its_limit(

@@ -71,7 +71,7 @@ def test_the_wire_round_trip_and_its_checks() -> None:
 
 def test_the_collector_accounts_controls() -> None:
     c = Collector()
-    ids = [f"veto_tests/test_controls.py::test_control[p{i}]" for i in range(3)]
+    ids = [f"plugins/pytest_veto/suite/test_controls.py::test_control[p{i}]" for i in range(3)]
     c.collected(ids)
     c.report(ids[0], "call", True, control=result("p0", "yes"))  # its own verdict
     c.report(ids[1], "call", True)  # failed without a result: broken
