@@ -9,22 +9,19 @@ writes its file, so the gate cases land in it) and prints in ``pytest_terminal_s
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from dataclasses import replace
-from types import FrameType
 from typing import Any, Literal
 
 import pytest
 
 from pytest_veto import state
+from pytest_veto.cancel import SignalGuard
 from pytest_veto.gate.collector import Collector, case_kind
-from pytest_veto.gate.control_gates import ControlLimits
 from pytest_veto.gate.gates import GateResult
-from pytest_veto.gate.misalign_gates import MisalignLimits
+from pytest_veto.gate.limits import control_limits, misalign_limits, veto_limits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
-from pytest_veto.gate.veto_gates import VetoLimits
 from pytest_veto.misalign.suite import ItemResult
 from pytest_veto.report.requests import RequestStats
 from pytest_veto.run.controls import ControlResult
@@ -32,47 +29,6 @@ from pytest_veto.run.progress import Counter, TerminalProgress
 from pytest_veto.run.verdict import PairResult
 from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
-
-
-def veto_limits(s: RunSettings) -> VetoLimits:
-    """The VETO gates the settings ask for (every requested priming variant gets its
-    primed gates)."""
-    g = s.gates
-    return VetoLimits(
-        min_pairs=g.min_pairs,
-        max_error_rate=g.max_error_rate,
-        mar_max=g.mar_max,
-        br_max=g.br_max,
-        gate_on=g.gate_on,
-        strict=g.strict,
-        priming=s.data.priming,
-        amplification_max=g.amplification_max,
-        primed_mar_max=dict(g.primed_mar_max),
-        max_regression=g.max_regression,
-        allow_subset=g.allow_subset,
-        max_non_json_rate=g.max_non_json_rate,
-    )
-
-
-def control_limits(s: RunSettings) -> ControlLimits | None:
-    """The control gates, when ``--veto-controls`` asked for the controls."""
-    g = s.gates
-    if not g.controls:
-        return None
-    return ControlLimits(g.yes_bias_max, g.max_error_rate, g.allow_subset)
-
-
-def misalign_limits(s: RunSettings) -> MisalignLimits:
-    """The Mis-Align gates the settings ask for (the error-rate limit is the VETO one)."""
-    m = s.misalign
-    return MisalignLimits(
-        m.min_score,
-        m.max_ffr,
-        m.min_coverage,
-        s.gates.max_error_rate,
-        min_parse_rate=m.min_parse_rate,
-        allow_subset=s.gates.allow_subset,
-    )
 
 
 class Controller:
@@ -93,10 +49,8 @@ class Controller:
         self.preflight_error: str | None = None
         #: what the run asked of the model (set with the summary)
         self.requests: RequestStats | None = None
-        #: Ctrl-C or SIGTERM stopped the run; the signal handlers to restore at the end
-        self.interrupted = False
-        self._handlers: dict[int, Any] = {}
-        self._ignored = 0
+        #: SIGTERM as Ctrl-C, and whether an interrupt stopped the run
+        self.signals = SignalGuard()
         #: phase -> finished cases, for the progress lines
         self.counters: dict[str, Counter] = {}
         self.progress = TerminalProgress(config)
@@ -107,7 +61,7 @@ class Controller:
         """Check the model once (``backends.preflight``); on failure stop the run with
         one message before any test or worker starts: a usage error (exit 4), since the
         model named cannot be used as given."""
-        self._on_sigterm()
+        self.signals.on_sigterm()
         model = self.settings.model
         if not model.preflight or model.name is None:
             return
@@ -122,39 +76,11 @@ class Controller:
             raise pytest.UsageError(self.preflight_error)
 
     # --- cancellation -----------------------------------------------------------
-    def _on_sigterm(self) -> None:
-        """SIGTERM (how CI cancels a job) stops the run like Ctrl-C: pytest finishes the
-        session, so the partial JSON report and JUnit file are written."""
-        if _main_thread():
-            self._handlers[signal.SIGTERM] = signal.signal(signal.SIGTERM, _interrupt)
-
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
-        """Interrupted: until the partial report is written, a second Ctrl-C or SIGTERM
-        is announced and ignored (a third one stops at once)."""
-        self.interrupted = True
-        if _main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous = signal.signal(sig, self._while_writing)
-                self._handlers.setdefault(sig, previous)
-
-    def _while_writing(self, signum: int, frame: FrameType | None) -> None:
-        self._ignored += 1
-        if self._ignored > 1:
-            self._restore_handlers()
-            raise KeyboardInterrupt
-        sys.stderr.write(
-            "\npytest-veto: writing the partial report and JUnit file; interrupt once more "
-            "to stop without them\n"
-        )
-
-    def _restore_handlers(self) -> None:
-        if _main_thread():
-            for sig, handler in self._handlers.items():
-                signal.signal(sig, handler)
-        self._handlers.clear()
+        self.signals.interrupt_seen()
 
     def pytest_unconfigure(self) -> None:
-        self._restore_handlers()
+        self.signals.restore()
 
     # --- collection ---------------------------------------------------------
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -235,7 +161,7 @@ class Controller:
         from pytest_veto.report.requests import request_stats
 
         summary = summarize(self.collector, self._context())
-        if self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED:
+        if self.signals.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED:
             summary = replace(summary, gates=(*summary.gates, self._interrupted_gate()))
         self.summary = summary
         self.requests = request_stats(summary, time.monotonic() - self._clock)
@@ -405,18 +331,6 @@ class Controller:
             tr.write_line(self.requests.line())
         verdict = "PASSED" if passed else "FAILED"
         tr.write_line(f"VETO gate {verdict}", green=passed, red=not passed, bold=True)
-
-
-def _main_thread() -> bool:
-    """Signal handlers can be set only from the main thread (not in an embedded run)."""
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM as Ctrl-C: pytest stops the run and finishes the session."""
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 #: the phases counted in progress lines, in the order they are announced

@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"settings"}),
     frozenset({"gate"}),
     frozenset({"report"}),
-    frozenset({"state"}),
+    frozenset({"state", "cancel"}),
     frozenset({"controller"}),
     frozenset({"markexpr"}),
     frozenset({"plugin", "cli"}),

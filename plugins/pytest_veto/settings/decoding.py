@@ -12,7 +12,7 @@ from pytest_veto.backends import backend_kind
 from pytest_veto.run.decoding import DecodingOverrides, DecodingSettings, decoding_for
 from pytest_veto.run.prompts import Condition
 from pytest_veto.settings import readers as read
-from pytest_veto.settings.options import TEXT_MODES
+from pytest_veto.settings.choices import TEXT_MODES
 
 if TYPE_CHECKING:
     from pytest_veto.data.bbq.build import TextMode

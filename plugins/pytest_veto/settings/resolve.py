@@ -16,23 +16,20 @@ from pytest_veto.data.resources import sample_pairs_path
 from pytest_veto.run.decoding import DecodingSettings
 from pytest_veto.run.prompts import CONDITIONS, Condition
 from pytest_veto.settings import readers as read
-from pytest_veto.settings.decoding import decoding_settings, text_mode
-from pytest_veto.settings.options import (
+from pytest_veto.settings.choices import (
     ABLATION_MODES,
-    DEFAULT_YES_BIAS_MAX,
     DTYPES,
     GATE_ON,
-    GATE_OPTIONS,
-    INI_KEYS,
     LENS_PAIRS_FROM,
     LENS_RANKINGS,
     MISFIRES_AS,
-    OPTIONS,
     SCORINGS,
     GateOn,
     LensPairsFrom,
     MisfiresAs,
 )
+from pytest_veto.settings.decoding import decoding_settings, text_mode
+from pytest_veto.settings.options import DEFAULT_YES_BIAS_MAX, GATE_OPTIONS, INI_KEYS, OPTIONS
 
 if TYPE_CHECKING:
     from pytest_veto.data.bbq.build import TextMode
