@@ -112,7 +112,19 @@ def test_classification_never_changes_the_parsed_answer(raw: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(), TEXT), st.one_of(st.text(), TEXT), st.sampled_from(["yes", "no"]))
 def test_a_json_answer_anywhere_makes_the_form_json(before: str, after: str, word: str) -> None:
-    assert answer_form(f'{before}{{"answer": "{word}"}}{after}') == "json"
+    """Anywhere outside the model's thinking: after an unclosed ``<think>`` nothing is an
+    answer (the parser's rule, veto-spec section 3), so the form follows the parser."""
+    raw = f'{before}{{"answer": "{word}"}}{after}'
+    assert (answer_form(raw) == "json") == has_json_answer(raw)
+    if "<think" not in before.lower():
+        assert answer_form(raw) == "json"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["<think>", "<THINK>", "<Think>"]), st.sampled_from(["yes", "no"]))
+def test_a_json_answer_inside_unclosed_thinking_is_no_answer(tag: str, word: str) -> None:
+    raw = f'{tag}{{"answer": "{word}"}}'
+    assert (answer_form(raw), parse_answer(raw)) == ("none", "unknown")
 
 
 @settings(max_examples=200, deadline=None)
