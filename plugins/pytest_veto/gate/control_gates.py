@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto.gate.gates import GateResult, GateSpec, check
+from pytest_veto.gate.gates import GateResult, GateSpec, check, subset_check
 from pytest_veto.run.controls import ControlResult
 
 #: the answers a control can get besides an error, in report order
@@ -114,15 +114,14 @@ def control_gates(stats: ControlStats, limits: ControlLimits) -> list[GateResult
             f"{stats.errors} of {stats.ran} controls" if stats.ran else none,
         ),
     ]
-    if stats.dataset is not None and 0 < stats.selected < stats.dataset:
-        spec = GateSpec(
-            "all_controls_selected",
-            "control cases not selected",
-            stats.dataset if limits.allow_subset else 0,
-            "max",
-            "",
-        )
-        ran = f"{stats.selected} of the data set's {stats.dataset} controls selected"
-        note = f"{ran}: a subset, allowed by --veto-allow-subset" if limits.allow_subset else ran
-        out.append(check(spec, float(stats.dataset - stats.selected), note))
+    subset = subset_check(
+        "all_controls_selected",
+        "controls",
+        stats.selected,
+        stats.dataset,
+        limits.allow_subset,
+        "-k, --deselect, ...",
+    )
+    if subset is not None:
+        out.append(subset)
     return out

@@ -77,6 +77,27 @@ def check(spec: GateSpec, value: float | None, note: str = "") -> GateResult:
     return GateResult(spec.name, spec.metric, spec.threshold, value, passed, message)
 
 
+def subset_check(
+    name: str, what: str, selected: int, dataset: int | None, allowed: bool, how: str
+) -> GateResult | None:
+    """The gate on a selection smaller than the data set (``-k``, ``--deselect``, ...):
+    a "max" gate on the cases left out, at most 0 unless ``allowed`` (``--veto-allow-subset``).
+    None when there is nothing to say: the whole data set was selected, its size is
+    unknown, or nothing of it was selected. ``what`` names the cases ("pair cases"),
+    ``how`` the selections that make a subset."""
+    if dataset is None or not 0 < selected < dataset:
+        return None
+    spec = GateSpec(name, f"{what} not selected", dataset if allowed else 0, "max", "")
+    ran = f"{selected} of the data set's {dataset} {what} selected"
+    note = (
+        f"{ran}: a subset, allowed by --veto-allow-subset"
+        if allowed
+        else f"{ran} ({how}): pass --veto-allow-subset "
+        "(ini veto_allow_subset = true) if the subset is intended"
+    )
+    return check(spec, float(dataset - selected), note)
+
+
 def all_passed(results: Sequence[GateResult]) -> bool:
     """True when there is at least one gate and every gate passed."""
     return bool(results) and all(r.passed for r in results)

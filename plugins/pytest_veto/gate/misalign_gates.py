@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_veto.gate.gates import GateResult, GateSpec, check
+from pytest_veto.gate.gates import GateResult, GateSpec, check, subset_check
 from pytest_veto.misalign.metrics import Evaluation
 
 #: The default ``--misalign-min-parse-rate``: at most one answered item in ten may be
@@ -36,19 +36,9 @@ def subset_gate(selected: int, dataset: int | None, allowed: bool) -> GateResult
     ``--deselect``), so the scores are not the benchmark's; the run fails unless the
     subset is ``allowed``. None when the whole data set (or no item) was selected, or its
     size is unknown (as ``veto_gates.subset_gate`` for pairs)."""
-    if dataset is None or not 0 < selected < dataset:
-        return None
-    spec = GateSpec(
-        "all_items_selected", "Mis-Align items not selected", dataset if allowed else 0, "max", ""
+    return subset_check(
+        "all_items_selected", "Mis-Align items", selected, dataset, allowed, "-k, --deselect, ..."
     )
-    ran = f"{selected} of the data set's {dataset} Mis-Align items selected"
-    note = (
-        f"{ran}: a subset, allowed by --veto-allow-subset"
-        if allowed
-        else f"{ran} (-k, --deselect, ...): pass --veto-allow-subset "
-        "(ini veto_allow_subset = true) if the subset is intended"
-    )
-    return check(spec, float(dataset - selected), note)
 
 
 def misalign_gates(evaluation: Evaluation, limits: MisalignLimits) -> list[GateResult]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pytest_veto.gate.gates import GateResult, GateSpec, check
+from pytest_veto.gate.gates import GateResult, GateSpec, check, subset_check
 from pytest_veto.score.aggregate import table_of, variant_metrics, variants_of
 from pytest_veto.score.amplification import Amplification
 from pytest_veto.score.answer_forms import AnswerForms
@@ -77,21 +77,14 @@ def subset_gate(selected: int, dataset: int | None, allowed: bool) -> GateResult
     the whole data set was selected, its size is unknown, or no pair case was selected at
     all (the VETO suite selected away, e.g. ``-m misalign``, is not a subset: its gates
     are then not built unless asked for, and fail when asked for)."""
-    if dataset is None or not 0 < selected < dataset:
-        return None
-    # a "max" gate on the cases left out, like all_pairs_accounted: allowed, every case
-    # but one may be left out; otherwise none
-    spec = GateSpec(
-        "all_pairs_selected", "pair cases not selected", dataset if allowed else 0, "max", ""
+    return subset_check(
+        "all_pairs_selected",
+        "pair cases",
+        selected,
+        dataset,
+        allowed,
+        "-k, -m <category>, --deselect, ...",
     )
-    ran = f"{selected} of the data set's {dataset} pair cases selected"
-    note = (
-        f"{ran}: a subset, allowed by --veto-allow-subset"
-        if allowed
-        else f"{ran} (-k, -m <category>, --deselect, ...): pass --veto-allow-subset "
-        "(ini veto_allow_subset = true) if the subset is intended"
-    )
-    return check(spec, float(dataset - selected), note)
 
 
 def _upper(successes: int, n: int) -> float | None:
