@@ -43,35 +43,38 @@ class Case:
         return Case(self.pair)
 
 
-def _settings(decoding: DecodingSettings | Condition) -> DecodingSettings:
+def decoding_of(decoding: DecodingSettings | Condition) -> DecodingSettings:
+    """The run's decoding (a bare condition: an API model's published decoding)."""
     return plain_decoding(decoding) if isinstance(decoding, str) else decoding
 
 
-def request_for(
-    case: Case, half: HalfName, decoding: DecodingSettings | Condition
+def prompt_request(
+    pair_id: str,
+    half: str,
+    variant: str,
+    text: str,
+    expected: str,
+    d: DecodingSettings,
+    *,
+    system_override: str | None = None,
+    user_prefix: str = "",
+    user_suffix: str = "",
 ) -> PromptRequest:
-    """One half's request under the run's decoding (a bare condition: an API model's
-    published decoding). A half the cue does not touch is the base request itself
-    (variant ``base``), so it is sent once and shared with the unprimed case."""
-    d = _settings(decoding)
-    condition = d.condition
-    primed = case.priming is not None and case.priming.applies_to(half)
-    variant = case.variant if primed else BASE
-    where = placement(case.priming, case.pair, half, SYSTEM_PROMPTS[condition])
-    h = case.pair.half(half)
+    """A question asked under the run's decoding, exactly as every half (and control) is:
+    the protocol's messages, budget, template keywords, extra body and early stop."""
     return PromptRequest(
-        pair_id=case.pair.id,
+        pair_id=pair_id,
         half=half,
         variant=variant,
         messages=build_messages(
-            h.text,
-            condition,
-            system_override=where.system_override,
-            user_prefix=where.user_prefix,
-            user_suffix=where.user_suffix,
+            text,
+            d.condition,
+            system_override=system_override,
+            user_prefix=user_prefix,
+            user_suffix=user_suffix,
             tail=d.user_tail,
         ),
-        expected=h.expected,
+        expected=expected,
         max_new_tokens=d.max_new_tokens,
         chat_template_kwargs=d.chat_template_kwargs,
         extra_body=d.extra_body,
@@ -79,17 +82,40 @@ def request_for(
     )
 
 
+def request_for(
+    case: Case, half: HalfName, decoding: DecodingSettings | Condition
+) -> PromptRequest:
+    """One half's request under the run's decoding. A half the cue does not touch is the
+    base request itself (variant ``base``), so it is sent once and shared with the
+    unprimed case."""
+    d = decoding_of(decoding)
+    primed = case.priming is not None and case.priming.applies_to(half)
+    where = placement(case.priming, case.pair, half, SYSTEM_PROMPTS[d.condition])
+    h = case.pair.half(half)
+    return prompt_request(
+        case.pair.id,
+        half,
+        case.variant if primed else BASE,
+        h.text,
+        h.expected,
+        d,
+        system_override=where.system_override,
+        user_prefix=where.user_prefix,
+        user_suffix=where.user_suffix,
+    )
+
+
 def requests_for(
     case: Case, decoding: DecodingSettings | Condition
 ) -> tuple[PromptRequest, PromptRequest]:
     """The stereotyped and contrast requests of a case."""
-    d = _settings(decoding)
+    d = decoding_of(decoding)
     return (request_for(case, HALVES[0], d), request_for(case, HALVES[1], d))
 
 
 def all_requests(case: Case, decoding: DecodingSettings | Condition) -> list[PromptRequest]:
     """Every request a case needs: a primed case also needs its base case's two."""
-    d = _settings(decoding)
+    d = decoding_of(decoding)
     needed = list(requests_for(case, d))
     if case.priming is not None:
         keys = {r.key for r in needed}

@@ -14,8 +14,9 @@ from typing import Any
 
 from pytest_veto.backends.protocol import PromptRequest
 from pytest_veto.data.pairs import Pair
-from pytest_veto.run.decoding import DecodingSettings, plain_decoding
-from pytest_veto.run.prompts import Condition, build_messages
+from pytest_veto.run.cases import decoding_of, prompt_request
+from pytest_veto.run.decoding import DecodingSettings
+from pytest_veto.run.prompts import Condition
 from pytest_veto.run.verdict import HalfResult
 from pytest_veto.run.wire import CONTROL, WireError
 
@@ -42,17 +43,8 @@ def control_request(pair: Pair, decoding: DecodingSettings | Condition) -> Promp
     control = pair.control
     if control is None:
         raise ValueError(f"pair {pair.id!r} has no control question")
-    d = plain_decoding(decoding) if isinstance(decoding, str) else decoding
-    return PromptRequest(
-        pair_id=pair.id,
-        half=CONTROL_HALF,
-        variant="base",
-        messages=build_messages(control.text, d.condition, tail=d.user_tail),
-        expected=control.expected,
-        max_new_tokens=d.max_new_tokens,
-        chat_template_kwargs=d.chat_template_kwargs,
-        extra_body=d.extra_body,
-        stop_at_answer=d.early_stop,
+    return prompt_request(
+        pair.id, CONTROL_HALF, "base", control.text, control.expected, decoding_of(decoding)
     )
 
 
