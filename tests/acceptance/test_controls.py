@@ -67,6 +67,9 @@ def test_a_yes_sayer_fails_yes_bias_when_controls_run(tmp_path: Path) -> None:
     assert controls["yes_bias"] == 100.0
     assert "64 failed, 64 passed" in out  # one failed test_control per pair
     assert "FAIL  veto_gate[yes_bias_max]: yes_bias = 100.00% (required <= 50.00%)" in out
+    # the controls' halves expect "no": one answer for every half is now degenerate too
+    assert gates(report)["degenerate_run"] is False
+    assert report["answer_forms"]["answered"] == 128 + 64
 
 
 def test_an_evidence_reader_passes_with_controls_under_xdist(tmp_path: Path) -> None:
@@ -80,6 +83,7 @@ def test_an_evidence_reader_passes_with_controls_under_xdist(tmp_path: Path) -> 
     controls = report["controls"]
     assert (controls["ran"], controls["answers"]["no"], controls["yes_bias"]) == (64, 64, 0.0)
     assert len({r["pair_id"] for r in controls["rows"]}) == 64
+    assert gates(report)["degenerate_run"] is True
     assert report["accounting"]["collected"] == 128 == report["accounting"]["reported"]
     assert "controls (expected no): 64 of 64 asked" in out
 

@@ -185,7 +185,11 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     unique_controls, dup_controls = _once(collector.controls, lambda r: r.pair_id)
     controls = tuple(sorted(unique_controls, key=lambda r: r.pair_id))
     pairs = tuple(sorted(unique_pairs, key=lambda r: (r.variant, r.pair_id)))
-    forms = answer_forms(h for r in pairs for h in (r.stereotyped, r.contrast))
+    # the control questions' answers count too: with them, halves expecting "no" ran, so
+    # one parsed answer everywhere is degenerate, and a hedge on a control is a hedge
+    forms = answer_forms(
+        [*(h for r in pairs for h in (r.stereotyped, r.contrast)), *(c.answer for c in controls)]
+    )
     amps = tuple(
         amplification(v, context.forms.get(v, "stereotyped_only"), pairs)
         for v in variants_of(pairs)
