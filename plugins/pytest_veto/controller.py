@@ -95,7 +95,7 @@ class Controller:
     # --- progress -------------------------------------------------------------
     def _start_progress(self) -> None:
         """Once, when the cases are known: what will run, and a counter per phase (VETO
-        pairs, primed pairs, Mis-Align items) for the progress lines."""
+        pairs, primed pairs, control questions, Mis-Align items) for the progress lines."""
         if self.counters:
             return
         totals = {label: 0 for label in PHASES}
@@ -182,9 +182,11 @@ class Controller:
         c = self.collector
         kinds = list(c.expected.values())
         parts = [f"{len(c.pairs)} of {kinds.count('pair')} pairs"]
+        if kinds.count("control"):
+            parts.append(f"{len(c.controls)} of {kinds.count('control')} control questions")
         if kinds.count("item"):
             parts.append(f"{len(c.items)} of {kinds.count('item')} Mis-Align items")
-        done, total = len(c.pairs) + len(c.items), len(kinds)
+        done, total = len(c.pairs) + len(c.controls) + len(c.items), len(kinds)
         return GateResult(
             name="interrupted",
             metric="cases run before the interruption",
@@ -334,13 +336,15 @@ class Controller:
 
 
 #: the phases counted in progress lines, in the order they are announced
-PHASES = ("VETO pairs", "primed pairs", "Mis-Align items")
+PHASES = ("VETO pairs", "primed pairs", "control questions", "Mis-Align items")
 
 
 def _phase(nodeid: str, kind: str) -> str:
     """The progress phase of a case: a pair case's id holds ``+<variant>`` when primed."""
     if kind == "item":
         return "Mis-Align items"
+    if kind == "control":
+        return "control questions"
     return "primed pairs" if "+" in nodeid.rpartition("[")[2] else "VETO pairs"
 
 

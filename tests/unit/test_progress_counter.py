@@ -39,3 +39,19 @@ def test_a_short_run_prints_nothing() -> None:
 def test_the_rate_and_estimate() -> None:
     assert rate_line("x", 0, 10, 5.0) == "x: 0/10 (5 s)"
     assert rate_line("x", 5, 10, 10.0) == "x: 5/10, 0.5/s (10 s, about 10 s left)"
+
+
+def test_each_case_kind_has_its_own_progress_phase() -> None:
+    """Controls were counted as VETO pairs in the plan line and the counters."""
+    from pytest_veto.controller import PHASES, _phase
+
+    suite = "pytest_veto/suite"
+    assert _phase(f"{suite}/test_pairs.py::test_pair[age_q1_p0]", "pair") == "VETO pairs"
+    assert _phase(f"{suite}/test_pairs.py::test_pair[age_q1_p0+trigger]", "pair") == (
+        "primed pairs"
+    )
+    assert _phase(f"{suite}/test_controls.py::test_control[age_q1_p0]", "control") == (
+        "control questions"
+    )
+    assert _phase(f"{suite}/test_misalign.py::test_misalign_item[x]", "item") == ("Mis-Align items")
+    assert set(PHASES) == {"VETO pairs", "primed pairs", "control questions", "Mis-Align items"}
