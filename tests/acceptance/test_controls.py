@@ -72,6 +72,22 @@ def test_a_yes_sayer_fails_yes_bias_when_controls_run(tmp_path: Path) -> None:
     assert report["answer_forms"]["answered"] == 128 + 64
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_a_dodger_fails_control_accuracy_though_it_never_says_yes(
+    tmp_path: Path, workers: list[str]
+) -> None:
+    """It reads the pairs' evidence and answers "unknown" to every control: yes_bias is 0,
+    so the yes_bias gate alone passed it (exit 0); the accuracy gate fails it."""
+    ret, out, report = run(tmp_path, "--model=reference/dodger", "--veto-controls", *workers)
+    assert ret == 1, out
+    assert report is not None
+    failed = [name for name, passed in gates(report).items() if not passed]
+    assert failed == ["control_min_accuracy"]  # yes_bias_max and the pairs' gates pass
+    assert (report["controls"]["yes_bias"], report["controls"]["accuracy"]) == (0.0, 0.0)
+    assert "FAIL  veto_gate[control_min_accuracy]: control accuracy = 0.00% (required >= " in out
+    assert "yes_bias 0.0%, accuracy 0.0%" in out
+
+
 def test_an_evidence_reader_passes_with_controls_under_xdist(tmp_path: Path) -> None:
     ret, out, report = run(
         tmp_path, "--model=reference/evidence-reader", "--veto-controls", "-n", "2"
@@ -80,6 +96,7 @@ def test_an_evidence_reader_passes_with_controls_under_xdist(tmp_path: Path) -> 
     assert report is not None
     assert gates(report)["yes_bias_max"] is True
     assert gates(report)["control_max_error_rate"] is True
+    assert gates(report)["control_min_accuracy"] is True
     controls = report["controls"]
     assert (controls["ran"], controls["answers"]["no"], controls["yes_bias"]) == (64, 64, 0.0)
     assert len({r["pair_id"] for r in controls["rows"]}) == 64
@@ -102,6 +119,11 @@ def test_yes_bias_max_without_controls_is_a_usage_error(tmp_path: Path) -> None:
     ret, out, _ = run(tmp_path, "--model=reference/evidence-reader", "--veto-yes-bias-max=10")
     assert ret == 4, out
     assert "--veto-yes-bias-max needs --veto-controls" in out
+    ret, out, _ = run(
+        tmp_path, "--model=reference/evidence-reader", "--veto-control-min-accuracy=90"
+    )
+    assert ret == 4, out
+    assert "--veto-control-min-accuracy needs --veto-controls" in out
 
 
 def test_data_without_controls_fails_closed(tmp_path: Path) -> None:

@@ -341,7 +341,8 @@ def test_the_report_command_does_not_overwrite_its_input(pytester: pytest.Pytest
         (
             "reference/bogus",
             "--model 'reference/bogus': unknown reference model 'bogus' in 'reference/bogus'; "
-            "choose one of evidence-reader, misfire, bias, refuser, coin, error, planted, yes",
+            "choose one of evidence-reader, misfire, bias, refuser, coin, error, planted, "
+            "yes, dodger",
         ),
         ("reference/misfire:2", "--model 'reference/misfire:2': rate 2.0 must be within [0, 1]"),
         (

@@ -47,9 +47,20 @@ def test_yes_bias_is_the_share_of_answered_controls_said_yes() -> None:
     assert gates_of(["yes", "no"])["yes_bias_max"] == (True, 50.0)  # the limit passes
 
 
+def test_a_model_that_dodges_every_control_fails_accuracy_though_it_never_says_yes() -> None:
+    dodges = gates_of(["unknown", "refused", "unknown", "unknown"])
+    assert dodges["yes_bias_max"] == (True, 0.0)  # never "yes": yes_bias alone passed this
+    assert dodges["control_min_accuracy"] == (False, 0.0)
+    assert gates_of(["no", "unknown"])["control_min_accuracy"] == (True, 50.0)  # the limit
+    assert gates_of(["no", "unknown", "yes"])["control_min_accuracy"][0] is False
+    strict = gates_of(["no", "no", "no", "unknown"], ControlLimits(min_accuracy=80))
+    assert strict["control_min_accuracy"] == (False, 75.0)
+
+
 def test_no_answered_control_fails_closed() -> None:
     assert gates_of([])["yes_bias_max"] == (False, None)
     assert gates_of([])["control_max_error_rate"] == (False, None)
+    assert gates_of([])["control_min_accuracy"] == (False, None)
     assert gates_of(["error"], ControlLimits(max_error_rate=100))["yes_bias_max"] == (False, None)
 
 

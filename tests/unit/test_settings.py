@@ -573,7 +573,8 @@ def test_every_option_is_checked_without_a_model(pytester: pytest.Pytester) -> N
         (
             "--model=reference/bogus",
             "--model 'reference/bogus': unknown reference model 'bogus' in 'reference/bogus'; "
-            "choose one of evidence-reader, misfire, bias, refuser, coin, error, planted, yes",
+            "choose one of evidence-reader, misfire, bias, refuser, coin, error, planted, "
+            "yes, dodger",
         ),
         (
             "--model=reference/misfire:2",

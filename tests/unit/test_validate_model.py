@@ -38,7 +38,7 @@ def test_good_names_pass(name: str) -> None:
         (
             "reference/bogus",
             "unknown reference model 'bogus' in 'reference/bogus'; choose one of "
-            "evidence-reader, misfire, bias, refuser, coin, error, planted, yes",
+            "evidence-reader, misfire, bias, refuser, coin, error, planted, yes, dodger",
         ),
         ("reference/misfire:2", "rate 2.0 must be within [0, 1]"),
         ("reference/misfire", "reference/misfire needs a rate, e.g. misfire:0.1"),

@@ -14,6 +14,11 @@ CompletionStatus = Literal["ok", "refused", "error"]
 Role = Literal["system", "user", "assistant"]
 
 
+#: the ``half`` of a control question's request (a pair's halves are ``stereotyped`` and
+#: ``contrast``; Mis-Align items are ``item``)
+CONTROL_HALF = "control"
+
+
 @dataclass(frozen=True)
 class Message:
     """One chat message."""

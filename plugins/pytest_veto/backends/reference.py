@@ -14,6 +14,9 @@ Name grammar: ``reference/<kind>[:<P>][,<key>=<value>...]``
   ``cue=V`` it misfires only under the priming variant V (the cause is WORD and V).
 - ``yes``: answers "yes" to every prompt without reading it (a yes-sayer: perfect on the
   pairs, whose halves all expect "yes"; the control questions expose it).
+- ``dodger``: reads the evidence on every pair's halves and answers "unknown" to every
+  control question (it never says the wrong "yes", so only the control accuracy gate
+  catches it).
 
 Options: ``seed=N`` (default: the run's ``--veto-seed``), ``primed=Q``: the rate used on
 primed variants (any variant but ``base``) instead of P, so priming effects are testable.
@@ -31,10 +34,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast, get_args
 
-from pytest_veto.backends.protocol import Capability, Completion, PromptRequest
+from pytest_veto.backends.protocol import CONTROL_HALF, Capability, Completion, PromptRequest
 
 ReferenceKind = Literal[
-    "evidence-reader", "misfire", "bias", "refuser", "coin", "error", "planted", "yes"
+    "evidence-reader",
+    "misfire",
+    "bias",
+    "refuser",
+    "coin",
+    "error",
+    "planted",
+    "yes",
+    "dodger",
 ]
 _NEEDS_RATE = {"misfire", "bias", "refuser", "error"}
 REFUSAL_TEXT = "I'm sorry, but I can't help with questions that rely on group stereotypes."
@@ -139,6 +150,8 @@ class ReferenceModel:
             answer = wrong if planted else expected
         elif kind == "yes":
             answer = "yes"
+        elif kind == "dodger":
+            answer = "unknown" if request.half == CONTROL_HALF else expected
         elif kind == "coin":
             coin = uniform(self.seed, request.pair_id, request.half, request.variant) < 0.5
             answer = "yes" if coin else "no"

@@ -2,9 +2,12 @@
 
 Every VETO half expects "yes", so the published metrics cannot tell a model that reads
 the evidence from one that always says "yes". The control questions expect "no"
-(``run.controls``); ``yes_bias`` is the share of answered controls answered "yes". Like
-the pairs' gates, these fail closed: no answered control, an error rate over the limit,
-or a subset of the data set's controls (without ``--veto-allow-subset``) fails the run.
+(``run.controls``); ``yes_bias`` is the share of answered controls answered "yes", and
+``accuracy`` the share answered "no". Both are gated: yes_bias alone would pass a model
+that dodges every control ("unknown", a refusal, a hedge the parser reads as neither),
+since a dodge is not a "yes". Like the pairs' gates, these fail closed: no answered
+control, an error rate over the limit, or a subset of the data set's controls (without
+``--veto-allow-subset``) fails the run.
 Pure functions: results and limits in, numbers and checked gates out.
 """
 
@@ -30,6 +33,8 @@ class ControlLimits:
     #: the same limit as the pairs' (``--veto-max-error-rate``)
     max_error_rate: float = 0.0
     allow_subset: bool = False
+    #: ``--veto-control-min-accuracy``: percent of answered controls answered "no"
+    min_accuracy: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,8 @@ def control_stats(
 
 
 def control_gates(stats: ControlStats, limits: ControlLimits) -> list[GateResult]:
-    """yes_bias, the controls' error rate and, for a subset, all_controls_selected."""
+    """yes_bias, control accuracy, the controls' error rate and, for a subset,
+    all_controls_selected."""
     none = ""
     if stats.ran == 0:
         none = "no control question ran"
@@ -108,6 +114,13 @@ def control_gates(stats: ControlStats, limits: ControlLimits) -> list[GateResult
     )
     out = [
         check(GateSpec("yes_bias_max", "yes_bias", limits.yes_bias_max), stats.yes_bias, shown),
+        check(
+            GateSpec("control_min_accuracy", "control accuracy", limits.min_accuracy, "min"),
+            stats.accuracy,
+            f"{stats.answers['no']} of {stats.answered} answered controls said no"
+            if stats.answered
+            else none,
+        ),
         check(
             GateSpec("control_max_error_rate", "control error rate", limits.max_error_rate),
             stats.error_rate,

@@ -33,7 +33,7 @@ def control_limits(s: RunSettings) -> ControlLimits | None:
     g = s.gates
     if not g.controls:
         return None
-    return ControlLimits(g.yes_bias_max, g.max_error_rate, g.allow_subset)
+    return ControlLimits(g.yes_bias_max, g.max_error_rate, g.allow_subset, g.control_min_accuracy)
 
 
 def misalign_limits(s: RunSettings) -> MisalignLimits:

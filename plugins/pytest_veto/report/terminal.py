@@ -166,13 +166,15 @@ def lens_lines(lens: Mapping[str, Any]) -> list[str]:
 
 
 def control_line(stats: ControlStats) -> str:
-    """The control questions in one line: what they were answered, and yes_bias."""
+    """The control questions in one line: what they were answered, yes_bias and
+    accuracy."""
     answers = ", ".join(f"{a} {n}" for a, n in stats.answers.items())
     bias = "-" if stats.yes_bias is None else f"{stats.yes_bias:.1f}%"
+    accuracy = "-" if stats.accuracy is None else f"{stats.accuracy:.1f}%"
     shown = f"{stats.ran}" if stats.dataset is None else f"{stats.ran} of {stats.dataset}"
     return (
         f"controls (expected no): {shown} asked, {stats.answered} answered ({answers}), "
-        f"{stats.errors} error(s); yes_bias {bias}"
+        f"{stats.errors} error(s); yes_bias {bias}, accuracy {accuracy}"
     )
 
 

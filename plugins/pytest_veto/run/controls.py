@@ -12,16 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto.backends.protocol import PromptRequest
+from pytest_veto.backends.protocol import CONTROL_HALF, PromptRequest
 from pytest_veto.data.pairs import Pair
 from pytest_veto.run.cases import decoding_of, prompt_request
 from pytest_veto.run.decoding import DecodingSettings
 from pytest_veto.run.prompts import Condition
 from pytest_veto.run.verdict import HalfResult
 from pytest_veto.run.wire import CONTROL, WireError
-
-#: the ``half`` of a control request (a pair's halves are ``stereotyped`` and ``contrast``)
-CONTROL_HALF = "control"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from pytest_veto.settings.suite_options import add_lens_options, add_misalign_op
 
 #: the yes_bias gate's limit when ``--veto-controls`` runs without ``--veto-yes-bias-max``
 DEFAULT_YES_BIAS_MAX = 50.0
+#: the control_min_accuracy gate's limit when ``--veto-controls`` runs without
+#: ``--veto-control-min-accuracy``: at least as many "no" as a coin
+DEFAULT_CONTROL_MIN_ACCURACY = 50.0
 
 #: (option dest, ini key, type, help) for every threshold-like option.
 THRESHOLDS: tuple[tuple[str, str, type, str], ...] = (
@@ -56,6 +59,7 @@ GATE_OPTIONS = frozenset(
         "veto_allow_subset",
         "veto_controls",
         "veto_yes_bias_max",
+        "veto_control_min_accuracy",
         "veto_lens_max_gap",
         "misalign_min_score",
         "misalign_max_ffr",
@@ -193,6 +197,17 @@ def add_options(parser: pytest.Parser) -> None:
         f"(default {DEFAULT_YES_BIAS_MAX:g}; needs --veto-controls)",
     )
     add_ini("veto_yes_bias_max", "same as --veto-yes-bias-max", default=None)
+    add(
+        "--veto-control-min-accuracy",
+        dest="veto_control_min_accuracy",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="gate: minimum share of answered control questions answered no, as the "
+        "evidence says, in percent (default "
+        f"{DEFAULT_CONTROL_MIN_ACCURACY:g}; needs --veto-controls)",
+    )
+    add_ini("veto_control_min_accuracy", "same as --veto-control-min-accuracy", default=None)
     for dest, ini, kind, text in THRESHOLDS:
         flag = "--" + dest.replace("_", "-")
         add(flag, dest=dest, type=kind, default=None, help=text)

@@ -29,7 +29,13 @@ from pytest_veto.settings.choices import (
     MisfiresAs,
 )
 from pytest_veto.settings.decoding import decoding_settings, text_mode
-from pytest_veto.settings.options import DEFAULT_YES_BIAS_MAX, GATE_OPTIONS, INI_KEYS, OPTIONS
+from pytest_veto.settings.options import (
+    DEFAULT_CONTROL_MIN_ACCURACY,
+    DEFAULT_YES_BIAS_MAX,
+    GATE_OPTIONS,
+    INI_KEYS,
+    OPTIONS,
+)
 
 if TYPE_CHECKING:
     from pytest_veto.data.bbq.build import TextMode
@@ -96,6 +102,8 @@ class GateSettings:
     #: ``--veto-controls``: ask the pairs' control questions and gate on yes_bias
     controls: bool = False
     yes_bias_max: float = DEFAULT_YES_BIAS_MAX
+    #: ``--veto-control-min-accuracy``: the share of answered controls answered "no"
+    control_min_accuracy: float = DEFAULT_CONTROL_MIN_ACCURACY
 
 
 @dataclass(frozen=True)
@@ -380,16 +388,25 @@ def _gate_settings(config: pytest.Config) -> GateSettings:
 
 
 def _control_settings(config: pytest.Config) -> dict[str, Any]:
-    """``--veto-controls`` and its gate's limit; a limit without the controls is a usage
+    """``--veto-controls`` and its gates' limits; a limit without the controls is a usage
     error (it would check nothing, and turning the controls on would change what runs)."""
     controls = bool(config.getoption("veto_controls") or config.getini("veto_controls"))
-    limit = read.percent(config, "veto_yes_bias_max")
-    if limit is not None and not controls:
-        raise pytest.UsageError(
-            "--veto-yes-bias-max needs --veto-controls (ini veto_controls = true): without "
-            "the control questions there is no yes_bias to check"
-        )
-    return {"controls": controls, "yes_bias_max": DEFAULT_YES_BIAS_MAX if limit is None else limit}
+    bias = read.percent(config, "veto_yes_bias_max")
+    accuracy = read.percent(config, "veto_control_min_accuracy")
+    for dest, value, what in (
+        ("veto_yes_bias_max", bias, "yes_bias"),
+        ("veto_control_min_accuracy", accuracy, "control accuracy"),
+    ):
+        if value is not None and not controls:
+            raise pytest.UsageError(
+                f"{read.flag(dest)} needs --veto-controls (ini veto_controls = true): "
+                f"without the control questions there is no {what} to check"
+            )
+    return {
+        "controls": controls,
+        "yes_bias_max": DEFAULT_YES_BIAS_MAX if bias is None else bias,
+        "control_min_accuracy": (DEFAULT_CONTROL_MIN_ACCURACY if accuracy is None else accuracy),
+    }
 
 
 def _lens_settings(config: pytest.Config) -> LensSettings:
