@@ -65,12 +65,18 @@ class Controller:
         model = self.settings.model
         if not model.preflight or model.name is None:
             return
-        from pytest_veto.backends.preflight import preflight
+        from pytest_veto.backends.preflight import PROBE, preflight, probe_request
 
         in_process = not getattr(self.config.option, "numprocesses", None)
         # in one process the run loads a local model here anyway: load it now, once
         load = (lambda: state.runner(self.config).backend) if in_process else None
-        failure = preflight(model.name, model.backend, load=load)
+        d = model.decoding  # the probe is asked as the run's prompts are
+        probe = (
+            PROBE
+            if d is None
+            else probe_request(d.max_new_tokens, d.chat_template_kwargs, d.extra_body)
+        )
+        failure = preflight(model.name, model.backend, load=load, probe=probe)
         if failure is not None:
             self.preflight_error = failure.message()
             raise pytest.UsageError(self.preflight_error)

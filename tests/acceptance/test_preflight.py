@@ -135,3 +135,26 @@ def test_a_keyless_server_needs_no_api_key(
     block = json.loads((pytester.path / "r.json").read_text(encoding="utf-8"))["requests"]
     assert (block["sent"], block["from_cache"], block["errors"]) == (16, 0, 0)
     assert block["latency_p95_s"] >= block["latency_mean_s"] > 0
+
+
+def thinks_first(request: StubRequest) -> Fault | None:
+    """A reasoning model: a small budget is spent thinking, and no text comes back."""
+    budget = request.body.get("max_completion_tokens", request.body.get("max_tokens", 0))
+    return Fault("no_content") if budget < 256 else None
+
+
+def test_the_probe_is_asked_under_the_runs_budget(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reasoning model given the probe's old 8 tokens answered nothing, and the preflight
+    stopped a run that would have worked; the probe now gets the run's budget (1,024 for
+    an OpenAI reasoning model, as published) and its decoding parameters."""
+    with OpenAIStub(rule=thinks_first) as stub:
+        result, out = run(
+            pytester, monkeypatch, "--model=openai/o3-mini", f"--api-base={stub.base_url}",
+            "-m", "age", "--veto-allow-subset", key=True,
+        )  # fmt: skip
+        probe = stub.log[0].request.body
+    assert result.ret == pytest.ExitCode.OK, out
+    assert "pytest-veto preflight:" not in out
+    assert probe["max_completion_tokens"] == 1024 and "temperature" not in probe

@@ -15,8 +15,9 @@ there would otherwise be found once per test (a retried error each, minutes of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from pytest_veto.backends import backend_kind, create_backend
 from pytest_veto.backends.protocol import (
@@ -27,7 +28,9 @@ from pytest_veto.backends.protocol import (
     PromptRequest,
 )
 
-#: the one request sent: short, answerable by any chat model
+#: the one request sent: short, answerable by any chat model. The run sends it under its
+#: own decoding (``probe``): a reasoning model given a few tokens can spend them all on
+#: reasoning and return no text, which would fail a model the run can use.
 PROBE = PromptRequest(
     pair_id="preflight",
     half="probe",
@@ -63,18 +66,19 @@ def preflight(
     options: BackendOptions,
     *,
     load: Callable[[], Backend] | None = None,
+    probe: PromptRequest = PROBE,
 ) -> PreflightFailure | None:
-    """Check ``model`` once; None when it answered (or, for a local model, was found and,
-    with ``load``, loaded by it)."""
+    """Check ``model`` once; None when it answered ``probe`` (or, for a local model, was
+    found and, with ``load``, loaded by it)."""
     kind = backend_kind(model)
     if kind == "reference":
         return None
     if kind == "hf":
         return _local(model, options, load)
-    return _api(model, options)
+    return _api(model, options, probe)
 
 
-def _api(model: str, options: BackendOptions) -> PreflightFailure | None:
+def _api(model: str, options: BackendOptions, probe: PromptRequest) -> PreflightFailure | None:
     where = options.api_base or "the provider's default endpoint"
     if options.api_base is None:
         missing = _missing_keys(model)
@@ -89,7 +93,7 @@ def _api(model: str, options: BackendOptions) -> PreflightFailure | None:
     quick = replace(options, retries=min(options.retries, 1), concurrency=1)
     try:
         backend = create_backend(model, quick)
-        (completion,) = backend.complete([PROBE])
+        (completion,) = backend.complete([probe])
         backend.close()
     except BackendError as exc:
         return PreflightFailure(model, f"the backend failed: {exc}", where, _fix(str(exc)))
@@ -186,3 +190,18 @@ def _hub_problem(spec: str) -> str | None:
         text = " ".join(str(exc).split())
         return f"{type(exc).__name__}: {text[:160]}"
     return None
+
+
+def probe_request(
+    max_new_tokens: int,
+    chat_template_kwargs: Mapping[str, Any],
+    extra_body: Mapping[str, Any],
+) -> PromptRequest:
+    """The probe under the run's budget, template keywords and extra body: the model is
+    checked as the run will ask it."""
+    return replace(
+        PROBE,
+        max_new_tokens=max_new_tokens,
+        chat_template_kwargs=chat_template_kwargs,
+        extra_body=extra_body,
+    )
