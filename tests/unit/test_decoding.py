@@ -60,6 +60,11 @@ def test_families() -> None:
     assert not qwen3_thinking_toggle("hf/Qwen/Qwen2.5-7B-Instruct")
     assert always_thinks("deepseek/deepseek-reasoner") and always_thinks("hf/deepseek-r1-8b")
     assert not always_thinks("deepseek/deepseek-chat")
+    assert always_thinks("hf/deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")
+    # only the last segment names the family: a folder or organisation does not
+    assert not always_thinks("hf/reasoner-lab/llama-3-8b")
+    assert not always_thinks("hf//models/deepseek-r1-notes/smollm2")
+    assert not always_thinks("openai/my-reasoner-eval-gpt-4o")
 
 
 def test_reasoning_models_get_max_completion_tokens_and_no_temperature() -> None:

@@ -44,7 +44,10 @@ def qwen3_thinking_toggle(model: str) -> bool:
 
 
 def always_thinks(model: str) -> bool:
-    """DeepSeek-R1 (``deepseek-reasoner``, ``deepseek-r1``...): it reasons whatever it is
-    asked, so the published runs give it the chain-of-thought budget in both conditions."""
-    lower = model.lower()
-    return "reasoner" in lower or "deepseek-r1" in lower
+    """DeepSeek-R1 (``deepseek-reasoner``, ``deepseek-r1``, its distills
+    ``DeepSeek-R1-Distill-...``): it reasons whatever it is asked, so the published runs
+    give it the chain-of-thought budget in both conditions. Like the other rules, only
+    the name's last segment counts: an organisation or folder called ``reasoner`` does
+    not make a model think."""
+    name = _last_segment(model)
+    return name.startswith(("deepseek-reasoner", "deepseek-r1"))
