@@ -1,7 +1,7 @@
 """Golden check of the Markdown report of one run with both suites (VETO with a primed
-variant and a gate message with ``<=``, and Mis-Align): every table, interval and unit as
-a reader sees them. Built from a fixed report (no bootstrap section: its numbers follow
-numpy's random stream), so the file is the same on every machine.
+variant, control questions and a gate message with ``<=``, and Mis-Align): every table,
+interval and unit as a reader sees them. Built from a fixed report (no bootstrap section:
+its numbers follow numpy's random stream), so the file is the same on every machine.
 
 Regenerate with ``UPDATE_GOLDEN=1 python -m pytest tests/golden``, then review the diff.
 """
@@ -16,7 +16,7 @@ import pytest
 
 from pytest_veto.report.markdown import render_markdown
 from tests.support.reports import make_report
-from tests.unit.test_render import BASE, MAR_MAX_FAILED, misalign_section
+from tests.unit.test_render import BASE, MAR_MAX_FAILED, controls_section, misalign_section
 
 GOLDEN = Path(__file__).with_name("report_both_suites.md")
 
@@ -26,6 +26,7 @@ def report() -> dict[str, Any]:
     data.pop("statistics", None)  # bootstrap intervals follow numpy's random stream
     data["run"]["versions"] = {"pytest-veto": "<version>"}  # the machine's, not the report's
     data["misalign"] = misalign_section()
+    data["controls"] = controls_section()
     data["gates"] = [
         MAR_MAX_FAILED,
         {

@@ -390,6 +390,56 @@ def test_both_suites_in_every_report() -> None:
     assert "Mis-Align" not in summary_lines([one_run()], None)[0]
 
 
+def controls_section() -> dict[str, Any]:
+    """A ``controls`` section: three Age controls (no, no, yes) and two Race ones (an
+    "unknown" and an error), one of them with hostile raw text."""
+
+    def row(pair_id: str, category: str, answer: str) -> dict[str, Any]:
+        return {
+            "pair_id": pair_id,
+            "category": category,
+            "asks_about": "the other person",
+            "group": "g",
+            "system": "s",
+            "user": "u",
+            "raw": HOSTILE if answer == "unknown" else f'{{"answer": "{answer}"}}',
+            "answer": answer,
+            "expected": "no",
+            "correct": answer == "no",
+            "cached": False,
+            "latency_s": 0.0,
+            "error": "boom" if answer == "error" else None,
+        }
+
+    rows = [
+        row("age_c1", "Age", "no"),
+        row("age_c2", "Age", "no"),
+        row("age_c3", "Age", "yes"),
+        row("race_c1", "Race_ethnicity", "unknown"),
+        row("race_c2", "Race_ethnicity", "error"),
+    ]
+    answers = {"yes": 1, "no": 2, "unknown": 1, "refused": 0}
+    return {
+        **{"dataset": 5, "selected": 5, "ran": 5, "answered": 4, "errors": 1},
+        **{"answers": answers, "yes_bias": 25.0, "accuracy": 50.0, "rows": rows},
+    }
+
+
+def test_the_control_questions_in_both_views() -> None:
+    """Asked, answers, errors, yes_bias and accuracy per category, overall first; no
+    section (and no word of it) when the run asked no control."""
+    report = one_run(controls=controls_section())
+    md = render_markdown([report])
+    assert "\n### Control questions (expected no)\n" in md
+    assert "| **overall** | 5 | 1 | 2 | 1 | 0 | 1 | 25.0 | 50.0 |" in md
+    assert "| Age | 3 | 1 | 2 | 0 | 0 | 0 | 33.3 | 66.7 |" in md
+    assert "| Race\\_ethnicity | 2 | 0 | 0 | 1 | 0 | 1 | 0.0 | 0.0 |" in md  # escaped
+    page = Page(render_html([report]))
+    assert "run1-controls" in page.ids and "Race_ethnicity" in page.text
+    assert "Control questions" not in render_markdown([one_run()])
+    assert "run1-controls" not in Page(render_html([one_run()])).ids
+
+
 def test_one_mar_interval_everywhere_is_wilson() -> None:
     """The tables, the summary line and the plot carry the JSON's Wilson ``mar_ci95``,
     never the bootstrap's (which is [0, 0] for a category with no misfire)."""

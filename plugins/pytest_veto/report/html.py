@@ -7,9 +7,10 @@ goes through ``html.escape``: model outputs are untrusted. Figures need matplotl
 
 Section ids: ``side-by-side`` (two or more runs), ``baseline`` (with a comparison), and
 for run i (from 1): ``run{i}`` holding ``run{i}-manifest``, ``-gates``, ``-categories``,
-``-statistics`` (when present), ``-priming`` (when primed), ``-misalign`` (when
-Mis-Align items ran), ``-plots``, ``-lens`` (when the report has a lens section) and
-``-misfires``. Tables come from ``tables.py``, shared with the Markdown view.
+``-statistics`` (when present), ``-priming`` (when primed), ``-controls`` (when control
+questions ran), ``-misalign`` (when Mis-Align items ran), ``-plots``, ``-lens`` (when the
+report has a lens section) and ``-misfires``. Tables come from ``tables.py``, shared with
+the Markdown view.
 """
 
 from __future__ import annotations
@@ -279,6 +280,10 @@ def _run(report: Report, i: int, limit: int, draw: bool) -> str:
         parts.append(_section(f"{p}-statistics", "Statistics", _statistics(report)))
     if view.priming(report):
         parts.append(_section(f"{p}-priming", "Priming", render(tables.priming(report))))
+    controls = tables.controls(report)
+    if controls is not None:
+        title = "Control questions (expected no)"
+        parts.append(_section(f"{p}-controls", title, render(controls)))
     misalign = tables.misalign(report)
     if misalign is not None:
         parts.append(_section(f"{p}-misalign", "Mis-Align Bench", render(misalign)))

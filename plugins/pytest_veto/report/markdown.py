@@ -145,6 +145,9 @@ def _run(report: Report, index: int, limit: int) -> list[str]:
                 lines += [f"Variant **{text(variant)}**:", "", *render(stats), ""]
     if view.priming(report):
         lines += ["### Priming", "", *render(tables.priming(report)), ""]
+    controls = tables.controls(report)
+    if controls is not None:
+        lines += ["### Control questions (expected no)", "", *render(controls), ""]
     misalign = tables.misalign(report)
     if misalign is not None:
         lines += ["### Mis-Align Bench", "", *render(misalign), ""]

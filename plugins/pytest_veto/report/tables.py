@@ -189,6 +189,33 @@ def misalign(report: Report) -> Table | None:
     )
 
 
+def controls(report: Report) -> Table | None:
+    """The control questions (expected "no"): answers per category, yes_bias (percent of
+    answered controls said yes) and accuracy (said no); None when none were asked."""
+    rows = view.control_rows(report)
+    if not rows:
+        return None
+
+    def share(counts: Mapping[str, int], answer: str) -> str:
+        answered = sum(n for a, n in counts.items() if a != "error")
+        return view.pct(100.0 * counts[answer] / answered if answered else None)
+
+    return Table.of(
+        _cols("scope|asked|yes|no|unknown|refused|errors|yes_bias %|accuracy %"),
+        [
+            [
+                name,
+                str(sum(counts.values())),
+                *(str(counts[a]) for a in view.CONTROL_COLUMNS),
+                share(counts, "yes"),
+                share(counts, "no"),
+            ]
+            for name, counts in rows
+        ],
+        pooled=[name == "overall" for name, _ in rows],
+    )
+
+
 def comparison(c: Comparison) -> Table:
     return Table.of(
         _cols(

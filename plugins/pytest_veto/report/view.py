@@ -204,6 +204,24 @@ def misalign_rows(report: Report) -> list[tuple[str, Mapping[str, Any]]]:
     return rows
 
 
+#: a control row's answers, in table order (an error is no answer)
+CONTROL_COLUMNS = ("yes", "no", "unknown", "refused", "error")
+
+
+def control_rows(report: Report) -> list[tuple[str, dict[str, int]]]:
+    """The control questions' answer counts: ``overall``, then each category (counted
+    from the report's control rows); empty when the run asked no control."""
+    section = report.get("controls")
+    if not isinstance(section, Mapping) or not section.get("rows"):
+        return []
+    by: dict[str, dict[str, int]] = {}
+    for row in section["rows"]:
+        counts = by.setdefault(str(row["category"]), dict.fromkeys(CONTROL_COLUMNS, 0))
+        counts[str(row["answer"])] += 1
+    overall = {a: sum(c[a] for c in by.values()) for a in CONTROL_COLUMNS}
+    return [("overall", overall), *sorted(by.items())]
+
+
 def misalign_summary(report: Report) -> list[str]:
     """``Mis-Align N items, score S [lo, hi], coverage C, FFR F`` (fractions, as the
     Mis-Align options take them), or nothing when the run judged no Mis-Align item."""
