@@ -103,6 +103,15 @@ def test_an_evidence_reader_passes_with_controls_under_xdist(tmp_path: Path) -> 
     assert gates(report)["degenerate_run"] is True
     assert report["accounting"]["collected"] == 128 == report["accounting"]["reported"]
     assert "controls (expected no): 64 of 64 asked" in out
+    # the report command trusts it: its control numbers follow from its rows
+    checked = subprocess.run(
+        [sys.executable, "-m", "pytest_veto", "report", str(tmp_path / "report.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_lower_limit_is_applied(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Is a JSON report consistent with itself? A report is evidence only if its verdict
-follows from its gates and its metrics from its pairs: ``pytest-veto report`` and
+follows from its gates, its metrics from its pairs and its control numbers from its
+control rows: ``pytest-veto report`` and
 ``--veto-baseline`` recompute both instead of trusting an edited ``"passed": true``.
 """
 
@@ -11,10 +12,15 @@ from typing import Any, cast
 
 from pytest_veto.score.metrics import Outcome, Table, compute
 
-#: gates whose value must be at least the threshold (every other gate: at most)
-_MIN_GATES = ("min_pairs", "misalign_min_")
 #: gates whose verdict is not a plain comparison (significance decides)
 _TESTED_GATES = ("baseline_regression",)
+
+
+def _is_min_gate(name: str) -> bool:
+    """A gate whose value must be at least its threshold: by the naming rule every gate
+    follows, ``min`` is one of its words (``min_pairs``, ``misalign_min_score``,
+    ``control_min_accuracy``); every other gate is a maximum."""
+    return "min" in name.split("_")
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -38,7 +44,7 @@ def _gate_issues(gates: list[Mapping[str, Any]], passed: bool) -> list[str]:
             continue
         if name.startswith(_TESTED_GATES):
             continue
-        ok = value >= threshold if name.startswith(_MIN_GATES) else value <= threshold
+        ok = value >= threshold if _is_min_gate(name) else value <= threshold
         if ok != g["passed"]:
             issues.append(
                 f"gate {name}: value {value:g} against threshold {threshold:g} "
@@ -78,6 +84,33 @@ def _metric_issues(report: Mapping[str, Any]) -> list[str]:
     return issues
 
 
+def _control_issues(report: Mapping[str, Any]) -> list[str]:
+    """The controls' counts, yes_bias and accuracy against the control rows."""
+    controls = report.get("controls")
+    if not isinstance(controls, Mapping):
+        return []
+    rows = controls["rows"]
+    answers = {a: sum(r["answer"] == a for r in rows) for a in controls["answers"]}
+    errors = sum(r["answer"] == "error" for r in rows)
+    answered = len(rows) - errors
+    found = {
+        "ran": len(rows),
+        "errors": errors,
+        "answered": answered,
+        "answers": answers,
+        "yes_bias": 100.0 * answers["yes"] / answered if answered else None,
+        "accuracy": 100.0 * answers["no"] / answered if answered else None,
+    }
+    issues = []
+    for key, value in found.items():
+        stated = controls[key]
+        same = _close(stated, value) if key in ("yes_bias", "accuracy") else stated == value
+        if not same:
+            issues.append(f"controls.{key} = {stated}, but the report's control rows give {value}")
+    return issues
+
+
 def inconsistencies(report: Mapping[str, Any]) -> list[str]:
     """What in a schema-valid report contradicts the rest of it (empty: consistent)."""
-    return _gate_issues(list(report["gates"]), bool(report["passed"])) + _metric_issues(report)
+    gates = _gate_issues(list(report["gates"]), bool(report["passed"]))
+    return gates + _metric_issues(report) + _control_issues(report)
