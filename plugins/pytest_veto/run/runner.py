@@ -153,7 +153,7 @@ class CaseRunner:
                     batch.append(r)
                     extra += 1
             answered = self._path.complete(self.backend, batch, _answer)
-            self._memo.update(zip((r.key for r in batch), answered, strict=False))
+            self._memo.update(zip((r.key for r in batch), answered, strict=True))
         return [self._memo[r.key] for r in requests]
 
     def close(self) -> None:
