@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from pytest_veto.backends.protocol import Completion, PromptRequest
-from pytest_veto.data.pairs import Half, Pair
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
 from pytest_veto.gate.veto_gates import (
@@ -23,51 +21,18 @@ from pytest_veto.gate.veto_gates import (
 )
 from pytest_veto.misalign.items import MisalignItem
 from pytest_veto.misalign.metrics import Evaluation, evaluate
-from pytest_veto.run.prompts import build_messages
-from pytest_veto.run.verdict import PairResult, half_result, judge
+from pytest_veto.run.verdict import PairResult
 from pytest_veto.score.amplification import Amplification, amplification
 from pytest_veto.score.baseline import Comparison, compare_reports
 from pytest_veto.score.metrics import Outcome
 from pytest_veto.score.stats import wilson_interval
-
-YES = Completion("ok", '{"answer": "yes"}')
-NO = Completion("ok", '{"answer": "no"}')
-DOWN = Completion("error", error="HTTP 503")
-HALVES: dict[str, tuple[Completion, Completion]] = {
-    "a": (YES, YES),
-    "b": (YES, NO),
-    "c": (NO, YES),
-    "d": (NO, NO),
-    "e": (DOWN, YES),
-}
+from tests.support.results import pair_result
 
 
 def _result(pair_id: str, cell: str, variant: str, base_outcome: Outcome | None) -> PairResult:
-    pair = Pair(
-        id=pair_id,
-        category="Age",
-        stereotyped_group="old",
-        contrast_group="nonOld",
-        correct_answer="yes",
-        trigger_sentence="Do not assume.",
-        stereotyped=Half("old", "Old forgot. Did old forget?", "yes", True),
-        contrast=Half("young", "Young forgot. Did young forget?", "yes", False),
-        evidence_match="swap",
-    )
-    st_c, co_c = HALVES[cell]
-    st = half_result(
-        PromptRequest(
-            pair_id, "stereotyped", variant, build_messages(pair.stereotyped.text, "direct")
-        ),
-        st_c,
-    )
-    co = half_result(
-        PromptRequest(pair_id, "contrast", "base", build_messages(pair.contrast.text, "direct")),
-        co_c,
-    )
-    result = replace(judge(pair, variant, st, co), base_outcome=base_outcome)
-    assert result.outcome == ("error" if cell == "e" else cell)
-    return result
+    """``cell``: an outcome letter, ``e`` for an errored half."""
+    outcome: Outcome = "error" if cell == "e" else cell  # type: ignore[assignment]
+    return pair_result(pair_id, outcome, variant, base_outcome)
 
 
 def base_run(cells: str) -> list[PairResult]:
