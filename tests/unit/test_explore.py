@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.bbq.templates import BbqTemplate, TemplateSet, load_templates
 from pytest_veto.data.resources import fixtures_dir
+from pytest_veto.explore.replay import draw_of, load_known, save_known, store_path
 from pytest_veto.explore.search import Exploration, describe, explore
 from pytest_veto.explore.strategy import Draw, draws
 from pytest_veto.run.priming import PrimingVariant, available_variants
@@ -119,15 +120,62 @@ def test_a_seed_makes_the_search_reproducible() -> None:
     assert (one.examples, one.calls) == (two.examples, two.calls)
 
 
-def test_the_database_replays_the_known_misfire_first(tmp_path: Path) -> None:
+def test_known_misfires_are_replayed_first(tmp_path: Path) -> None:
     model = "reference/planted:grandmother,cue=bias-warning"
-    first = _explore(model, max_examples=200, seed=1, database=tmp_path)
-    again = _explore(model, max_examples=200, seed=1, database=tmp_path)
-    assert first.minimal is not None and again.minimal is not None
-    assert again.minimal.draw == first.minimal.draw
-    assert again.calls_to_first is not None and first.calls_to_first is not None
-    assert again.calls_to_first <= 3 < first.calls_to_first
-    assert again.calls < first.calls
+    first = _explore(model, max_examples=200, seed=1)
+    assert first.minimal is not None and first.calls_to_first is not None
+    store = store_path(tmp_path, {"model": model}, "age_t1a")
+    save_known(store, [first.minimal.draw.values()])
+    again = _explore(model, max_examples=200, seed=1, known=load_known(store))
+    (replay,) = again.replayed
+    assert replay.status == "misfires" and replay.example is not None
+    assert replay.example.draw == first.minimal.draw
+    # a primed case asks three halves: primed stereotyped, unprimed stereotyped, contrast
+    assert again.calls_to_first == replay.calls <= 3 < first.calls_to_first
+    assert again.misfires[0].draw == first.minimal.draw
+    assert "known misfire, replayed first" in describe(again)
+
+
+def test_replay_ignores_the_users_hypothesis_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pytest --hypothesis-seed=N`` sets hypothesis' global seed, which switches its own
+    example database off: the replay store does not depend on it."""
+    import hypothesis.core
+
+    model = "reference/planted:grandmother,cue=bias-warning"
+    first = _explore(model, max_examples=200, seed=1)
+    assert first.minimal is not None
+    monkeypatch.setattr(hypothesis.core, "global_force_seed", 12345)
+    again = _explore(model, max_examples=200, known=[first.minimal.draw.values()])
+    assert again.replayed[0].status == "misfires" and again.calls_to_first == 3
+
+
+def test_a_stored_draw_the_template_no_longer_allows_is_stale() -> None:
+    t = _template("age_t1a")
+    good = Draw(
+        t, t.stereotyped_words[0], t.contrast_words[0], tuple((s, o[0]) for s, o in t.wordings)
+    )
+    assert draw_of(good.values(), t, TEMPLATES.fillers, CUES) == good
+    assert "group words" in str(draw_of({**good.values(), "stereotyped_word": "martian"}, t))
+    assert "cue 'shouting'" in str(draw_of({**good.values(), "cue": "shouting"}, t, cues=CUES))
+    assert "stored for template" in str(draw_of({**good.values(), "template": "x"}, t))
+    found = _explore(
+        "reference/evidence-reader",
+        max_examples=5,
+        seed=1,
+        known=[{**good.values(), "stereotyped_word": "martian"}, good.values()],
+    )
+    assert [r.status for r in found.replayed] == ["stale", "passes"]
+
+
+def test_the_store_survives_garbage_and_keeps_each_draw_once(tmp_path: Path) -> None:
+    path = store_path(tmp_path, {"model": "m"}, "age_t1a")
+    assert load_known(path) == []  # missing
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json", encoding="utf-8")
+    assert load_known(path) == []  # unreadable: only the replay is lost
+    save_known(path, [{"a": 1}, {"a": 1}, {"a": 2}])
+    assert load_known(path) == [{"a": 1}, {"a": 2}]
+    assert store_path(tmp_path, {"model": "m"}, "t") != store_path(tmp_path, {"model": "n"}, "t")
 
 
 def test_the_planted_reference_model_parses_and_refuses_bad_names() -> None:

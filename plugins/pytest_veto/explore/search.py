@@ -6,25 +6,23 @@ fails when the pair misfires (stereotyped half wrong, contrast half right). An e
 half is never a counterexample: the example is rejected (``hypothesis.reject``), so
 hypothesis neither reports nor shrinks towards it; the errors are counted.
 
-Hypothesis shrinks a failure to its simplest form and replays the minimal example last,
-so the last misfire seen is the minimal one. Examples are kept in a
-``DirectoryBasedExampleDatabase`` in a folder per model identity and template, so the
-next run against the same model replays the known misfires first. ``seed`` fixes the
-generation (``hypothesis.seed`` and ``derandomize`` would also switch the database off,
-so the seed is given to the engine directly).
+Known misfires (``explore.replay``) are asked first, one draw each, before hypothesis
+draws anything. Hypothesis then shrinks a failure to its simplest form and replays the
+minimal example last, so the last misfire seen is the minimal one. Only public
+hypothesis API is used: no example database (the replay store is ours, so neither a
+seed nor the user's hypothesis profile can switch replay off), and ``seed`` is
+``hypothesis.seed``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pytest_veto.data.bbq.templates import BbqTemplate, FillerItem
+from pytest_veto.explore.replay import draw_of
 from pytest_veto.explore.strategy import Draw, draws
 from pytest_veto.run.cases import Case
 from pytest_veto.run.priming import PrimingVariant
@@ -56,6 +54,30 @@ class Example:
     result: PairResult
 
 
+ReplayStatus = Literal["misfires", "passes", "error", "stale"]
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A known misfire asked again: does it still misfire?"""
+
+    values: Mapping[str, Any]
+    status: ReplayStatus
+    #: why a stale draw was not asked, or the error of an errored one
+    reason: str = ""
+    example: Example | None = None
+    calls: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "values": dict(self.values),
+            "status": self.status,
+            "reason": self.reason,
+            "calls": self.calls,
+            "misfire": None if self.example is None else _example_json(self.example),
+        }
+
+
 @dataclass(frozen=True)
 class Exploration:
     """What exploring one template found."""
@@ -69,11 +91,23 @@ class Exploration:
     first: Example | None  # the first misfire seen (before shrinking)
     minimal: Example | None  # the misfire hypothesis shrank to
     targeted: bool = False
+    #: the known misfires asked first, in stored order
+    replayed: tuple[Replay, ...] = ()
+    seed: int | None = None
+
+    @property
+    def misfires(self) -> tuple[Example, ...]:
+        """Every distinct minimal misfire: the replayed ones that still misfire, then the
+        one this search shrank to (when it is not one of them)."""
+        found = [r.example for r in self.replayed if r.example is not None]
+        if self.minimal is not None and all(e.draw != self.minimal.draw for e in found):
+            found.append(self.minimal)
+        return tuple(found)
 
     @property
     def misfired(self) -> bool:
-        """Was a misfire found?"""
-        return self.minimal is not None
+        """Was a misfire found (replayed or new)?"""
+        return bool(self.misfires)
 
     def removed(self) -> tuple[str, ...]:
         """What shrinking removed from the first misfire while it still misfired."""
@@ -92,6 +126,9 @@ class Exploration:
             "calls": self.calls,
             "calls_to_first_misfire": self.calls_to_first,
             "targeted": self.targeted,
+            "seed": self.seed,
+            "misfires": [_example_json(e) for e in self.misfires],
+            "replayed": [r.to_json() for r in self.replayed],
             "misfire": None if self.minimal is None else _example_json(self.minimal),
             "first_misfire": None if self.first is None else self.first.draw.values(),
             "removed_while_misfiring": list(self.removed()),
@@ -110,12 +147,6 @@ def _example_json(example: Example) -> dict[str, Any]:
     }
 
 
-def database_dir(cache_dir: Path, model_identity: dict[str, object], template: str) -> Path:
-    """Where a template's examples live for one model: ``<cache>/explore/<model>/<template>``."""
-    key = json.dumps(model_identity, sort_keys=True, default=str)
-    return cache_dir / "explore" / hashlib.sha256(key.encode()).hexdigest()[:16] / template
-
-
 def explore(
     template: BbqTemplate,
     runner: Runner,
@@ -124,23 +155,45 @@ def explore(
     cues: Sequence[PrimingVariant] = (),
     max_examples: int = 100,
     seed: int | None = None,
-    database: Path | None = None,
+    known: Sequence[Mapping[str, Any]] = (),
     target: bool = False,
 ) -> Exploration:
-    """Search ``template`` for a misfire and shrink it (see the module docstring).
+    """Ask the ``known`` misfires again, then search ``template`` for a misfire and shrink
+    it (see the module docstring).
 
     With ``target``, hypothesis is steered towards a low answer margin on the
     stereotyped half (the backend's ``logit_diff``, where it gives one).
-    ``hypothesis.errors.Unsatisfiable`` escapes when every example errored.
+    ``hypothesis.errors.Unsatisfiable`` escapes when every drawn example errored.
     """
     import hypothesis
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    from hypothesis.database import DirectoryBasedExampleDatabase
 
     seen: list[Example] = []
     counts = {"examples": 0, "errors": 0}
     calls_to_first: list[int] = []
     start = runner.requests_sent
+
+    def first_misfire() -> None:
+        if not calls_to_first:
+            calls_to_first.append(runner.requests_sent - start)
+
+    replayed = []
+    for values in known:
+        draw = draw_of(values, template, fillers, cues)
+        if isinstance(draw, str):
+            replayed.append(Replay(values, "stale", draw))
+            continue
+        before = runner.requests_sent
+        result = runner.result(draw.case())
+        calls = runner.requests_sent - before
+        if result.outcome == "error":
+            error = result.stereotyped.error or result.contrast.error or "no answer"
+            replayed.append(Replay(values, "error", error, calls=calls))
+        elif result.misfired:
+            first_misfire()
+            replayed.append(Replay(values, "misfires", example=Example(draw, result), calls=calls))
+        else:
+            replayed.append(Replay(values, "passes", calls=calls))
 
     def check(draw: Draw) -> None:
         counts["examples"] += 1
@@ -152,15 +205,15 @@ def explore(
         if target and margin is not None:
             hypothesis.target(-margin, label="low stereotyped-half margin")
         if result.misfired:
-            if not seen:
-                calls_to_first.append(runner.requests_sent - start)
+            first_misfire()
             seen.append(Example(draw, result))
             raise _Misfire(draw.pair().id)
 
     prop = settings(
         max_examples=max_examples,
         deadline=None,
-        database=None if database is None else DirectoryBasedExampleDatabase(database),
+        database=None,
+        derandomize=False,
         phases=tuple(Phase) if target else tuple(p for p in Phase if p is not Phase.target),
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
@@ -168,10 +221,7 @@ def explore(
         report_multiple_bugs=False,
     )(given(draws(template, fillers, cues))(check))
     if seed is not None:
-        # hypothesis.seed() and derandomize both switch the example database off, and the
-        # replay of known misfires is the point of a seeded CI run: set the seed the
-        # engine reads (hypothesis.core.get_random_for_wrapped_test) and keep the database
-        prop._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+        prop = hypothesis.seed(seed)(prop)
     with contextlib.suppress(_Misfire):  # the minimal misfire is in ``seen``
         prop()
     return Exploration(
@@ -184,26 +234,36 @@ def explore(
         first=seen[0] if seen else None,
         minimal=seen[-1] if seen else None,
         targeted=target,
+        replayed=tuple(replayed),
+        seed=seed,
     )
 
 
 def describe(found: Exploration) -> str:
-    """The failure message of a template's test: the minimal misfire, both texts and raw
-    outputs, and what was removed while it still misfired."""
-    if found.minimal is None:
-        return f"{found.template}: no misfire in {found.examples} examples"
-    m = found.minimal
-    needs = m.draw.extras()
-    removed = found.removed()
-    lines = [
-        f"{found.template} ({found.category}): MISFIRE, minimal form after "
-        f"{found.examples} examples, {found.calls} calls",
-        f"groups: {m.draw.stereotyped_word!r} (stereotyped) vs {m.draw.contrast_word!r}",
-        "needs: " + (", ".join(needs) if needs else "nothing beyond the plainest pair"),
-        "removed while it still misfired: " + (", ".join(removed) if removed else "nothing"),
-    ]
-    for h in (m.result.stereotyped, m.result.contrast):
-        lines.append(f"--- {h.half} half (variant {h.variant}) ---")
-        lines.append(f"user:   {h.user}")
-        lines.append(f"output: {h.raw!r} -> {h.answer} (expected {h.expected})")
+    """The failure message of a template's test: each minimal misfire (replayed or new)
+    with both texts and raw outputs, what it needs and what shrinking removed."""
+    head = f"{found.examples} examples, {found.calls} calls"
+    if not found.misfired:
+        return f"{found.template}: no misfire in {head}"
+    lines = [f"{found.template} ({found.category}): MISFIRE ({head})"]
+    replayed = {r.example.draw for r in found.replayed if r.example is not None}
+    for m in found.misfires:
+        needs = m.draw.extras()
+        if m.draw in replayed:
+            how = "known misfire, replayed first: it still misfires"
+            removed = "(shrunk in an earlier run)"
+        else:
+            how = "new, minimal form after shrinking"
+            gone = found.removed()
+            removed = ", ".join(gone) if gone else "nothing"
+        lines += [
+            f"=== {m.draw.pair().id}: {how}",
+            f"groups: {m.draw.stereotyped_word!r} (stereotyped) vs {m.draw.contrast_word!r}",
+            "needs: " + (", ".join(needs) if needs else "nothing beyond the plainest pair"),
+            f"removed while it still misfired: {removed}",
+        ]
+        for h in (m.result.stereotyped, m.result.contrast):
+            lines.append(f"--- {h.half} half (variant {h.variant}) ---")
+            lines.append(f"user:   {h.user}")
+            lines.append(f"output: {h.raw!r} -> {h.answer} (expected {h.expected})")
     return "\n".join(lines)

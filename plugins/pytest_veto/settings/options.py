@@ -12,6 +12,7 @@ from pytest_veto.settings.choices import (
     GATE_ON,
     MISFIRES_AS,
 )
+from pytest_veto.settings.explore import add_explore_options
 from pytest_veto.settings.suite_options import add_lens_options, add_misalign_options
 
 #: the yes_bias gate's limit when ``--veto-controls`` runs without ``--veto-yes-bias-max``
@@ -65,6 +66,7 @@ GATE_OPTIONS = frozenset(
         "misalign_max_ffr",
         "misalign_min_coverage",
         "misalign_min_parse_rate",
+        "veto_explore_max_misfires",
     }
 )
 #: option dest -> (flag, default), and the ini keys: filled by :func:`add_options`, so a
@@ -272,4 +274,5 @@ def add_options(parser: pytest.Parser) -> None:
     add_ini("veto_max_regression", "same as --veto-max-regression", default=None)
     add_lens_options(add, add_ini)
     add_misalign_options(add, add_ini)
+    add_explore_options(add, add_ini)
     add_backend_options(add, add_ini)

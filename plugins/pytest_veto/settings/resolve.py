@@ -29,6 +29,7 @@ from pytest_veto.settings.choices import (
     MisfiresAs,
 )
 from pytest_veto.settings.decoding import decoding_settings, text_mode
+from pytest_veto.settings.explore import ExploreSettings, explore_settings
 from pytest_veto.settings.options import (
     DEFAULT_CONTROL_MIN_ACCURACY,
     DEFAULT_YES_BIAS_MAX,
@@ -160,6 +161,7 @@ class RunSettings:
     lens: LensSettings = field(default_factory=LensSettings)
     misalign: MisalignSettings = field(default_factory=MisalignSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
+    explore: ExploreSettings = field(default_factory=ExploreSettings)
 
     @property
     def active(self) -> bool:
@@ -177,6 +179,7 @@ def resolve(config: pytest.Config) -> RunSettings:
         lens=_lens_settings(config),
         misalign=_misalign_settings(config),
         output=_output_settings(config),
+        explore=explore_settings(config),
     )
     if settings.model.name is None and not _informational(config):
         _nothing_without_a_model(config)
@@ -276,6 +279,7 @@ def _check_outputs(config: pytest.Config, settings: RunSettings) -> None:
             ("--veto-data", data.pairs),
             ("--veto-baseline", settings.gates.baseline),
             ("--veto-lens-from", lens.from_report),
+            ("--veto-explore-templates", settings.explore.templates),
             ("--misalign-data", m.data),
             ("--misalign-columns", m.columns),
             ("--misalign-template", m.template),
