@@ -80,6 +80,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_explore_export(args: argparse.Namespace) -> int:
+    from pytest_veto.report.explore_export import export_command
+
+    return export_command(Path(args.report), Path(args.out))
+
+
 def _non_negative(text: str) -> float:
     value = float(text)
     if not value >= 0:  # also NaN
@@ -176,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="misfired pairs listed in full per run (default 50)",
     )
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("explore", help="what exploring (pytest -m explore) found")
+    steps = p.add_subparsers(dest="explore_command", required=True, metavar="STEP")
+    p = steps.add_parser(
+        "export", help="write a report's minimal misfires as VETO pairs (for --veto-data)"
+    )
+    p.add_argument("report", metavar="REPORT", help="a JSON report of a run with -m explore")
+    p.add_argument("--out", required=True, metavar="FILE", help="the JSON Lines pair file")
+    p.set_defaults(func=_cmd_explore_export)
 
     from pytest_veto.misalign.commands import add_misalign_parser
 

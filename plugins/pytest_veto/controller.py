@@ -18,16 +18,17 @@ import pytest
 
 from pytest_veto import state
 from pytest_veto.cancel import SignalGuard
+from pytest_veto.explore.records import checked_record
 from pytest_veto.gate.collector import Collector, case_kind
 from pytest_veto.gate.gates import GateResult
-from pytest_veto.gate.limits import control_limits, misalign_limits, veto_limits
+from pytest_veto.gate.limits import control_limits, explore_limits, misalign_limits, veto_limits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
 from pytest_veto.misalign.suite import ItemResult
 from pytest_veto.report.requests import RequestStats
 from pytest_veto.run.controls import ControlResult
 from pytest_veto.run.progress import Counter, TerminalProgress
 from pytest_veto.run.verdict import PairResult
-from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, WireError
+from pytest_veto.run.wire import CONTROL, EXPLORE, ITEM, LENS, PAIR, WireError
 from pytest_veto.settings import RunSettings
 
 
@@ -135,9 +136,11 @@ class Controller:
             self.collector.collection_failed(report.nodeid)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        pair = item = control = None
+        pair = item = control = explored = None
         bad: str | None = None
         try:
+            if (envelope := getattr(report, EXPLORE.attribute, None)) is not None:
+                explored = checked_record(EXPLORE.open(envelope))
             if (envelope := getattr(report, LENS.attribute, None)) is not None:
                 self.collector.lens_section(LENS.open(envelope))
             if (envelope := getattr(report, PAIR.attribute, None)) is not None:
@@ -156,6 +159,7 @@ class Controller:
             item=item,
             bad_payload=bad,
             control=control,
+            explore=explored,
         )
         self._count(report)
 
@@ -223,6 +227,8 @@ class Controller:
             dataset_items=_item_count(self.config) if self.collector.ran_items else None,
             controls=control_limits(s),
             dataset_controls=controls,
+            explore=explore_limits(s),
+            dataset_templates=_template_count(self.config) if self.collector.ran_explore else None,
         )
 
     def _junit_gate_cases(self, summary: RunSummary) -> None:
@@ -342,7 +348,13 @@ class Controller:
 
 
 #: the phases counted in progress lines, in the order they are announced
-PHASES = ("VETO pairs", "primed pairs", "control questions", "Mis-Align items")
+PHASES = (
+    "VETO pairs",
+    "primed pairs",
+    "control questions",
+    "Mis-Align items",
+    "explored templates",
+)
 
 
 def _phase(nodeid: str, kind: str) -> str:
@@ -351,6 +363,8 @@ def _phase(nodeid: str, kind: str) -> str:
         return "Mis-Align items"
     if kind == "control":
         return "control questions"
+    if kind == "explore":
+        return "explored templates"
     return "primed pairs" if "+" in nodeid.rpartition("[")[2] else "VETO pairs"
 
 
@@ -389,6 +403,16 @@ def _item_count(config: pytest.Config) -> int | None:
     except (ValueError, OSError):  # MisalignDataError is a ValueError
         return None
     return len(items)
+
+
+def _template_count(config: pytest.Config) -> int | None:
+    """The templates exploring can draw from; None when they do not load (already a
+    collection error, which fails the run)."""
+    try:
+        templates, _ = state.exploration(config)
+    except (ValueError, OSError):  # a DataError is a ValueError
+        return None
+    return len(templates.templates)
 
 
 def _forms(config: pytest.Config) -> dict[str, str]:

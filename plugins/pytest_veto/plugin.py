@@ -22,7 +22,7 @@ from pytest_veto.run.controls import ControlCase
 from pytest_veto.run.prefetch import upcoming_params
 from pytest_veto.run.progress import TerminalProgress
 from pytest_veto.run.verdict import PairResult
-from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, Channel
+from pytest_veto.run.wire import CONTROL, EXPLORE, ITEM, LENS, PAIR, Channel
 from pytest_veto.settings import RunSettings, add_options, resolve
 from pytest_veto.state import RESULTS, SETTINGS
 
@@ -35,6 +35,8 @@ NO_MODEL_REASON = (
 MARKERS = (
     "veto_case: a VETO pair case (added by pytest-veto)",
     "veto_control: a control question of a VETO pair (--veto-controls)",
+    "explore: search templates for misfires with hypothesis and shrink each (off by "
+    "default; run with -m explore or --veto-explore)",
     "misalign: a Mis-Align Bench item case",
     "logit_lens: logit-lens checks on a local model, head ablation included (run with "
     "-m logit_lens --model=hf/<path>; -m 'logit_lens and not head_ablation' for the lens alone)",
@@ -113,6 +115,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             [pytest.param(item, id=item.id, marks=[pytest.mark.misalign]) for item in items],
             indirect=True,
         )
+    if "veto_explore" in metafunc.fixturenames and _exploring(metafunc.config):
+        _parametrize_templates(metafunc)
+        return
     controls = (
         "veto_control" in metafunc.fixturenames and state.settings(metafunc.config).gates.controls
     )
@@ -162,12 +167,45 @@ def _parametrize_controls(metafunc: pytest.Metafunc, cases: list[ControlCase]) -
         )
 
 
+def _exploring(config: pytest.Config) -> bool:
+    """Exploration was asked for: ``--veto-explore``, or an ``-m`` expression that selects
+    the exploration tests by their ``explore`` marker (``-m "not age"`` does not)."""
+    if state.settings(config).explore.requested:
+        return True
+    return selected_only_by(config.option.markexpr or "", [pytest.mark.explore.mark], {"explore"})
+
+
+def _parametrize_templates(metafunc: pytest.Metafunc) -> None:
+    """One exploration test per template, marked with its category (``-k`` and ``-m``
+    select templates)."""
+    try:
+        templates, _ = state.exploration(metafunc.config)
+    except (DataError, OSError) as exc:
+        raise pytest.Collector.CollectError(
+            f"pytest-veto: cannot load exploration templates:\n{exc}"
+        ) from None
+    params = []
+    for t in templates.templates:
+        known = t.category in CATEGORIES  # only registered markers (--strict-markers)
+        marks = [
+            pytest.mark.explore,
+            *([getattr(pytest.mark, category_marker(t.category))] if known else []),
+        ]
+        params.append(pytest.param(t, id=t.id, marks=marks))
+    metafunc.parametrize("veto_explore", params, indirect=True)
+
+
+#: fixtures whose tests are no test at all unless parametrized: the control questions
+#: without ``--veto-controls``, exploration unless asked for
+_OPTIONAL_CASES = ("veto_control", "veto_explore")
+
+
 def _unparametrized_controls(item: pytest.Item) -> bool:
-    """A control test with no control to ask: ``--veto-controls`` is off (or the data has
-    no control question), so it is no test at all."""
-    if "veto_control" not in getattr(item, "fixturenames", ()):
-        return False
-    return "veto_control" not in getattr(getattr(item, "callspec", None), "params", {})
+    """A control or exploration test with nothing to ask: ``--veto-controls`` is off (or
+    the data has no control question), or exploration was not asked for."""
+    names = getattr(item, "fixturenames", ())
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return any(f in names and f not in params for f in _OPTIONAL_CASES)
 
 
 #: lens marker -> the backend capability its checks need (the more specific marker first)
@@ -300,6 +338,49 @@ def veto_control(request: pytest.FixtureRequest) -> Any:
     if result.errored:
         pytest.fail(describe_control(result), pytrace=False)
     return result
+
+
+@pytest.fixture
+def veto_explore(request: pytest.FixtureRequest) -> Any:
+    """Explore this test's template (``request.param``): replay the model's known
+    misfires, search and shrink, store what misfires; the record goes on the report. A
+    template whose every example errored fails here, in setup."""
+    from pytest_veto.data.locations import default_cache_dir
+    from pytest_veto.explore.session import explore_template
+
+    config = request.config
+    s, runner = state.settings(config), state.runner(config)
+    templates, cues = state.exploration(config)
+    identity = {
+        "model": s.model.name,
+        "revision": s.model.revision,
+        "backend": runner.backend.cache_identity(),
+    }
+    found = explore_template(
+        request.param,
+        runner,
+        cache_dir=Path(s.model.cache_dir) if s.model.cache_dir else default_cache_dir(),
+        model_identity=identity,
+        examples=s.explore.examples,
+        seed=s.explore.seed,
+        fillers=templates.fillers,
+        cues=cues,
+    )
+    record = found.to_json()
+    _record(
+        request.node,
+        EXPLORE,
+        EXPLORE.seal(record),
+        template=found.template,
+        misfires=len(found.misfires),
+    )
+    if found.examples and found.errors == found.examples:
+        pytest.fail(
+            f"{found.template}: every one of {found.examples} drawn examples errored "
+            "(no answer): nothing was explored",
+            pytrace=False,
+        )
+    return found
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 loaded at most once per process (the controller and every xdist worker).
 
 ``config.stash`` holds the run's settings, what they load (pairs, priming variants,
-Mis-Align items and template) and the process's case runner; ``item.stash`` holds a
-test's result until its report is made (``plugin.pytest_runtest_makereport`` moves it
-onto the report, ``run.wire``).
+Mis-Align items and template, exploration's templates and cues) and the process's case
+runner; ``item.stash`` holds a test's result until its report is made
+(``plugin.pytest_runtest_makereport`` moves it onto the report, ``run.wire``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_veto.run.wire import CONTROL, ITEM, LENS, PAIR, Channel
+from pytest_veto.run.wire import CONTROL, EXPLORE, ITEM, LENS, PAIR, Channel
 from pytest_veto.settings import RunSettings
 
 if TYPE_CHECKING:  # loaded only when a model suite runs
@@ -26,6 +26,7 @@ DATASET = pytest.StashKey["Dataset"]()
 VARIANTS = pytest.StashKey["list[PrimingVariant]"]()
 MISALIGN = pytest.StashKey[tuple[Any, Any]]()
 RUNNER = pytest.StashKey["CaseRunner"]()
+EXPLORATION = pytest.StashKey[tuple[Any, "list[PrimingVariant]"]]()
 
 #: item stash entry -> the channel its envelope crosses to the controller on
 RESULTS: dict[Channel, pytest.StashKey[dict[str, Any]]] = {
@@ -33,6 +34,7 @@ RESULTS: dict[Channel, pytest.StashKey[dict[str, Any]]] = {
     ITEM: pytest.StashKey[dict[str, Any]](),
     LENS: pytest.StashKey[dict[str, Any]](),
     CONTROL: pytest.StashKey[dict[str, Any]](),
+    EXPLORE: pytest.StashKey[dict[str, Any]](),
 }
 
 
@@ -79,6 +81,22 @@ def misalign(config: pytest.Config) -> tuple[Any, Any]:
         columns = load_column_map(m.columns) if m.columns else None
         config.stash[MISALIGN] = (load_items(m.data, columns), load_template(m.template))
     return config.stash[MISALIGN]
+
+
+def exploration(config: pytest.Config) -> tuple[Any, list[PrimingVariant]]:
+    """(the template set, every priming cue) exploring draws from, loaded once per
+    process: ``--veto-explore-templates`` or the shipped templates, and the shipped
+    cues plus ``--veto-priming-dir``'s."""
+    if EXPLORATION not in config.stash:
+        from pytest_veto.data.bbq.templates import load_templates
+        from pytest_veto.data.resources import fixtures_dir
+        from pytest_veto.run.priming import available_variants
+
+        s = settings(config)
+        folder = s.explore.templates or fixtures_dir() / "explore"
+        cues = list(available_variants(s.data.priming_dirs).values())
+        config.stash[EXPLORATION] = (load_templates(folder), cues)
+    return config.stash[EXPLORATION]
 
 
 def runner(config: pytest.Config) -> CaseRunner:

@@ -106,8 +106,8 @@ def test_a_model_that_reads_the_evidence_has_no_counterexample() -> None:
 
 def test_an_errored_call_is_never_a_counterexample() -> None:
     # reference/error fails the stereotyped half of every pair: every example is rejected
-    with pytest.raises(hypothesis.errors.Unsatisfiable):
-        _explore("reference/error:1.0", max_examples=20, seed=1)
+    every = _explore("reference/error:1.0", max_examples=20, seed=1)
+    assert every.examples == every.errors > 0 and not every.misfired
     found = _explore("reference/error:0.5", max_examples=40, seed=1)
     assert found.minimal is None and found.errors > 0
 

@@ -54,4 +54,13 @@ def test_each_case_kind_has_its_own_progress_phase() -> None:
         "control questions"
     )
     assert _phase(f"{suite}/test_misalign.py::test_misalign_item[x]", "item") == ("Mis-Align items")
-    assert set(PHASES) == {"VETO pairs", "primed pairs", "control questions", "Mis-Align items"}
+    assert _phase(f"{suite}/test_explore.py::test_explore[age_t1a]", "explore") == (
+        "explored templates"
+    )
+    assert set(PHASES) == {
+        "VETO pairs",
+        "primed pairs",
+        "control questions",
+        "Mis-Align items",
+        "explored templates",
+    }

@@ -8,8 +8,8 @@ file is valid.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -66,6 +66,10 @@ class Source:
     question_index: int | None = None
     stereotyped_example_id: int | None = None
     contrast_example_id: int | None = None
+    #: a pair found by exploring (``pytest-veto explore export``): its template's id and
+    #: the drawn values (``explore.strategy.Draw.values``)
+    template: str | None = None
+    drawn: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,10 @@ class Pair:
                 value = getattr(self.source, key)
                 if value is not None:
                     src[key] = value
+            if self.source.template is not None:
+                src["template"] = self.source.template
+            if self.source.drawn is not None:
+                src["drawn"] = dict(self.source.drawn)
             record["source"] = src
         if self.control is not None:
             c = self.control

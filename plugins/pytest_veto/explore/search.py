@@ -162,14 +162,15 @@ def explore(
     it (see the module docstring).
 
     With ``target``, hypothesis is steered towards a low answer margin on the
-    stereotyped half (the backend's ``logit_diff``, where it gives one).
-    ``hypothesis.errors.Unsatisfiable`` escapes when every drawn example errored.
+    stereotyped half (the backend's ``logit_diff``, where it gives one; ``targeted``
+    says whether any was given). When every drawn example errored, the exploration
+    comes back with as many errors as examples and no misfire: the caller fails it.
     """
     import hypothesis
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
     seen: list[Example] = []
-    counts = {"examples": 0, "errors": 0}
+    counts = {"examples": 0, "errors": 0, "margins": 0}
     calls_to_first: list[int] = []
     start = runner.requests_sent
 
@@ -203,6 +204,7 @@ def explore(
             hypothesis.reject()
         margin = result.stereotyped.logit_diff
         if target and margin is not None:
+            counts["margins"] += 1
             hypothesis.target(-margin, label="low stereotyped-half margin")
         if result.misfired:
             first_misfire()
@@ -222,7 +224,8 @@ def explore(
     )(given(draws(template, fillers, cues))(check))
     if seed is not None:
         prop = hypothesis.seed(seed)(prop)
-    with contextlib.suppress(_Misfire):  # the minimal misfire is in ``seen``
+    # the minimal misfire is in ``seen``; Unsatisfiable: every example errored (counted)
+    with contextlib.suppress(_Misfire, hypothesis.errors.Unsatisfiable):
         prop()
     return Exploration(
         template=template.id,
@@ -233,7 +236,7 @@ def explore(
         calls_to_first=calls_to_first[0] if calls_to_first else None,
         first=seen[0] if seen else None,
         minimal=seen[-1] if seen else None,
-        targeted=target,
+        targeted=counts["margins"] > 0,
         replayed=tuple(replayed),
         seed=seed,
     )

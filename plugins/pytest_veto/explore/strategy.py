@@ -153,5 +153,5 @@ def pair_of(draw: Draw) -> Pair:
         stereotyped=Half(draw.stereotyped_word, half_text(draw, True), "yes", True),
         contrast=Half(draw.contrast_word, half_text(draw, False), "yes", False),
         evidence_match="swap",
-        source=Source("bbq-template", t.question_index),
+        source=Source("pytest-veto explore", t.question_index, template=t.id, drawn=draw.values()),
     )

@@ -9,14 +9,15 @@ and as the pytest-xdist controller.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pytest_veto.misalign.suite import ItemResult
 from pytest_veto.run.controls import ControlResult
 from pytest_veto.run.verdict import PairResult
 
-CaseKind = Literal["pair", "item", "control"]
+CaseKind = Literal["pair", "item", "control", "explore"]
 
 #: The test functions whose parameters are model cases (reserved names in model suites):
 #: the controller knows a collected case only by its node id, since under xdist the
@@ -25,6 +26,7 @@ CASE_FUNCTIONS: dict[str, CaseKind] = {
     "test_pair": "pair",
     "test_misalign_item": "item",
     "test_control": "control",
+    "test_explore": "explore",
 }
 
 
@@ -44,9 +46,14 @@ def is_own_verdict(
     pair: PairResult | None,
     item: ItemResult | None,
     control: ControlResult | None = None,
+    explore: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Is a failed report the case's own verdict? The failed pair, misjudged item or
-    wrong control at call, or the errored one at setup (their fixtures fail on no answer)."""
+    """Is a failed report the case's own verdict? The failed pair, misjudged item, wrong
+    control or misfiring template at call, or the errored one at setup (their fixtures
+    fail on no answer; a template fails there when every example errored)."""
+    if explore is not None:
+        errored = explore["examples"] > 0 and explore["errors"] == explore["examples"]
+        return (when == "call" and bool(explore["misfires"])) or (when == "setup" and errored)
     if control is not None:
         return (when == "call" and control.failed) or (when == "setup" and control.errored)
     if pair is not None:
@@ -65,6 +72,8 @@ class Collector:
     pairs: dict[str, PairResult] = field(default_factory=dict)
     items: dict[str, ItemResult] = field(default_factory=dict)
     controls: dict[str, ControlResult] = field(default_factory=dict)
+    #: each explored template's record (``explore.search.Exploration.to_json``)
+    explorations: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the report's ``lens`` section (the ablation's, when it ran, wins)
     lens: dict[str, object] | None = None
     #: cases whose result cannot be trusted: a crash, a lost verdict, a bad payload
@@ -95,13 +104,14 @@ class Collector:
         item: ItemResult | None = None,
         bad_payload: str | None = None,
         control: ControlResult | None = None,
+        explore: Mapping[str, Any] | None = None,
     ) -> None:
         """One test report (any phase) with the typed result it carried, if any."""
         case = case_kind(nodeid) is not None
         if bad_payload is not None and case:
             self._break(nodeid, bad_payload)
             return
-        if failed and case and not is_own_verdict(when, pair, item, control):
+        if failed and case and not is_own_verdict(when, pair, item, control, explore):
             # a crash, a lost verdict, an error outside the verdict
             self._break(nodeid, f"{when} failed outside the case's verdict")
             return
@@ -115,6 +125,8 @@ class Collector:
             self.items[nodeid] = item
         if control is not None:
             self.controls[nodeid] = control
+        if explore is not None:
+            self.explorations[nodeid] = explore
 
     def lens_section(self, section: dict[str, object]) -> None:
         """A lens section from a lens check (the ablation's carries more: it wins)."""
@@ -126,11 +138,13 @@ class Collector:
         self.pairs.pop(nodeid, None)
         self.items.pop(nodeid, None)
         self.controls.pop(nodeid, None)
+        self.explorations.pop(nodeid, None)
 
     @property
     def missing(self) -> list[str]:
         """Collected cases that produced no result (crashed worker, lost report, bug)."""
-        return sorted(set(self.expected) - set(self.pairs) - set(self.items) - set(self.controls))
+        done = {*self.pairs, *self.items, *self.controls, *self.explorations}
+        return sorted(set(self.expected) - done)
 
     @property
     def ran_pairs(self) -> bool:
@@ -141,6 +155,11 @@ class Collector:
     def ran_controls(self) -> bool:
         """Control cases were collected."""
         return "control" in self.expected.values()
+
+    @property
+    def ran_explore(self) -> bool:
+        """Exploration tests were collected."""
+        return "explore" in self.expected.values()
 
     @property
     def ran_items(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pytest_veto.gate.control_gates import ControlLimits
+from pytest_veto.gate.explore_gates import ExploreLimits
 from pytest_veto.gate.misalign_gates import MisalignLimits
 from pytest_veto.gate.veto_gates import VetoLimits
 from pytest_veto.settings import RunSettings
@@ -47,3 +48,8 @@ def misalign_limits(s: RunSettings) -> MisalignLimits:
         min_parse_rate=m.min_parse_rate,
         allow_subset=s.gates.allow_subset,
     )
+
+
+def explore_limits(s: RunSettings) -> ExploreLimits:
+    """The exploration gates (the error limit is the VETO one)."""
+    return ExploreLimits(s.explore.max_misfires, s.gates.max_error_rate, s.gates.allow_subset)

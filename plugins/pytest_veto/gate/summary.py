@@ -17,6 +17,7 @@ from pytest_veto.gate import misalign_gates as mg
 from pytest_veto.gate import veto_gates as vg
 from pytest_veto.gate.collector import Collector
 from pytest_veto.gate.control_gates import ControlLimits, ControlStats, control_gates, control_stats
+from pytest_veto.gate.explore_gates import ExploreLimits, ExploreStats, explore_gates, explore_stats
 from pytest_veto.gate.gates import GateResult, all_passed
 from pytest_veto.gate.misalign_gates import MisalignLimits, misalign_gates
 from pytest_veto.gate.veto_gates import (
@@ -66,6 +67,9 @@ class RunContext:
     controls: ControlLimits | None = None
     #: control questions the data set holds (None: unknown)
     dataset_controls: int | None = None
+    #: the exploration gates, and the templates the template folder holds (None: unknown)
+    explore: ExploreLimits = field(default_factory=ExploreLimits)
+    dataset_templates: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,10 @@ class RunSummary:
     #: control results in pair-id order, and their numbers (None: controls not asked for)
     controls: tuple[ControlResult, ...] = ()
     control_stats: ControlStats | None = None
+    #: each explored template's record in template order, and the totals (None: no
+    #: exploration ran or was gated)
+    explorations: tuple[Mapping[str, Any], ...] = ()
+    explore_stats: ExploreStats | None = None
 
     @property
     def answers(self) -> tuple[int, int]:
@@ -224,7 +232,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     if (
         collector.ran_pairs
         or vg.requested(context.veto, context.baseline is not None)
-        or not (collector.ran_items or collector.lens is not None)
+        or not (collector.ran_items or collector.lens is not None or collector.ran_explore)
     ):
         regression = (
             baseline_gate(comparison, comparison_error, context.veto.max_regression)
@@ -247,6 +255,12 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         chosen = sum(kind == "control" for kind in collector.expected.values())
         stats = control_stats(controls, context.dataset_controls, chosen)
         gates += control_gates(stats, context.controls)
+    explorations = tuple(sorted(collector.explorations.values(), key=lambda r: str(r["template"])))
+    explored = None
+    if collector.ran_explore or context.explore.max_misfires is not None:
+        chosen = sum(kind == "explore" for kind in collector.expected.values())
+        explored = explore_stats(explorations, context.dataset_templates, chosen)
+        gates += explore_gates(explored, context.explore)
     return RunSummary(
         model=context.model,
         pairs=pairs,
@@ -258,7 +272,10 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         lens=collector.lens,
         accounting=Accounting(
             len(collector.expected),
-            len(collector.pairs) + len(collector.items) + len(collector.controls),
+            len(collector.pairs)
+            + len(collector.items)
+            + len(collector.controls)
+            + len(collector.explorations),
             missing,
             duplicated,
             context.dataset_cases,
@@ -273,4 +290,6 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         answer_forms=forms,
         controls=controls,
         control_stats=stats,
+        explorations=explorations,
+        explore_stats=explored,
     )

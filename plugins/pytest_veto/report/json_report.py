@@ -116,6 +116,7 @@ def build_report(
     answers: dict[str, Any] | None = None,
     model_served: list[str] | None = None,
     controls: dict[str, Any] | None = None,
+    explore: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as plain data, in a stable order. ``forms``: the run's answer forms,
     computed from ``results`` when not given; ``answers``: where the completions came
@@ -166,6 +167,7 @@ def build_report(
         "misalign": misalign,
         "lens": lens,
         "controls": controls,
+        "explore": explore,
     }
 
 
@@ -196,6 +198,15 @@ def controls_section(summary: RunSummary) -> dict[str, Any] | None:
     return {**stats.as_dict(), "rows": rows}
 
 
+def explore_section(summary: RunSummary) -> dict[str, Any] | None:
+    """The report's ``explore``: the totals and each explored template's record (None
+    when no exploration ran or was gated)."""
+    stats = summary.explore_stats
+    if stats is None:
+        return None
+    return {**stats.as_dict(), "templates_explored": [dict(r) for r in summary.explorations]}
+
+
 def report_of(
     summary: RunSummary, manifest: Manifest, *, lens: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -223,6 +234,7 @@ def report_of(
         if lens is not None
         else (dict(summary.lens) if summary.lens is not None else None),
         controls=controls_section(summary),
+        explore=explore_section(summary),
     )
 
 

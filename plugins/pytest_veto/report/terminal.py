@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_veto.gate.control_gates import ControlStats
+from pytest_veto.gate.explore_gates import ExploreStats
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.summary import RunSummary
 from pytest_veto.misalign.metrics import Evaluation
@@ -181,6 +182,15 @@ def control_line(stats: ControlStats) -> str:
 Markup = dict[str, bool]
 
 
+def explore_line(stats: ExploreStats) -> str:
+    """Exploration in one line: what was searched and what misfired."""
+    return (
+        f"explore: {stats.templates} template(s), {stats.examples} drawn examples, "
+        f"{stats.calls} calls, {stats.errors} error(s); {stats.misfired_templates} "
+        f"template(s) misfired ({stats.misfires} minimal misfire(s))"
+    )
+
+
 def summary_lines(
     summary: RunSummary,
     *,
@@ -193,12 +203,14 @@ def summary_lines(
     priming table, the gates and anything else that failed the run."""
     plain: Markup = {}
     lines: list[tuple[str, Markup]] = []
-    if summary.pairs or not (summary.items or summary.lens):
+    if summary.pairs or not (summary.items or summary.lens or summary.explore_stats):
         lines += [(line, plain) for line in metrics_table(summary.base)]
     if summary.answer_forms.answered:
         lines.append((answer_forms_line(summary.answer_forms), plain))
     if summary.control_stats is not None:
         lines.append((control_line(summary.control_stats), plain))
+    if summary.explore_stats is not None:
+        lines.append((explore_line(summary.explore_stats), plain))
     if summary.lens:
         lines += [(line, plain) for line in lens_lines(lens or summary.lens)]
     if summary.items and summary.misalign is not None:

@@ -9,8 +9,8 @@ another pytest-veto version can never be misread (it is a broken case instead).
 
 This module names the channels and checks envelopes; the payload classes
 (``run.verdict.PairResult``, ``misalign.results.ItemResult``, ``lens.suite.LensPayload``,
-``run.controls.ControlResult``)
-own their ``to_wire``/``from_wire``.
+``run.controls.ControlResult``) own their ``to_wire``/``from_wire``; an exploration
+crosses as its report record, plain data.
 """
 
 from __future__ import annotations
@@ -60,4 +60,6 @@ ITEM = Channel("misalign_item", "veto_misalign_result")
 LENS = Channel("lens", "veto_lens_result")
 #: a control question's answer (``--veto-controls``)
 CONTROL = Channel("control", "veto_control_result")
-CHANNELS: tuple[Channel, ...] = (PAIR, ITEM, LENS, CONTROL)
+#: one template's exploration (``-m explore``): ``explore.search.Exploration.to_json``
+EXPLORE = Channel("explore", "veto_explore_result")
+CHANNELS: tuple[Channel, ...] = (PAIR, ITEM, LENS, CONTROL, EXPLORE)

@@ -33,7 +33,7 @@ class ExploreSettings:
     #: ``--veto-explore-templates``: a BBQ template folder (None: our shipped templates)
     templates: Path | None = None
     #: ``--veto-explore-max-misfires``: the gate's limit on templates that misfired
-    #: (None: no gate; each misfire still fails its template's test)
+    #: (None: not given, so 0 when exploration runs)
     max_misfires: int | None = None
 
 
@@ -75,8 +75,8 @@ def add_explore_options(add: Any, add_ini: Any) -> None:
         dest="veto_explore_max_misfires",
         type=int,
         default=None,
-        help="gate: at most N explored templates may misfire (default: no gate; each "
-        "misfire still fails its own test)",
+        help="gate: at most N explored templates may misfire (default 0 when exploring: "
+        "a misfire found fails the run; given without exploring, the gate fails)",
     )
     add_ini("veto_explore_max_misfires", "same as --veto-explore-max-misfires", default=None)
 
