@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import pytest
 
-from pytest_veto import state
+from pytest_veto import facts, state
 from pytest_veto.cancel import SignalGuard
 from pytest_veto.explore.records import checked_record
 from pytest_veto.gate.collector import Collector, case_kind
@@ -41,7 +41,7 @@ class Controller:
         self.collector = Collector()
         self.started = now_iso()
         self._clock = time.monotonic()
-        self.baseline = _load_baseline(settings)
+        self.baseline = facts.load_baseline(settings)
         self.summary: RunSummary | None = None
         self.report_error: str | None = None
         #: the lens section as written to the report (with its plot paths)
@@ -213,22 +213,24 @@ class Controller:
         # the data set is needed to compare with a baseline and to tell a subset of its
         # cases from all of them (not when no pair ran: a BBQ folder may need a build)
         if self.collector.ran_pairs or self.baseline is not None or s.gates.controls:
-            sha, cases, controls = _dataset_facts(self.config)
+            sha, cases, controls = facts.dataset_facts(self.config)
         return RunContext(
             model=s.model.name,
             condition=s.model.condition,
             seed=s.model.seed,
             veto=veto_limits(s),
             misalign=misalign_limits(s),
-            forms=_forms(self.config),
+            forms=facts.forms(self.config),
             baseline=self.baseline,
             dataset_sha256=sha,
             dataset_cases=cases if self.collector.ran_pairs or self.baseline else None,
-            dataset_items=_item_count(self.config) if self.collector.ran_items else None,
+            dataset_items=facts.item_count(self.config) if self.collector.ran_items else None,
             controls=control_limits(s),
             dataset_controls=controls,
             explore=explore_limits(s),
-            dataset_templates=_template_count(self.config) if self.collector.ran_explore else None,
+            dataset_templates=facts.template_count(self.config)
+            if self.collector.ran_explore
+            else None,
         )
 
     def _junit_gate_cases(self, summary: RunSummary) -> None:
@@ -366,60 +368,3 @@ def _phase(nodeid: str, kind: str) -> str:
     if kind == "explore":
         return "explored templates"
     return "primed pairs" if "+" in nodeid.rpartition("[")[2] else "VETO pairs"
-
-
-def _load_baseline(settings: RunSettings) -> dict[str, Any] | None:
-    """Read and schema-check ``--veto-baseline`` at start: a bad file is a usage error
-    before any model is asked anything."""
-    baseline = settings.gates.baseline
-    if baseline is None:
-        return None
-    from pytest_veto.report.command import ReportInputError, load_report
-
-    try:
-        return load_report(baseline)
-    except ReportInputError as exc:
-        raise pytest.UsageError(f"--veto-baseline {exc}") from None
-
-
-def _dataset_facts(config: pytest.Config) -> tuple[str, int | None, int | None]:
-    """The data set's SHA-256, the pair cases it holds (each pair under the base run and
-    every requested variant) and its control questions; ("", None, None) when the pairs
-    or the priming files do not load (already a collection error, which fails the run)."""
-    try:
-        dataset = state.dataset(config)
-        variants = state.variants(config)
-    except (ValueError, OSError):
-        return "", None, None
-    controls = sum(p.control is not None for p in dataset.pairs)
-    return dataset.sha256, len(dataset.pairs) * (1 + len(variants)), controls
-
-
-def _item_count(config: pytest.Config) -> int | None:
-    """The Mis-Align items the data set holds; None when they do not load (already a
-    collection error, which fails the run)."""
-    try:
-        items, _ = state.misalign(config)
-    except (ValueError, OSError):  # MisalignDataError is a ValueError
-        return None
-    return len(items)
-
-
-def _template_count(config: pytest.Config) -> int | None:
-    """The templates exploring can draw from; None when they do not load (already a
-    collection error, which fails the run)."""
-    try:
-        templates, _ = state.exploration(config)
-    except (ValueError, OSError):  # a DataError is a ValueError
-        return None
-    return len(templates.templates)
-
-
-def _forms(config: pytest.Config) -> dict[str, str]:
-    """Priming variant -> form; bad variants are reported at collection, not here."""
-    from pytest_veto.run.priming import PrimingError
-
-    try:
-        return {v.name: v.form for v in state.variants(config)}
-    except (PrimingError, OSError):
-        return {}

@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 import pytest
 
 from pytest_veto.backends.reference import REFUSAL_TEXT, uniform
-from pytest_veto.plugin import NO_MODEL_REASON, SUITE_DIR
+from pytest_veto.collection import NO_MODEL_REASON
+from pytest_veto.plugin import SUITE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 VETO_TESTS = SUITE_DIR

@@ -26,8 +26,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"gate"}),
     frozenset({"report"}),
     frozenset({"state", "cancel"}),
+    frozenset({"facts"}),
     frozenset({"controller"}),
     frozenset({"markexpr"}),
+    frozenset({"collection"}),
     frozenset({"plugin", "cli"}),
     frozenset({"__main__", "suite"}),
 )

@@ -15,13 +15,12 @@ from pytest_veto.settings.options import GATE_OPTIONS, THRESHOLDS, add_options
 from pytest_veto.settings.resolve import (
     DataSettings,
     GateSettings,
-    LensSettings,
-    MisalignSettings,
     ModelSettings,
     OutputSettings,
     RunSettings,
     resolve,
 )
+from pytest_veto.settings.suites import LensSettings, MisalignSettings
 
 __all__ = [
     "GATE_OPTIONS",
