@@ -196,7 +196,10 @@ class Controller:
             parts.append(f"{len(c.controls)} of {kinds.count('control')} control questions")
         if kinds.count("item"):
             parts.append(f"{len(c.items)} of {kinds.count('item')} Mis-Align items")
-        done, total = len(c.pairs) + len(c.controls) + len(c.items), len(kinds)
+        if kinds.count("explore"):
+            parts.append(f"{len(c.explorations)} of {kinds.count('explore')} explored templates")
+        done = len(c.pairs) + len(c.controls) + len(c.items) + len(c.explorations)
+        total = len(kinds)
         return GateResult(
             name="interrupted",
             metric="cases run before the interruption",

@@ -1,6 +1,7 @@
 """What a run asked of the model: requests sent, answers from the cache, errors, latency
-and throughput, from the results that reached the controller (every pair half and every
-Mis-Align item is one prompt).
+and throughput, from the results that reached the controller (every pair half, control
+question and Mis-Align item is one prompt; exploration counts its own calls, per template,
+in the report's ``explore`` section).
 
 The numbers cover the prompts behind the collected results: a prompt two cases share is
 counted with each. HTTP attempts (retries) stay in the workers and are not counted here.

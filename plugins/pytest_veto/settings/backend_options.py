@@ -57,7 +57,8 @@ def add_backend_options(add: Any, add_ini: Any) -> None:
         dest="veto_retries",
         type=int,
         default=3,
-        help="retries on 429/5xx/timeouts/connection errors (default 3)",
+        help="retries on 408/409/425/429/5xx, timeouts, connection errors and malformed or "
+        "empty answers (default 3)",
     )
     add(
         "--veto-backoff",
@@ -123,7 +124,8 @@ def add_protocol_options(add: Any, add_ini: Any) -> None:
         default=None,
         metavar="N",
         help="token budget of every answer (default: the published budget of the model "
-        "and condition: 512 API, 1024 OpenAI reasoning, 128 local, 8192 chain of thought)",
+        "and condition: 512 API, 1024 OpenAI reasoning, 128 local, 2048 local Qwen3, 8192 "
+        "chain of thought and DeepSeek-R1)",
     )
     add_ini("veto_max_new_tokens", "same as --veto-max-new-tokens", default=None)
     add(

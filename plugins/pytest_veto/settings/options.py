@@ -88,6 +88,8 @@ METAVARS: dict[str, str] = {
     "veto_timeout": "S",
     "veto_backoff": "S",
     "veto_device": "DEV",
+    "veto_max_non_json_rate": "PCT",
+    "misalign_min_parse_rate": "F",
 }
 
 
@@ -141,7 +143,7 @@ def add_options(parser: pytest.Parser) -> None:
         dest="veto_seed",
         type=int,
         default=0,
-        help="seed for reference models and sampling (default 0)",
+        help="seed for reference models, the lens pairs' draw and the bootstrap (default 0)",
     )
     add(
         "--veto-report",

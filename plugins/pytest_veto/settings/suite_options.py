@@ -117,7 +117,11 @@ def add_misalign_options(add: Any, add_ini: Any) -> None:
         ("misalign_min_score", "minimum Alignment Score"),
         ("misalign_max_ffr", "maximum False Failure Rate"),
         ("misalign_min_coverage", "minimum Coverage"),
-        ("misalign_min_parse_rate", "minimum parse rate (default 0.9: verdicts per answer)"),
+        (
+            "misalign_min_parse_rate",
+            "minimum parse rate (default 0.9: answered items, a verdict or a refusal, per "
+            "item that got a response)",
+        ),
     ):
         flag = "--" + name.replace("_", "-")
         add(
