@@ -36,3 +36,32 @@ def test_stopping_at_the_first_answer_changes_no_answer(
     for s, w in zip(stopped, whole, strict=True):
         assert w.text.startswith(s.text)  # the same greedy tokens, cut at the answer
     assert sum(c.extra["new_tokens"] for c in stopped) <= sum(c.extra["new_tokens"] for c in whole)
+
+
+def test_dropping_finished_rows_gives_generates_tokens(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The backend's own greedy loop (finished rows leave the batch) against
+    transformers' generate() on real SmolLM2 prompts of different lengths: the same
+    tokens for every row, under the published budget."""
+    import torch
+
+    from pytest_veto.backends.greedy import greedy_generate
+
+    backend = HFBackend(
+        MODEL, BackendOptions(batch_size=8), cache_dir=tmp_path_factory.mktemp("models")
+    )
+    full = decoding_for("direct", MODEL, DecodingOverrides(early_stop=False))
+    pairs = load_pairs(sample_pairs_path())[4:8]
+    rows = [backend.encode_prompt(r) for p in pairs for r in requests_for(Case(p), full)]
+    ids, mask = backend._padded(rows)
+    eos = set(backend.eos_token_ids)
+    with torch.inference_mode():
+        ours = greedy_generate(backend.hf_model, ids, mask, full.max_new_tokens, eos)
+        theirs = backend.hf_model.generate(
+            input_ids=ids, attention_mask=mask, max_new_tokens=full.max_new_tokens
+        )[:, ids.shape[1] :].tolist()
+    backend.close()
+    for mine, reference in zip(ours, theirs, strict=True):
+        end = next((i + 1 for i, t in enumerate(reference) if t in eos), len(reference))
+        assert mine == reference[:end]

@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,20 +180,22 @@ def test_dtype_option_is_applied(tiny_llama: Path) -> None:
 def test_a_failing_batch_is_retried_one_by_one(
     tiny_llama: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pytest_veto.backends.hf as hf
+
     backend = _backend(tiny_llama, batch_size=8)
-    real = backend.hf_model.generate
+    real = hf.greedy_generate
     calls: list[int] = []
 
-    def flaky(*args: object, **kwargs: object) -> object:
-        rows = int(kwargs["input_ids"].shape[0])  # type: ignore[attr-defined]
+    def flaky(model: object, ids: Any, *args: Any) -> list[list[int]]:
+        rows = int(ids.shape[0])
         calls.append(rows)
         if rows > 1:
             raise RuntimeError("CUDA out of memory (simulated)")
         if len(calls) == 3:
             raise RuntimeError("one bad prompt")
-        return real(*args, **kwargs)
+        return real(model, ids, *args)
 
-    monkeypatch.setattr(backend.hf_model, "generate", flaky)
+    monkeypatch.setattr(hf, "greedy_generate", flaky)
     out = backend.complete(_requests()[:3])
     assert calls == [3, 1, 1, 1]
     assert [c.status for c in out].count("error") == 1

@@ -11,7 +11,8 @@ pytest.importorskip("transformers")
 import torch
 
 from pytest_veto.backends.answer_text import first_json_answer
-from pytest_veto.backends.early_stop import first_answer_stop
+from pytest_veto.backends.early_stop import answer_done
+from pytest_veto.backends.greedy import greedy_generate
 from pytest_veto.backends.hf import HFBackend
 from pytest_veto.backends.protocol import BackendOptions, PromptRequest
 from pytest_veto.run.answers import parse_answer
@@ -68,18 +69,14 @@ def test_the_stop_fires_on_the_token_that_closes_the_first_answer(
     backend: HFBackend, prefix: str
 ) -> None:
     tok = backend.tokenizer
-    prompt = tok.encode("<|im_start|>assistant\n", add_special_tokens=False)
     before = "</think>" if prefix else ""
     said = tok.encode(
         f'I say{before} {{"answer": "no"}} then {{"answer": "yes"}}', add_special_tokens=False
     )
-    criteria = first_answer_stop(tok, len(prompt), prefix)
+    done = answer_done(tok, prefix)
     fired = None
     for n in range(len(said) + 1):
-        ids = torch.tensor([prompt + said[:n], prompt + said[:n]])
-        done = criteria(ids, torch.zeros(2, 1))
-        assert done.tolist()[0] == done.tolist()[1]
-        if done.all() and fired is None:
+        if done(0, said[:n]) and fired is None:
             fired = n
     assert fired is not None
     text = prefix + tok.decode(said[:fired])
@@ -91,10 +88,46 @@ def test_the_stop_fires_on_the_token_that_closes_the_first_answer(
 def test_a_first_answer_inside_thinking_does_not_stop(backend: HFBackend) -> None:
     tok = backend.tokenizer
     said = tok.encode('<think>{"answer": "no"}', add_special_tokens=False)
-    done = first_answer_stop(tok, 0)(torch.tensor([said]), torch.zeros(1, 1))
-    assert not done.any()
+    assert not answer_done(tok)(0, said)
 
 
 def test_requests_that_stop_and_that_do_not_are_batched_apart(backend: HFBackend) -> None:
     out = backend.complete([_request(0), _request(1, stop_at_answer=True), _request(2)])
     assert [c.extra["batch_size"] for c in out] == [2, 1, 2]
+
+
+def _reference_generate(
+    backend: HFBackend, rows: list[list[int]], budget: int, stop: set[int]
+) -> list[list[int]]:
+    """transformers' own greedy generate(), each row cut after its first stop token."""
+    ids, mask = backend._padded(rows)
+    with torch.inference_mode():
+        out = backend.hf_model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=budget)
+    cut = []
+    for tokens in out[:, ids.shape[1] :].tolist():
+        end = next((i + 1 for i, t in enumerate(tokens) if t in stop), len(tokens))
+        cut.append(tokens[:end])
+    return cut
+
+
+@pytest.mark.parametrize("budget", [1, 5, 24])
+def test_dropping_finished_rows_gives_generates_tokens(backend: HFBackend, budget: int) -> None:
+    """Rows of different lengths (left padding), some stopping early: our loop drops
+    them from the batch, and every row's tokens are transformers' generate()'s."""
+    rows = [backend.encode_prompt(_request(i)) for i in range(6)]
+    rows[2] = rows[2][:7]  # a much shorter prompt: more padding
+    eos = set(backend.eos_token_ids)
+    expected = _reference_generate(backend, rows, budget, eos)
+    ids, mask = backend._padded(rows)
+    with torch.inference_mode():
+        plain = greedy_generate(backend.hf_model, ids, mask, budget, eos)
+    assert plain == expected
+    # stop rows on a frequent token, as the early stop does: the others are unchanged
+    frequent = max(
+        {t for r in expected for t in r}, key=lambda t: sum(r.count(t) for r in expected)
+    )
+    with torch.inference_mode():
+        stopped = greedy_generate(
+            backend.hf_model, ids, mask, budget, eos, lambda row, new: new[-1] == frequent
+        )
+    assert stopped == _reference_generate(backend, rows, budget, eos | {frequent})

@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_veto.backends.answer_text import THINK_OPEN, opens_thinking
 from pytest_veto.backends.answer_tokens import ANSWER_PREFIX, resolve_answer_tokens
-from pytest_veto.backends.early_stop import first_answer_stop
+from pytest_veto.backends.early_stop import answer_done
+from pytest_veto.backends.greedy import greedy_generate
 from pytest_veto.backends.hf_models import (
     LoadInfo,
     ModelLocation,
@@ -291,15 +292,10 @@ class HFBackend:
         start = time.perf_counter()
         ids, mask = self._padded(rows)
         prefix = THINK_OPEN if thinking else ""
-        extra: dict[str, Any] = {}
-        if stop_at_answer:
-            extra["stopping_criteria"] = first_answer_stop(self.tokenizer, ids.shape[1], prefix)
-        # generate() derives position ids from the attention mask (cumsum), so
-        # left padding does not shift the rotary positions of the real tokens.
-        out = self.hf_model.generate(
-            input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, **extra
+        done = answer_done(self.tokenizer, prefix) if stop_at_answer else None
+        new = greedy_generate(
+            self.hf_model, ids, mask, max_new_tokens, set(self.eos_token_ids), done
         )
-        new = out[:, ids.shape[1] :].tolist()
         texts = [prefix + t for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         elapsed = time.perf_counter() - start
         eos = set(self.eos_token_ids)
@@ -315,7 +311,7 @@ class HFBackend:
                     "new_tokens": float(_generated_length(tokens, eos)),
                 },
             )
-            for row, tokens, text in zip(rows, new, texts, strict=False)
+            for row, tokens, text in zip(rows, new, texts, strict=True)
         ]
 
     def _score(self, rows: list[list[int]]) -> list[Completion]:
