@@ -46,6 +46,7 @@ from pytest_veto.backends.hf_models import (
     resolve_device,
     resolve_dtype,
 )
+from pytest_veto.backends.prefix import last_logits, left_padded
 from pytest_veto.backends.protocol import (
     BackendError,
     BackendOptions,
@@ -269,17 +270,7 @@ class HFBackend:
 
     def _padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Left-padded ``input_ids`` and ``attention_mask`` on the model's device."""
-        import torch
-
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), int(self.tokenizer.pad_token_id), dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for row, tokens in enumerate(rows):
-            if tokens:
-                ids[row, width - len(tokens) :] = torch.tensor(tokens, dtype=torch.long)
-                mask[row, width - len(tokens) :] = 1
-        device = self.hf_model.device
-        return ids.to(device), mask.to(device)
+        return left_padded(rows, int(self.tokenizer.pad_token_id), self.hf_model.device)
 
     def _generate(
         self,
@@ -316,24 +307,17 @@ class HFBackend:
 
     def _score(self, rows: list[list[int]]) -> list[Completion]:
         start = time.perf_counter()
-        ids, mask = self._padded(rows)
-        # forward() would number positions 0..width-1 regardless of padding: give the
-        # real tokens the positions they have unpadded, as generate() does.
-        positions = (mask.cumsum(-1) - 1).clamp_min(0)
-        logits = (
-            self.hf_model(
-                input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1
-            )
-            .logits[:, -1, :]
-            .float()
-        )
+        # the rows' shared first tokens (the system turn) are computed once (prefix.py)
+        logits = last_logits(
+            self.hf_model, rows, int(self.tokenizer.pad_token_id), self.hf_model.device
+        ).float()
         yes_ids = list(self.answer_tokens.yes.values())
         no_ids = list(self.answer_tokens.no.values())
         yes = logits[:, yes_ids].max(dim=-1).values.tolist()
         no = logits[:, no_ids].max(dim=-1).values.tolist()
         elapsed = time.perf_counter() - start
         completions = []
-        for row, y, n in zip(rows, yes, no, strict=False):
+        for row, y, n in zip(rows, yes, no, strict=True):
             diff = y - n
             if not math.isfinite(diff):
                 completions.append(Completion("error", error=f"non-finite logit difference {diff}"))

@@ -1,0 +1,89 @@
+"""Next-token logits of a batch whose prompts share their first tokens, computed once.
+
+Every VETO prompt starts with the same system turn (about a third of its tokens on
+SmolLM2's template), and a batch's rows are otherwise unrelated. :func:`last_logits`
+finds the rows' longest common token prefix, runs it once (one row), repeats its
+key-value cache over the batch, and runs only each row's own suffix on top. The suffixes
+are left-padded inside their block (``[prefix][padding][suffix]``), with the attention
+mask and position ids the plain path would give the real tokens, so each row's logits
+are the plain path's up to floating-point rounding (tests compare them). No assumption
+about the chat template is made: the shared part is found in the token ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+#: a shorter shared prefix is not worth a second forward
+MIN_PREFIX = 8
+
+
+def shared_prefix(rows: Sequence[Sequence[int]]) -> int:
+    """The length of the rows' common prefix, leaving every row at least one token."""
+    if not rows:
+        return 0
+    limit = min(len(r) for r in rows) - 1
+    first = rows[0]
+    length = 0
+    while length < limit and all(r[length] == first[length] for r in rows):
+        length += 1
+    return max(length, 0)
+
+
+def last_logits(
+    model: Any, rows: Sequence[Sequence[int]], pad_id: int, device: Any
+) -> torch.Tensor:
+    """The logits after each row's last token, shape (rows, vocabulary)."""
+    import torch
+    from transformers import DynamicCache
+
+    width = shared_prefix(rows)
+    if len(rows) < 2 or width < MIN_PREFIX:
+        return _plain(model, rows, pad_id, device)
+    cache = DynamicCache()
+    prefix = torch.tensor([list(rows[0][:width])], dtype=torch.long, device=device)
+    model(input_ids=prefix, cache=cache, use_cache=True, logits_to_keep=1)
+    cache.batch_repeat_interleave(len(rows))
+    ids, own = left_padded([r[width:] for r in rows], pad_id, device)
+    mask = torch.cat([own.new_ones((len(rows), width)), own], dim=-1)
+    positions = width + (own.cumsum(-1) - 1).clamp_min(0)
+    out = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=positions,
+        cache=cache,
+        use_cache=True,
+        logits_to_keep=1,
+    )
+    logits: torch.Tensor = out.logits[:, -1, :]
+    return logits
+
+
+def _plain(model: Any, rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> torch.Tensor:
+    ids, mask = left_padded(rows, pad_id, device)
+    # forward() would number positions 0..width-1 regardless of padding: give the real
+    # tokens the positions they have unpadded, as generate() does
+    positions = (mask.cumsum(-1) - 1).clamp_min(0)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1)
+    logits: torch.Tensor = out.logits[:, -1, :]
+    return logits
+
+
+def left_padded(
+    rows: Sequence[Sequence[int]], pad_id: int, device: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-padded ``input_ids`` and ``attention_mask`` on ``device``."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for row, tokens in enumerate(rows):
+        if tokens:
+            ids[row, width - len(tokens) :] = torch.tensor(list(tokens), dtype=torch.long)
+            mask[row, width - len(tokens) :] = 1
+    return ids.to(device), mask.to(device)
