@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto.gate.gates import GateResult, GateSpec, check, subset_check
+from pytest_veto.gate.gates import GateResult, GateSpec, check, percent, subset_check
 from pytest_veto.run.controls import ControlResult
 
 #: the answers a control can get besides an error, in report order
@@ -58,17 +58,17 @@ class ControlStats:
     @property
     def yes_bias(self) -> float | None:
         """Percent of answered controls answered "yes" (None: none answered)."""
-        return 100.0 * self.answers["yes"] / self.answered if self.answered else None
+        return percent(self.answers["yes"], self.answered)
 
     @property
     def accuracy(self) -> float | None:
         """Percent of answered controls answered "no", as the evidence says."""
-        return 100.0 * self.answers["no"] / self.answered if self.answered else None
+        return percent(self.answers["no"], self.answered)
 
     @property
     def error_rate(self) -> float | None:
         """Percent of controls run whose call failed (None: none ran)."""
-        return 100.0 * self.errors / self.ran if self.ran else None
+        return percent(self.errors, self.ran)
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``controls`` numbers."""

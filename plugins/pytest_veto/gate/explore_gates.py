@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_veto.gate.gates import GateResult, GateSpec, check, subset_check
+from pytest_veto.gate.gates import GateResult, GateSpec, check, percent, subset_check
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ExploreStats:
     @property
     def error_rate(self) -> float | None:
         """Percent of drawn examples lost to an errored call (None: none drawn)."""
-        return 100.0 * self.errors / self.examples if self.examples else None
+        return percent(self.errors, self.examples)
 
     def as_dict(self) -> dict[str, Any]:
         """The report's ``explore`` totals."""

@@ -47,6 +47,12 @@ class GateResult:
         }
 
 
+def percent(part: int, whole: int) -> float | None:
+    """``part`` as a percent of ``whole``; None when ``whole`` is 0 (nothing to measure,
+    which fails the gate that reads it)."""
+    return 100.0 * part / whole if whole else None
+
+
 def _fmt(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.2f}%"
