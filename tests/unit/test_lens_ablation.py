@@ -348,3 +348,67 @@ def test_screen_modes_and_agreement_with_the_sweep(
     )
     assert agreement["n_heads"] == 12
     assert agreement["spearman_specificity"] is not None
+
+
+# -- shared prefixes ----------------------------------------------------------------------
+
+SHARED_CONTEXT = "The grandfather and the grandson were setting up a new phone."
+
+
+@pytest.mark.parametrize(("mode", "max_rows"), [("zero", 64), ("zero", 5), ("dataset_mean", 64)])
+def test_shared_prefix_sweep_equals_the_plain_sweep_and_one_head_at_a_time(
+    mode: str, max_rows: int, llama: Any, tokenizer: Any, tokens: AnswerTokens
+) -> None:
+    """Pairs whose halves share a context after the common system turn (and one pair
+    sharing nothing more): the prefix-tree passes give the plain passes' LDs, and those of
+    one unpadded prompt with one head ablated, for every head. ``max_rows=5`` splits
+    pairs across chunks and heads across passes."""
+    from pytest_veto.lens import prefix
+
+    render = template_renderer(tokenizer)
+    texts = [
+        (SHARED_CONTEXT + " Was the grandfather not comfortable?", "p0", "stereotyped"),
+        (SHARED_CONTEXT + " Was the grandson?", "p0", "contrast"),
+        ("Did the man steal the money?", "p1", "stereotyped"),
+        ("Yes or no? Does the woman use drugs?", "p1", "contrast"),
+        (SHARED_CONTEXT + " Who was not comfortable using the phone?", "p2", "stereotyped"),
+        (SHARED_CONTEXT + " Who was?", "p2", "contrast"),
+    ]
+    pairs = [LensPrompt(pid, "Age", half, render(lens_messages(t))) for t, pid, half in texts]  # type: ignore[arg-type]
+    rows = [tokenizer.encode(p.text, add_special_tokens=False) for p in pairs]
+    tree = prefix.prefix_tree(rows, [p.pair_id for p in pairs])
+    assert len(tree) == 3 and tree[0][0].end > 10 and tree[1][0].end > tree[1][1].end
+    assert prefix.can_share_prefix(llama, find_architecture(llama), mode)  # type: ignore[arg-type]
+    means = dataset_means(llama, tokenizer, pairs) if mode == "dataset_mean" else None
+    kwargs: dict[str, Any] = {"mode": mode, "means": means, "max_rows": max_rows}
+    shared = head_sweep(llama, tokenizer, pairs, tokens, **kwargs)
+    plain = head_sweep(llama, tokenizer, pairs, tokens, share_prefix=False, **kwargs)
+    assert shared.baseline == plain.baseline
+    for p in pairs:
+        assert set(shared.ablated[p.key]) == set(plain.ablated[p.key])
+        for head, value in plain.ablated[p.key].items():
+            assert shared.ablated[p.key][head] == pytest.approx(value, abs=1e-5), (p.key, head)
+    for layer, head in [(0, 0), (1, 2), (2, 3)]:
+        alone = final_lds(
+            llama,
+            tokenizer,
+            pairs,
+            tokens,
+            plan={layer: [head]},
+            mode=mode,
+            means=means,
+            batch_size=1,  # type: ignore[arg-type]
+        )
+        got = [shared.ablated[p.key][(layer, head)] for p in pairs]
+        assert got == pytest.approx(alone, abs=1e-5), (layer, head)
+
+
+def test_prefix_sharing_is_off_where_it_would_not_be_exact(tokenizer: Any) -> None:
+    from pytest_veto.lens.prefix import can_share_prefix
+
+    llama = tiny_model("llama", len(tokenizer))
+    arch = find_architecture(llama)
+    assert can_share_prefix(llama, arch, "zero")
+    assert not can_share_prefix(llama, arch, "mean")  # a prefix's mean depends on its suffix
+    gemma = tiny_model("gemma2", len(tokenizer))  # sliding windows, soft-capping
+    assert not can_share_prefix(gemma, find_architecture(gemma), "zero")

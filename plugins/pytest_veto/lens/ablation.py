@@ -51,6 +51,7 @@ from pytest_veto.lens.inputs import (
     model_device,
     pad_id,
 )
+from pytest_veto.lens.prefix import can_share_prefix, shared_prefix_pass
 from pytest_veto.lens.ranking import HeadEffect, HeadKey, PromptKey, head_effects
 from pytest_veto.run.progress import ProgressSink, count_line
 
@@ -204,13 +205,16 @@ def head_sweep(
     means: Mapping[int, torch.Tensor] | None = None,
     max_rows: int = 64,
     progress: ProgressSink | None = None,
+    share_prefix: bool = True,
 ) -> SweepResult:
     """Ablate each ``(layer, head)`` in ``heads`` (default: every head) alone on every prompt.
 
     ``max_rows`` bounds the rows of one forward pass (prompts x heads of a layer); it
     trades memory for speed. ``progress`` receives a line after every pass, counting
     the work in block-rows (a row through one block), so the estimate of the time left
-    holds although passes for early layers cost more than late ones.
+    holds although passes for early layers cost more than late ones. ``share_prefix``
+    computes prompts' shared prefixes once per ablated head where that is exact
+    (:mod:`pytest_veto.lens.prefix`); False forces the plain passes.
     """
     import torch
 
@@ -225,7 +229,8 @@ def head_sweep(
         raise LensError("nothing to sweep: no heads")
     by_layer = {layer: sorted(set(hs)) for layer, hs in sorted(plan_of(keys).items())}
     rows = encode(tokenizer, prompts)
-    order = sorted(range(len(rows)), key=lambda i: (-len(rows[i]), i))
+    share = share_prefix and can_share_prefix(model, arch, mode)
+    order = _sweep_order(rows, [p.pair_id for p in prompts])
     per_chunk = max(1, max_rows // max(len(hs) for hs in by_layer.values()))
     baseline: dict[PromptKey, float] = {}
     ablated: dict[PromptKey, dict[HeadKey, float]] = {p.key: {} for p in prompts}
@@ -245,18 +250,34 @@ def head_sweep(
             for layer, layer_heads in by_layer.items():
                 for g in range(0, len(layer_heads), group):
                     part = layer_heads[g : g + group]
-                    lds = _ablated_pass(
-                        model,
-                        arch,
-                        batch.model_inputs(),
-                        clean.hidden_states,
-                        layer,
-                        part,
-                        tuple_out,
-                        tokens,
-                        mode,
-                        means,
-                    )
+                    if share:
+                        lds = shared_prefix_pass(
+                            model,
+                            arch,
+                            [rows[i] for i in chunk],
+                            [prompts[i].pair_id for i in chunk],
+                            clean.hidden_states[layer],
+                            layer,
+                            part,
+                            tuple_out,
+                            tokens,
+                            mode,
+                            means,
+                            pad_id(tokenizer),
+                        )
+                    else:
+                        lds = _ablated_pass(
+                            model,
+                            arch,
+                            batch.model_inputs(),
+                            clean.hidden_states,
+                            layer,
+                            part,
+                            tuple_out,
+                            tokens,
+                            mode,
+                            means,
+                        )
                     for r, i in enumerate(chunk):
                         for j, head in enumerate(part):
                             ablated[prompts[i].key][(layer, head)] = lds[r][j]
@@ -273,6 +294,15 @@ def head_sweep(
                             force=done == work,
                         )
     return SweepResult(mode, baseline, ablated, time.perf_counter() - start)
+
+
+def _sweep_order(rows: Sequence[Sequence[int]], pairs: Sequence[str]) -> list[int]:
+    """Prompts longest pair first (less padding), the halves of a pair next to each other
+    (so a chunk shares their context)."""
+    longest: dict[str, int] = {}
+    for row, pair in zip(rows, pairs, strict=True):
+        longest[pair] = max(longest.get(pair, 0), len(row))
+    return sorted(range(len(rows)), key=lambda i: (-longest[pairs[i]], pairs[i], i))
 
 
 def _ablated_pass(
