@@ -99,6 +99,11 @@ def main() -> int:
         help="sweep only the screen's top M heads (default: all heads)",
     )
     parser.add_argument("--no-sweep", action="store_true", help="skip the exact sweep")
+    parser.add_argument(
+        "--compare-plain",
+        action="store_true",
+        help="also time the exact sweep without shared-prefix reuse, and compare effects",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--max-rows", type=int, default=64)
     parser.add_argument(
@@ -210,7 +215,7 @@ def main() -> int:
             tokens,
             heads=candidates,
             max_rows=args.max_rows,
-            progress=lambda line: print("   ", line, flush=True),
+            progress=lambda line, **_: print("   ", line, flush=True),
         )
         seconds = time.perf_counter() - start
         n_heads = len(candidates) if candidates else 270
@@ -221,6 +226,32 @@ def main() -> int:
             heads=n_heads,
             s_per_pair=round(seconds / len(sweep_ids), 1),
         )
+        if args.compare_plain:
+            start = time.perf_counter()
+            plain = head_sweep(
+                model,
+                tok,
+                sweep_prompts,
+                tokens,
+                heads=candidates,
+                max_rows=args.max_rows,
+                share_prefix=False,
+            )
+            plain_s = time.perf_counter() - start
+            gap = max(
+                max(abs(a.d_stereotyped - b.d_stereotyped), abs(a.d_contrast - b.d_contrast))
+                for a, b in zip(
+                    sorted(sweep.effects(), key=lambda e: (e.layer, e.head)),
+                    sorted(plain.effects(), key=lambda e: (e.layer, e.head)),
+                    strict=True,
+                )
+            )
+            step(
+                "exact_sweep_plain",
+                plain_s,
+                speedup=round(plain_s / seconds, 2),
+                largest_effect_gap=gap,
+            )
         agreement = rank_agreement(sweep.effects(), screen.effects())
         step("agreement", 0.0, **{k: v for k, v in agreement.items()})
         result["sweep_effects"] = [e.as_dict() for e in sweep.effects()]

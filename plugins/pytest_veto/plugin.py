@@ -121,13 +121,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def _failed_verdict(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
     """A case test that failed on its own verdict (a misfire, a flip, a misjudged
-    item) in a run that reports those as xfails."""
+    item, a template that misfired) in a run that reports those as xfails."""
     s = item.config.stash[SETTINGS]
     return (
         s.output.misfires_as == "xfail"
         and call.excinfo is not None
         and call.excinfo.errisinstance(pytest.fail.Exception)
-        and any(item.stash.get(RESULTS[c], None) is not None for c in (PAIR, ITEM))
+        and any(item.stash.get(RESULTS[c], None) is not None for c in (PAIR, ITEM, EXPLORE))
     )
 
 

@@ -154,3 +154,37 @@ def test_an_outage_fails_the_error_gate(tmp_path: Path) -> None:
     assert ret == 1 and report is not None, out
     assert gates(report)["explore_max_error_rate"] is False
     assert "every one of" in out and "drawn examples errored" in out
+
+
+def test_asking_for_exploration_and_deselecting_it_fails(tmp_path: Path) -> None:
+    """--veto-explore with a -k that leaves no template: the misfire gate fails ("no
+    template was explored") instead of vanishing with the tests."""
+    ret, out, report = run(
+        tmp_path, f"--model={PLANTED}", "--veto-explore", "-m", "not misalign", "-k",
+        "not test_explore",
+    )  # fmt: skip
+    assert ret == 1 and report is not None, out
+    assert gates(report)["explore_max_misfires"] is False
+    assert "no template was explored" in out
+
+
+def test_a_model_that_never_answers_a_contrast_half_right_fails(tmp_path: Path) -> None:
+    """It can never misfire (a misfire needs the contrast half right), so exploring it
+    proves nothing: explore_min_informative fails the run."""
+    ret, out, report = run(
+        tmp_path, "--model=reference/bias:1.0", "-m", "explore", "--veto-explore-examples=5",
+        "--veto-explore-seed=1",
+    )  # fmt: skip
+    assert ret == 1 and report is not None, out
+    assert gates(report)["explore_min_informative"] is False
+    assert gates(report)["explore_max_misfires"] is True  # no misfire: it cannot misfire
+    assert report["explore"]["informative"] == 0
+
+
+def test_misfires_as_xfail_covers_exploration(tmp_path: Path) -> None:
+    ret, out, report = run(
+        tmp_path, "-m", "explore", f"--model={PLANTED}", *SEEDED, "--veto-misfires-as=xfail",
+        "--veto-explore-max-misfires=1",
+    )  # fmt: skip
+    assert ret == 0 and report is not None, out
+    assert "1 xfailed" in out and "FAILED" not in out  # the misfire is an xfail, not a failure

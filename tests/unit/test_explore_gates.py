@@ -12,13 +12,16 @@ from pytest_veto.gate.explore_gates import ExploreLimits, explore_gates, explore
 from pytest_veto.run.wire import WireError
 
 
-def record(template: str, examples: int, errors: int = 0, misfires: int = 0) -> dict[str, Any]:
+def record(
+    template: str, examples: int, errors: int = 0, misfires: int = 0, informative: int | None = None
+) -> dict[str, Any]:
     found = [{"pair_id": f"{template}_{i}"} for i in range(misfires)]
     return {
         "template": template,
         "category": "Age",
         "examples": examples,
         "errors": errors,
+        "informative": examples - errors if informative is None else informative,
         "calls": 2 * examples,
         "misfires": found,
         "replayed": [],
@@ -54,6 +57,24 @@ def test_nothing_explored_fails_closed() -> None:
     # every example errored: nothing was drawn that could misfire
     lost = gates([record("a", 4, errors=4)], ExploreLimits(max_error_rate=50))
     assert lost["explore_max_error_rate"] == (False, 100.0)
+
+
+def test_a_model_that_never_gets_a_contrast_half_right_fails() -> None:
+    """Outcome d everywhere (a hedger, a refuser of both halves) can never misfire."""
+    hedger = gates(
+        [record("a", 10, informative=0), record("b", 10, informative=0)], ExploreLimits()
+    )
+    assert hedger["explore_min_informative"] == (False, 0.0)
+    assert hedger["explore_max_misfires"] == (True, 0.0)
+    reader = gates([record("a", 10)], ExploreLimits())
+    assert reader["explore_min_informative"] == (True, 10.0)
+
+
+def test_asked_for_exploration_that_did_not_run_fails() -> None:
+    """--veto-explore with a -k that deselects every template: the gate fails, it is not
+    dropped."""
+    found = gates([], ExploreLimits(requested=True), selected=0)
+    assert found["explore_max_misfires"] == (False, None)
 
 
 def test_a_subset_of_templates_fails_unless_allowed() -> None:

@@ -74,3 +74,26 @@ def test_scoring_through_the_backend_keeps_its_answers(backend: HFBackend) -> No
     scored = backend.complete(requests)
     for completion, y, n in zip(scored, yes.tolist(), no.tolist(), strict=True):
         assert completion.logit_diff == pytest.approx(y - n, abs=1e-4)
+
+
+def test_the_cache_goes_by_the_keyword_the_model_takes() -> None:
+    """An unknown keyword would vanish into the forward's **kwargs and leave the cache
+    empty: old transformers take ``past_key_values``, new ones ``cache``."""
+    from pytest_veto.backends.prefix import check_filled, with_cache
+    from pytest_veto.backends.protocol import BackendError
+
+    class New:
+        def forward(self, input_ids: object = None, cache: object = None) -> None: ...
+
+    class Old:
+        def forward(self, input_ids: object = None, past_key_values: object = None) -> None: ...
+
+    assert with_cache(New(), "c") == {"cache": "c"}
+    assert with_cache(Old(), "c") == {"past_key_values": "c"}
+
+    class Empty:
+        def get_seq_length(self) -> int:
+            return 0
+
+    with pytest.raises(BackendError, match="holds 0 positions after 12 tokens"):
+        check_filled(Empty(), 12)

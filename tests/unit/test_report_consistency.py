@@ -51,6 +51,47 @@ def test_every_minimum_gate_is_read_as_a_minimum() -> None:
     assert issue.startswith("gate control_min_accuracy: value 20 against threshold 50")
 
 
+def test_a_variant_named_min_does_not_make_a_gate_a_minimum() -> None:
+    report = with_controls()
+    report["gates"].append(
+        {
+            "name": "primed_mar_max:no_min",
+            "metric": "MAR (no_min)",
+            "value": 5.0,
+            "threshold": 10.0,
+            "passed": True,
+            "message": "MAR (no_min) = 5.00% (required <= 10.00%): pass",
+        }
+    )
+    assert inconsistencies(report) == []
+
+
+def test_an_edited_exploration_is_caught() -> None:
+    report = with_controls()
+    found = {"template": "age_t1a", "examples": 5, "errors": 0, "misfires": [{"x": 1}]}
+    report["explore"] = {
+        **{"templates": 1, "examples": 5, "errors": 0, "misfired_templates": 1, "misfires": 1},
+        "templates_explored": [found],
+    }
+    report["gates"].append(
+        {
+            "name": "explore_max_misfires",
+            "metric": "templates misfiring",
+            "value": 1.0,
+            "threshold": 1.0,
+            "passed": True,
+            "message": "templates misfiring = 1 (required <= 1): pass",
+        }
+    )
+    assert inconsistencies(report) == []
+    report["gates"][-1] = {**report["gates"][-1], "value": 0.0, "threshold": 0.0}
+    assert inconsistencies(report) == [
+        "gate explore_max_misfires: value 0, but the report's templates give 1"
+    ]
+    report["explore"]["misfires"] = 0
+    assert "explore.misfires = 0, but the report's templates give 1" in inconsistencies(report)
+
+
 def test_edited_control_numbers_are_caught() -> None:
     report = with_controls()
     edited = copy.deepcopy(report)

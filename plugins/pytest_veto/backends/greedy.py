@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
+from pytest_veto.backends.prefix import check_filled, with_cache
+
 if TYPE_CHECKING:
     import torch
 
@@ -42,16 +44,18 @@ def greedy_generate(
     if max_new_tokens <= 0 or rows == 0:
         return new
     cache = DynamicCache()
+    keyword = with_cache(model, cache)
     # the positions the real tokens have unpadded, as generate() derives them
     positions = (mask.cumsum(-1) - 1).clamp_min(0)
     out = model(
         input_ids=ids,
         attention_mask=mask,
         position_ids=positions,
-        cache=cache,
         use_cache=True,
         logits_to_keep=1,
+        **keyword,
     )
+    check_filled(cache, ids.shape[1])
     token = out.logits[:, -1, :].argmax(-1)
     position = positions[:, -1:] + 1
     active = list(range(rows))
@@ -74,9 +78,9 @@ def greedy_generate(
             input_ids=token[:, None],
             attention_mask=mask,
             position_ids=position,
-            cache=cache,
             use_cache=True,
             logits_to_keep=1,
+            **keyword,
         )
         token = out.logits[:, -1, :].argmax(-1)
         position = position + 1

@@ -22,6 +22,28 @@ if TYPE_CHECKING:
 MIN_PREFIX = 8
 
 
+def with_cache(model: Any, cache: Any) -> dict[str, Any]:
+    """The keyword that hands ``cache`` to ``model``'s forward: ``cache`` in recent
+    transformers, ``past_key_values`` before (an unknown keyword would be swallowed by
+    the forward's ``**kwargs`` and the cache silently left empty)."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return {"cache": cache} if "cache" in params else {"past_key_values": cache}
+
+
+def check_filled(cache: Any, length: int) -> None:
+    """The cache holds ``length`` positions after a forward that should have filled it."""
+    from pytest_veto.backends.protocol import BackendError
+
+    held = cache.get_seq_length()
+    if held != length:
+        raise BackendError(
+            f"the key-value cache holds {held} positions after {length} tokens: this "
+            "transformers version does not take the cache as pytest-veto passes it"
+        )
+
+
 def shared_prefix(rows: Sequence[Sequence[int]]) -> int:
     """The length of the rows' common prefix, leaving every row at least one token."""
     if not rows:
@@ -46,7 +68,8 @@ def last_logits(
         return _plain(model, rows, pad_id, device)
     cache = DynamicCache()
     prefix = torch.tensor([list(rows[0][:width])], dtype=torch.long, device=device)
-    model(input_ids=prefix, cache=cache, use_cache=True, logits_to_keep=1)
+    model(input_ids=prefix, use_cache=True, logits_to_keep=1, **with_cache(model, cache))
+    check_filled(cache, width)
     cache.batch_repeat_interleave(len(rows))
     ids, own = left_padded([r[width:] for r in rows], pad_id, device)
     mask = torch.cat([own.new_ones((len(rows), width)), own], dim=-1)
@@ -55,8 +78,8 @@ def last_logits(
         input_ids=ids,
         attention_mask=mask,
         position_ids=positions,
-        cache=cache,
         use_cache=True,
+        **with_cache(model, cache),
         logits_to_keep=1,
     )
     logits: torch.Tensor = out.logits[:, -1, :]

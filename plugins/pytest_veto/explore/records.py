@@ -19,6 +19,7 @@ _RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
     "category": str,
     "examples": int,
     "errors": int,
+    "informative": int,
     "calls": int,
     "misfires": list,
     "replayed": list,

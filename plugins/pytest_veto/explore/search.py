@@ -94,6 +94,9 @@ class Exploration:
     #: the known misfires asked first, in stored order
     replayed: tuple[Replay, ...] = ()
     seed: int | None = None
+    #: answered examples whose contrast half was right: the only ones that could show a
+    #: misfire (a model that answers neither half right can never misfire)
+    informative: int = 0
 
     @property
     def misfires(self) -> tuple[Example, ...]:
@@ -123,6 +126,7 @@ class Exploration:
             "category": self.category,
             "examples": self.examples,
             "errors": self.errors,
+            "informative": self.informative,
             "calls": self.calls,
             "calls_to_first_misfire": self.calls_to_first,
             "targeted": self.targeted,
@@ -170,7 +174,7 @@ def explore(
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
     seen: list[Example] = []
-    counts = {"examples": 0, "errors": 0, "margins": 0}
+    counts = {"examples": 0, "errors": 0, "margins": 0, "informative": 0}
     calls_to_first: list[int] = []
     start = runner.requests_sent
 
@@ -187,13 +191,17 @@ def explore(
         before = runner.requests_sent
         result = runner.result(draw.case())
         calls = runner.requests_sent - before
+        counts["examples"] += 1  # a replay is an example: its error counts like any other
         if result.outcome == "error":
+            counts["errors"] += 1
             error = result.stereotyped.error or result.contrast.error or "no answer"
             replayed.append(Replay(values, "error", error, calls=calls))
         elif result.misfired:
+            counts["informative"] += 1
             first_misfire()
             replayed.append(Replay(values, "misfires", example=Example(draw, result), calls=calls))
         else:
+            counts["informative"] += result.contrast.correct
             replayed.append(Replay(values, "passes", calls=calls))
 
     def check(draw: Draw) -> None:
@@ -202,6 +210,7 @@ def explore(
         if result.outcome == "error":
             counts["errors"] += 1
             hypothesis.reject()
+        counts["informative"] += result.contrast.correct
         margin = result.stereotyped.logit_diff
         if target and margin is not None:
             counts["margins"] += 1
@@ -246,6 +255,7 @@ def explore(
         targeted=counts["margins"] > 0,
         replayed=tuple(replayed),
         seed=seed,
+        informative=counts["informative"],
     )
 
 

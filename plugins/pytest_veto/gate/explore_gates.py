@@ -29,6 +29,9 @@ class ExploreLimits:
     #: the run's error limit (``--veto-max-error-rate``), in percent of drawn examples
     max_error_rate: float = 0.0
     allow_subset: bool = False
+    #: ``--veto-explore``: exploration was asked for, so it must happen (a ``-k`` or
+    #: ``-m`` that deselects every template fails the run instead of dropping the gates)
+    requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class ExploreStats:
     examples: int
     errors: int
     calls: int
+    #: answered examples with the contrast half right (the only ones that could misfire)
+    informative: int
     #: templates with at least one misfire, and distinct minimal misfires in all
     misfired_templates: int
     misfires: int
@@ -59,6 +64,7 @@ class ExploreStats:
             "templates": self.templates,
             "examples": self.examples,
             "errors": self.errors,
+            "informative": self.informative,
             "calls": self.calls,
             "misfired_templates": self.misfired_templates,
             "misfires": self.misfires,
@@ -75,6 +81,7 @@ def explore_stats(
         templates=len(records),
         examples=sum(r["examples"] for r in records),
         errors=sum(r["errors"] for r in records),
+        informative=sum(r["informative"] for r in records),
         calls=sum(r["calls"] for r in records),
         misfired_templates=sum(bool(r["misfires"]) for r in records),
         misfires=sum(len(r["misfires"]) for r in records),
@@ -82,8 +89,9 @@ def explore_stats(
 
 
 def explore_gates(stats: ExploreStats, limits: ExploreLimits) -> list[GateResult]:
-    """The error-rate gate, the misfire gate (when exploration ran, or its limit was
-    given), and the subset gate."""
+    """The error-rate gate, the gate on examples that could misfire (when templates were
+    explored), the misfire gate (when exploration ran or was asked for), and the subset
+    gate."""
     none = "no template was explored" if not stats.templates else "no example was drawn"
     out = [
         check(
@@ -95,7 +103,11 @@ def explore_gates(stats: ExploreStats, limits: ExploreLimits) -> list[GateResult
         )
     ]
     limit = limits.max_misfires
-    if limit is not None or stats.selected:
+    if stats.templates:  # a model that never answers a contrast half right cannot misfire
+        spec = GateSpec("explore_min_informative", "examples that could misfire", 1, "min", "")
+        note = "answered examples with the contrast half right, over every template"
+        out.append(check(spec, float(stats.informative), note))
+    if limit is not None or stats.selected or limits.requested:
         spec = GateSpec("explore_max_misfires", "templates misfiring", limit or 0, "max", "")
         value = float(stats.misfired_templates) if stats.templates else None
         note = f"{stats.misfired_templates} of {stats.templates} explored templates misfired"

@@ -52,4 +52,9 @@ def misalign_limits(s: RunSettings) -> MisalignLimits:
 
 def explore_limits(s: RunSettings) -> ExploreLimits:
     """The exploration gates (the error limit is the VETO one)."""
-    return ExploreLimits(s.explore.max_misfires, s.gates.max_error_rate, s.gates.allow_subset)
+    return ExploreLimits(
+        s.explore.max_misfires,
+        s.gates.max_error_rate,
+        s.gates.allow_subset,
+        requested=s.explore.requested,
+    )

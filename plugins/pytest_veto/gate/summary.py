@@ -257,7 +257,8 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         gates += control_gates(stats, context.controls)
     explorations = tuple(sorted(collector.explorations.values(), key=lambda r: str(r["template"])))
     explored = None
-    if collector.ran_explore or context.explore.max_misfires is not None:
+    explore_asked = context.explore.max_misfires is not None or context.explore.requested
+    if collector.ran_explore or explore_asked:
         chosen = sum(kind == "explore" for kind in collector.expected.values())
         explored = explore_stats(explorations, context.dataset_templates, chosen)
         gates += explore_gates(explored, context.explore)

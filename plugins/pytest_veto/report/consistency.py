@@ -20,7 +20,7 @@ def _is_min_gate(name: str) -> bool:
     """A gate whose value must be at least its threshold: by the naming rule every gate
     follows, ``min`` is one of its words (``min_pairs``, ``misalign_min_score``,
     ``control_min_accuracy``); every other gate is a maximum."""
-    return "min" in name.split("_")
+    return "min" in name.partition(":")[0].split("_")  # not a variant's name after ":"
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -110,7 +110,35 @@ def _control_issues(report: Mapping[str, Any]) -> list[str]:
     return issues
 
 
+def _explore_issues(report: Mapping[str, Any]) -> list[str]:
+    """The exploration totals and misfire gate against the templates' records."""
+    section = report.get("explore")
+    if not isinstance(section, Mapping):
+        return []
+    records = section["templates_explored"]
+    found = {
+        "templates": len(records),
+        "examples": sum(r["examples"] for r in records),
+        "errors": sum(r["errors"] for r in records),
+        "misfired_templates": sum(bool(r["misfires"]) for r in records),
+        "misfires": sum(len(r["misfires"]) for r in records),
+    }
+    issues = [
+        f"explore.{key} = {section[key]}, but the report's templates give {value}"
+        for key, value in found.items()
+        if section[key] != value
+    ]
+    for gate in report["gates"]:
+        named = gate["name"] == "explore_max_misfires" and gate["value"] is not None
+        if named and gate["value"] != found["misfired_templates"]:
+            issues.append(
+                f"gate explore_max_misfires: value {gate['value']:g}, but the report's "
+                f"templates give {found['misfired_templates']}"
+            )
+    return issues
+
+
 def inconsistencies(report: Mapping[str, Any]) -> list[str]:
     """What in a schema-valid report contradicts the rest of it (empty: consistent)."""
     gates = _gate_issues(list(report["gates"]), bool(report["passed"]))
-    return gates + _metric_issues(report) + _control_issues(report)
+    return gates + _metric_issues(report) + _control_issues(report) + _explore_issues(report)
