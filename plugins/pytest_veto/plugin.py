@@ -199,11 +199,10 @@ def veto_explore(request: pytest.FixtureRequest) -> Any:
     config = request.config
     s, runner = state.settings(config), state.runner(config)
     templates, cues = state.exploration(config)
-    identity = {
-        "model": s.model.name,
-        "revision": s.model.revision,
-        "backend": runner.backend.cache_identity(),
-    }
+    # the model as the user names it: every stored draw is asked again, so a broad key
+    # costs a few calls, while a key with library versions would drop every known
+    # misfire at the next upgrade (the regression check it is for)
+    identity = {"model": s.model.name, "revision": s.model.revision}
     found = explore_template(
         request.param,
         runner,
