@@ -216,6 +216,7 @@ def main() -> int:
             heads=candidates,
             max_rows=args.max_rows,
             progress=lambda line, **_: print("   ", line, flush=True),
+            share_prefix=args.compare_plain,
         )
         seconds = time.perf_counter() - start
         n_heads = len(candidates) if candidates else 270

@@ -381,7 +381,7 @@ def test_shared_prefix_sweep_equals_the_plain_sweep_and_one_head_at_a_time(
     assert prefix.can_share_prefix(llama, find_architecture(llama), mode)  # type: ignore[arg-type]
     means = dataset_means(llama, tokenizer, pairs) if mode == "dataset_mean" else None
     kwargs: dict[str, Any] = {"mode": mode, "means": means, "max_rows": max_rows}
-    shared = head_sweep(llama, tokenizer, pairs, tokens, **kwargs)
+    shared = head_sweep(llama, tokenizer, pairs, tokens, share_prefix=True, **kwargs)
     plain = head_sweep(llama, tokenizer, pairs, tokens, share_prefix=False, **kwargs)
     assert shared.baseline == plain.baseline
     for p in pairs:

@@ -205,7 +205,7 @@ def head_sweep(
     means: Mapping[int, torch.Tensor] | None = None,
     max_rows: int = 64,
     progress: ProgressSink | None = None,
-    share_prefix: bool = True,
+    share_prefix: bool = False,
 ) -> SweepResult:
     """Ablate each ``(layer, head)`` in ``heads`` (default: every head) alone on every prompt.
 
@@ -214,7 +214,8 @@ def head_sweep(
     the work in block-rows (a row through one block), so the estimate of the time left
     holds although passes for early layers cost more than late ones. ``share_prefix``
     computes prompts' shared prefixes once per ablated head where that is exact
-    (:mod:`pytest_veto.lens.prefix`); False forces the plain passes.
+    (:mod:`pytest_veto.lens.prefix`). Off by default: on SmolLM2 on two CPU cores it was
+    not faster than the plain passes (docs/performance.md, 2026-12-04).
     """
     import torch
 
