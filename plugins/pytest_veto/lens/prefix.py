@@ -26,12 +26,12 @@ so a prefix's states depend on its suffix there: both take the plain path.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_veto.backends.answer_tokens import AnswerTokens
+from pytest_veto.backends.prefix import shared_prefix, with_cache
 from pytest_veto.lens.architecture import Architecture
 from pytest_veto.lens.hooks import AblationMode, ablate_heads, start_at_layer
 from pytest_veto.lens.inputs import logit_diff
@@ -66,30 +66,19 @@ class Node:
     end: int
 
 
-def common_length(rows: Sequence[Sequence[int]]) -> int:
-    """Length of the longest prefix shared by every row."""
-    n = 0
-    for column in zip(*rows, strict=False):
-        if any(t != column[0] for t in column):
-            break
-        n += 1
-    return n
-
-
 def prefix_tree(rows: Sequence[Sequence[int]], groups: Sequence[str]) -> list[list[Node]]:
     """Levels of the tree for a chunk: the common prefix, each group's (pair's) shared
     context, each row's rest (never empty, so every row ends on its own last token; the
     last level lists the rows in order). A level whose segments are all empty is left
     out, its children hanging from its own parents."""
-    limit = min(len(r) for r in rows) - 1
-    common = min(common_length(rows), limit)
+    common = shared_prefix(rows)
     members: dict[str, list[int]] = {}
     for i, group in enumerate(groups):
         members.setdefault(group, []).append(i)
     middle: list[Node] = []
     owner: dict[int, int] = {}
     for index in members.values():
-        shared = min(common_length([rows[i] for i in index]), *(len(rows[i]) - 1 for i in index))
+        shared = shared_prefix([rows[i] for i in index])
         for i in index:
             owner[i] = len(middle)
         middle.append(Node(0, index[0], common, max(shared, common)))
@@ -103,11 +92,6 @@ def prefix_tree(rows: Sequence[Sequence[int]], groups: Sequence[str]) -> list[li
         below = levels[depth + 1]  # this level is empty: skip it
         levels[depth + 1] = [Node(level[c.parent].parent, c.row, c.start, c.end) for c in below]
     return kept
-
-
-def _cache_keyword(model: Any) -> str:
-    names = inspect.signature(model.forward).parameters
-    return "cache" if "cache" in names else "past_key_values"
 
 
 def _placeholder(cache: Any, start: int, rows: int, length: int, like: torch.Tensor) -> None:
@@ -177,7 +161,7 @@ def shared_prefix_pass(
             "input_ids": ids,
             "attention_mask": mask,
             "position_ids": positions,
-            _cache_keyword(model): cache,
+            **with_cache(model, cache),
         }
         residual = cached.to(device).repeat_interleave(n, 0) if layer > 0 else None
         with (
