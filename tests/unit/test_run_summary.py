@@ -376,3 +376,32 @@ def test_the_summary_counts_the_forms_of_every_variant() -> None:
     feed(c, [pair_result("p0", "a"), pair_result("p0", "c", variant="trigger", base_outcome="a")])
     forms = summarize(c, context()).answer_forms
     assert (forms.answered, forms.counts["json"], forms.non_json_rate) == (4, 4, 0.0)
+
+
+def _explored(template: str) -> dict[str, Any]:
+    return {
+        "template": template,
+        "category": "Age",
+        "examples": 5,
+        "errors": 0,
+        "informative": 5,
+        "calls": 10,
+        "misfires": [],
+        "replayed": [],
+    }
+
+
+def test_a_repeated_subset_of_templates_is_not_all_templates() -> None:
+    """Two templates of four, each run twice (pytest-repeat): as many tests as the folder
+    has templates, but a template counts once and the copies break the accounting."""
+    c = Collector()
+    node = "plugins/pytest_veto/suite/test_explore.py::test_explore[{}]"
+    ids = [node.format(f"{t}-{r}") for t in ("age_t1a", "age_t1b") for r in (1, 2)]
+    c.collected(ids)
+    for nodeid in ids:
+        template = nodeid.split("[")[1].rsplit("-", 1)[0]
+        c.report(nodeid, "call", False, explore=_explored(template))
+    summary = summarize(c, context(dataset_templates=4))
+    assert summary.explore_stats is not None and summary.explore_stats.templates == 2
+    assert gate(summary, "all_pairs_accounted").passed is False
+    assert len(summary.accounting.duplicated) == 2

@@ -191,6 +191,9 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     unique_pairs, dup_pairs = _once(collector.pairs, lambda r: (r.pair_id, r.variant))
     unique_items, dup_items = _once(collector.items, lambda r: r.item_id)
     unique_controls, dup_controls = _once(collector.controls, lambda r: r.pair_id)
+    # a template explored twice (two copies of the suite, pytest-repeat) counts once, and
+    # the copy breaks the accounting: repeats of a subset must not pass for all templates
+    unique_explored, dup_explored = _once(collector.explorations, lambda r: r["template"])
     controls = tuple(sorted(unique_controls, key=lambda r: r.pair_id))
     pairs = tuple(sorted(unique_pairs, key=lambda r: (r.variant, r.pair_id)))
     # the control questions' answers count too: with them, halves expecting "no" ran, so
@@ -220,7 +223,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
     misalign_asked = collector.ran_items or mg.requested(context.misalign)
     ev = evaluation(items, seed=context.seed) if misalign_asked else None
     missing = tuple(collector.missing)
-    duplicated = tuple(sorted(dup_pairs + dup_items + dup_controls))
+    duplicated = tuple(sorted(dup_pairs + dup_items + dup_controls + dup_explored))
     gates = [accounting_gate(missing, collector.collection_seen, duplicated)]
     selected = sum(kind == "pair" for kind in collector.expected.values())
     subset = subset_gate(selected, context.dataset_cases, context.veto.allow_subset)
@@ -255,7 +258,7 @@ def summarize(collector: Collector, context: RunContext) -> RunSummary:
         chosen = sum(kind == "control" for kind in collector.expected.values())
         stats = control_stats(controls, context.dataset_controls, chosen)
         gates += control_gates(stats, context.controls)
-    explorations = tuple(sorted(collector.explorations.values(), key=lambda r: str(r["template"])))
+    explorations = tuple(sorted(unique_explored, key=lambda r: str(r["template"])))
     explored = None
     explore_asked = context.explore.max_misfires is not None or context.explore.requested
     if collector.ran_explore or explore_asked:
