@@ -196,12 +196,12 @@ def explore(
             counts["errors"] += 1
             error = result.stereotyped.error or result.contrast.error or "no answer"
             replayed.append(Replay(values, "error", error, calls=calls))
-        elif result.misfired:
-            counts["informative"] += 1
+            continue
+        counts["informative"] += result.contrast.correct  # a misfire's contrast is right
+        if result.misfired:
             first_misfire()
             replayed.append(Replay(values, "misfires", example=Example(draw, result), calls=calls))
         else:
-            counts["informative"] += result.contrast.correct
             replayed.append(Replay(values, "passes", calls=calls))
 
     def check(draw: Draw) -> None:
