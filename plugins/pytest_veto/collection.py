@@ -175,5 +175,6 @@ def select(config: pytest.Config, items: list[pytest.Item]) -> None:
         return
     skip = pytest.mark.skip(reason=NO_MODEL_REASON)
     for item in items:
-        if "veto_case" in item.keywords or "misalign_result" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "veto_case" in item.keywords or {"misalign_result", "veto_explore"} & set(fixtures):
             item.add_marker(skip)

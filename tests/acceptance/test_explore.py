@@ -188,3 +188,16 @@ def test_misfires_as_xfail_covers_exploration(tmp_path: Path) -> None:
     )  # fmt: skip
     assert ret == 0 and report is not None, out
     assert "1 xfailed" in out and "FAILED" not in out  # the misfire is an xfail, not a failure
+
+
+def test_exploring_without_a_model_skips_with_the_reason(tmp_path: Path) -> None:
+    """No --model: the exploration tests are skipped with one reason, like every case
+    (they errored with an assertion before)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *PLUGINS, "--pyargs", "pytest_veto.suite", "-m",
+         "explore", "-rs"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "16 skipped" in out and "no model under test" in out and "Error" not in out
