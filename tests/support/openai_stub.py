@@ -224,6 +224,9 @@ class _Server(ThreadingHTTPServer):
     """Daemon handler threads; a client dropping its connection is not worth a traceback."""
 
     daemon_threads = True
+    #: the listen backlog; socketserver's default of 5 resets connections when more
+    #: clients than that connect at once (16 concurrent requests do)
+    request_queue_size = 256
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], OSError):
