@@ -7,6 +7,9 @@ cache (goal: zero requests). Usage:
 
     python benchmarks/bench_api.py --pairs /tmp/veto.jsonl --workers 2 --concurrency 16
 
+``--client litellm|openai`` forces the client (``--veto-api-client``; default auto, which
+is the OpenAI client for the stub's ``openai/`` model at its ``--api-base``).
+
 ``--pairs`` is any pair file (e.g. built with ``pytest-veto build-pairs``); default: the
 embedded sample.
 """
@@ -79,6 +82,7 @@ def run_suite(base_url: str, args: argparse.Namespace, cache: Path, concurrency:
         "--veto-no-preflight",  # counts and faults are per test request
         f"--veto-cache-dir={cache}",
         f"--veto-concurrency={concurrency}",
+        f"--veto-api-client={args.client}",
         f"--veto-report={report}",
         "-n",
         str(args.workers),
@@ -104,6 +108,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument(
+        "--client", choices=["auto", "litellm", "openai"], default="auto", help="--veto-api-client"
+    )
+    parser.add_argument(
+        "--no-sequential", action="store_true", help="skip the concurrency-1 run (minutes)"
+    )
     args = parser.parse_args()
     from pytest_veto.data.dataset import load_dataset
 
@@ -112,9 +122,10 @@ def main() -> None:
     print(
         f"{platform.node()} {platform.processor() or platform.machine()} "
         f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; {n_pairs} pairs, "
-        f"{calls} calls, latency {args.latency * 1000:.0f} ms"
+        f"{calls} calls, latency {args.latency * 1000:.0f} ms, client {args.client}, "
+        f"load average {os.getloadavg()[0]:.2f}"
     )
-    for concurrency in (args.concurrency, 1):
+    for concurrency in (args.concurrency,) if args.no_sequential else (args.concurrency, 1):
         ideal = calls * args.latency / (args.workers * concurrency)
         with tempfile.TemporaryDirectory() as tmp:
             proc, url = start_stub(args.latency)

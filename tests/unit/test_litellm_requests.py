@@ -2,11 +2,12 @@
 captured at a loopback server: OpenAI reasoning models get ``max_completion_tokens`` and
 no temperature, a served Qwen3 gets ``enable_thinking`` in ``chat_template_kwargs``, an
 Anthropic and an ordinary chat model get ``temperature=0`` and ``max_tokens``; none is
-rejected by litellm before it is sent."""
+rejected by litellm before it is sent. The direct OpenAI client (``--veto-api-client``)
+sends the same bodies wherever ``auto`` picks it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -26,13 +27,18 @@ PAIR = load_pairs(sample_pairs_path())[0]
 
 
 def _sent(
-    model: str, condition: Condition = "direct", **overrides: Any
+    model: str,
+    condition: Condition = "direct",
+    client: Literal["litellm", "openai"] = "litellm",
+    **overrides: Any,
 ) -> tuple[str, dict[str, Any]]:
-    """The one request body the backend sent for a pair's stereotyped half."""
+    """The one request body the backend sent for a pair's stereotyped half, through
+    ``client``."""
     decoding = decoding_for(condition, model, DecodingOverrides(**overrides))
     request = requests_for(Case(PAIR), decoding)[0]
     with CaptureServer() as server:
-        backend = LiteLLMBackend(model, BackendOptions(api_base=server.base_url, retries=0))
+        options = BackendOptions(api_base=server.base_url, retries=0, api_client=client)
+        backend = LiteLLMBackend(model, options)
         completion = backend.complete([request])[0]
     assert completion.status == "ok", completion.error  # nothing rejected client-side
     assert completion.text == '{"answer": "yes"}'
@@ -116,3 +122,76 @@ def test_every_model_litellm_refuses_temperature_zero_for_gets_none() -> None:
             rejected.append(model)
     assert len(rejected) > 10  # the check checks something
     assert [m for m in rejected if not openai_reasoning(m)] == []
+
+
+OPENAI_COMPATIBLE = [
+    ("openai/gpt-4o-mini", "direct", {}),
+    ("openai/gpt-4o-mini", "cot", {}),
+    ("openai/Qwen/Qwen3-8B", "direct", {}),
+    ("openai/Qwen/Qwen3-8B", "cot", {}),
+    (
+        "openai/Qwen/Qwen3-8B",
+        "direct",
+        {"max_new_tokens": 64, "chat_template_kwargs": {}, "extra_body": {"top_k": 1}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "condition", "overrides"), OPENAI_COMPATIBLE)
+def test_the_openai_client_sends_what_litellm_sends(
+    model: str, condition: Condition, overrides: dict[str, Any]
+) -> None:
+    """``--veto-api-client=auto`` may swap litellm for the OpenAI client only because the
+    server receives the same request: path and JSON body, field for field."""
+    through_litellm = _sent(model, condition, "litellm", **overrides)
+    through_openai = _sent(model, condition, "openai", **overrides)
+    assert through_openai == through_litellm
+
+
+def test_auto_takes_the_openai_client_only_for_openai_models_at_an_api_base() -> None:
+    from pytest_veto.backends.api_clients import choose_client
+
+    base = "http://127.0.0.1:1/v1"
+    assert choose_client("openai/x", BackendOptions(api_base=base)) == "openai"
+    assert choose_client("openai/x", BackendOptions()) == "litellm"
+    assert choose_client("hosted_vllm/x", BackendOptions(api_base=base)) == "litellm"
+    assert choose_client("anthropic/x", BackendOptions(api_base=base)) == "litellm"
+    # litellm rewrites some reasoning models' requests (o3-mini: the system turn as a user's)
+    assert choose_client("openai/o3-mini", BackendOptions(api_base=base)) == "litellm"
+    assert choose_client("openai/gpt-5-mini", BackendOptions(api_base=base)) == "litellm"
+    forced = BackendOptions(api_base=base, api_client="litellm")
+    assert choose_client("openai/x", forced) == "litellm"
+    assert choose_client("openai/x", BackendOptions(api_client="openai")) == "openai"
+
+
+def test_every_openai_chat_model_auto_sends_directly_gets_the_same_body() -> None:
+    """Over litellm's OpenAI chat models (its own model data): wherever ``auto`` would take
+    the OpenAI client, litellm sends that very body, so it rewrites none of them."""
+    import litellm
+
+    from pytest_veto.backends.api_clients import choose_client
+
+    request = requests_for(Case(PAIR), decoding_for("direct", "openai/x", DecodingOverrides()))[0]
+    with CaptureServer() as server:
+        direct = [
+            f"openai/{name}"
+            for name, info in sorted(litellm.model_cost.items())
+            if info.get("litellm_provider") == "openai" and info.get("mode") == "chat"
+        ]
+        direct = [
+            m
+            for m in direct
+            if choose_client(m, BackendOptions(api_base=server.base_url)) == "openai"
+        ]
+        differ = []
+        for model in direct:
+            sent = []
+            for client in ("litellm", "openai"):
+                options = BackendOptions(api_base=server.base_url, retries=0, api_client=client)
+                completion = LiteLLMBackend(model, options).complete([request])[0]
+                assert completion.status == "ok", (model, client, completion.error)
+                sent.append(server.bodies[-1])
+            if sent[0] != sent[1]:
+                differ.append(model)
+    assert len(direct) > 20  # the check checks something
+    assert differ == []

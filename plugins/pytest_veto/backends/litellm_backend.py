@@ -1,13 +1,16 @@
-"""The litellm backend: any ``--model`` that is neither ``reference/`` nor ``hf/``.
+"""The API backend (kind ``litellm``): any ``--model`` that is neither ``reference/`` nor
+``hf/``.
 
 ``openai/...``, ``anthropic/...``, ``openrouter/...``, ``ollama/...``, ``hosted_vllm/...``
 or any other litellm model string; ``--api-base`` points it at an OpenAI-compatible server.
 API keys come only from the provider's usual environment variables (``OPENAI_API_KEY``...)
 and are scrubbed from every message this module returns or logs.
 
-litellm is imported on the first ``complete()`` call, never at module import, after forcing its
-bundled price list (``LITELLM_LOCAL_MODEL_COST_MAP``) so the import makes no network call.
-Its retries and callbacks are switched off: retries happen here, so they are bounded,
+Requests go through litellm, or, for an ``openai/`` model at an ``--api-base``, straight
+through the OpenAI client with the same body (``api_clients.py``, ``--veto-api-client``).
+Either is imported on the first ``complete()`` call, never at module import; litellm after
+forcing its bundled price list (``LITELLM_LOCAL_MODEL_COST_MAP``) so the import makes no
+network call. The clients' own retries are off: retries happen here, so they are bounded,
 honour ``Retry-After`` and are counted in ``requests_sent``.
 
 What each request carries (budget parameter, temperature, extra body) is built in
@@ -30,9 +33,17 @@ import random
 import threading
 import time
 from collections.abc import Coroutine, Sequence
+from concurrent.futures import Future
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from pytest_veto.backends.api_clients import (
+    PLACEHOLDER_KEY,
+    ApiClient,
+    choose_client,
+    import_litellm,
+    open_client,
+)
 from pytest_veto.backends.litellm_outcomes import (
     MAX_ERROR_CHARS,
     MAX_RESPONSE_CHARS,
@@ -48,7 +59,7 @@ from pytest_veto.backends.litellm_outcomes import (
     retry_after_s,
     served_model,
 )
-from pytest_veto.backends.litellm_request import request_kwargs, request_shape
+from pytest_veto.backends.litellm_request import request_shape
 from pytest_veto.backends.protocol import (
     BackendError,
     BackendOptions,
@@ -61,6 +72,7 @@ from pytest_veto.backends.secrets import scrub_secrets, url_secrets
 __all__ = [
     "MAX_ERROR_CHARS",
     "MAX_RESPONSE_CHARS",
+    "PLACEHOLDER_KEY",
     "POLICY_CODES",
     "LiteLLMBackend",
     "RetryPolicy",
@@ -77,18 +89,15 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-#: The key sent to an ``--api-base`` server when the provider's key variable is unset: a
-#: local llama.cpp or vLLM server needs none, but the OpenAI client refuses to send
-#: a request without one. Never sent to a provider's default endpoint.
-PLACEHOLDER_KEY = "pytest-veto-no-key"
 T = TypeVar("T")
 
 
 class _LoopThread:
-    """One event loop on a daemon thread, shared by all litellm backends of the process.
+    """One event loop on a daemon thread, shared by all API backends of the process.
 
-    litellm caches its HTTP clients per event loop; one long-lived loop keeps connections
-    alive across batches and works whether or not the caller is inside a running loop.
+    litellm caches its HTTP clients per event loop and the OpenAI client's pool is bound
+    to the loop it first ran on; one long-lived loop keeps connections alive across
+    batches and works whether or not the caller is inside a running loop.
     """
 
     _instance: _LoopThread | None = None
@@ -108,37 +117,18 @@ class _LoopThread:
                 cls._instance = cls()  # (again after a fork: the thread did not survive it)
             return cls._instance
 
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start ``coro`` on the loop; its future."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the loop and wait; an interrupt cancels it."""
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        future = self.submit(coro)
         try:
             return future.result()
         except BaseException:
             future.cancel()
             raise
-
-
-def import_litellm() -> Any:
-    """Import litellm offline and quiet: local price list, no retries, no callbacks."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import litellm
-
-    litellm.suppress_debug_info = True
-    litellm.num_retries = None
-    litellm.disable_hf_tokenizer_download = True
-    litellm.telemetry = False  # absent in recent releases; harmless there
-    for name in (
-        "callbacks",
-        "success_callback",
-        "failure_callback",
-        "input_callback",
-        "service_callback",
-        "_async_success_callback",
-        "_async_failure_callback",
-    ):
-        if isinstance(getattr(litellm, name, None), list):
-            setattr(litellm, name, [])
-    return litellm
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -169,9 +159,10 @@ class LiteLLMBackend:
         self.policy = policy or RetryPolicy(base_delay_s=self.options.backoff_base_s)
         self.requests_sent = 0
         self._rng = rng or random.Random()
-        self._litellm: Any = None  # imported on the first call: a fully cached run never pays
+        #: the HTTP client (``api_clients``), opened on the first call: a fully cached run
+        #: never imports litellm nor the OpenAI client
+        self._client: ApiClient | None = None
         self._closed = False
-        self._placeholder_key = False  # decided with litellm imported (first call)
         #: the credentials written into ``api_base``, scrubbed wherever they turn up
         self._secrets = url_secrets(self.options.api_base)
 
@@ -191,26 +182,38 @@ class LiteLLMBackend:
 
     def complete(self, requests: Sequence[PromptRequest]) -> list[Completion]:
         """Complete the batch concurrently (``options.concurrency`` at once), in order."""
+        future = self.submit(requests)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # an interrupt stops the batch's requests
+            raise
+
+    def submit(self, requests: Sequence[PromptRequest]) -> Future[list[Completion]]:
+        """Start completing the batch on the backends' event loop; ``complete`` waits for
+        it. The runner uses this to send the next tests' requests while it judges."""
         if self._closed:
             raise BackendError("the litellm backend is closed")
         if not requests:
-            return []
-        if self._litellm is None:
-            self._litellm = import_litellm()
-            self._placeholder_key = self._needs_placeholder_key()
-        return _LoopThread.shared().run(self._complete_all(requests))
+            done: Future[list[Completion]] = Future()
+            done.set_result([])
+            return done
+        if self._client is None:
+            self._client = open_client(self.model, self.options)
+        return _LoopThread.shared().submit(self._complete_all(requests))
 
-    def _needs_placeholder_key(self) -> bool:
-        """A keyless ``--api-base`` server: an explicit server URL and no key in the
-        provider's environment variable (litellm's own check)."""
-        if not self.options.api_base:
-            return False
-        found = self._litellm.validate_environment(model=self.model)
-        return not found.get("keys_in_environment", True)
+    @property
+    def api_client(self) -> str:
+        """The HTTP client the requests go through: ``litellm`` or ``openai``."""
+        return self._client.name if self._client else choose_client(self.model, self.options)
 
     def close(self) -> None:
-        """Refuse further work. The shared loop and litellm's cached clients live on."""
+        """Refuse further work and release the client's connections. The shared loop and
+        litellm's cached clients live on."""
         self._closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            _LoopThread.shared().run(client.aclose())
 
     def _scrub(self, text: str) -> str:
         """``text`` without any secret: environment keys, ``api_base`` credentials, URLs."""
@@ -274,11 +277,9 @@ class LiteLLMBackend:
         return Completion("error", error=f"{reason} (after {attempts} attempts)")
 
     async def _call(self, request: PromptRequest) -> Any:
-        """One HTTP call, with litellm's own retries off and a hard guard over its timeout."""
-        timeout = self.options.timeout_s
-        kwargs = request_kwargs(self.model, request, self.options)
-        if self._placeholder_key:
-            kwargs["api_key"] = PLACEHOLDER_KEY
+        """One HTTP call, with the client's own retries off and a hard guard over its
+        timeout."""
+        assert self._client is not None  # opened by ``complete``
         self.requests_sent += 1
-        # litellm enforces ``timeout``; the guard only bounds a hang inside litellm itself.
-        return await asyncio.wait_for(self._litellm.acompletion(**kwargs), timeout + 5.0)
+        # the client enforces ``timeout``; the guard only bounds a hang inside the client
+        return await asyncio.wait_for(self._client.call(request), self.options.timeout_s + 5.0)

@@ -232,6 +232,17 @@ def interpret(response: Any) -> tuple[Literal["ok", "refused"], str]:
     return "ok", content
 
 
+def _body_message(exc: BaseException) -> str | None:
+    """The ``message`` of an OpenAI-style error body (``{"error": {"message": ...}}``), the
+    words a provider meant for people; None without one. The OpenAI client's own text
+    wraps the whole body ("Error code: 400 - {'error': ...}")."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        body = body["error"]
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) and message.strip() else None
+
+
 def _request_url(exc: BaseException) -> str | None:
     """The URL the HTTP client asked (litellm's own exceptions carry placeholder requests)."""
     for e in _chain(exc):
@@ -262,7 +273,7 @@ def describe(
     place = f" ({scrub_url(where)})" if where else ""
     failure = _failure(exc)
     if failure is None:
-        message = _NOISE.sub("", " ".join(str(exc).split()))
+        message = _NOISE.sub("", " ".join((_body_message(exc) or str(exc)).split()))
         prefix = f"HTTP {status} " if status is not None else ""
         text = f"{prefix}{type(exc).__name__}: {message}".rstrip(": ")
     elif failure[0] == "timeout":

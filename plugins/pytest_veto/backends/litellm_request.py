@@ -7,6 +7,10 @@ model (``families.openai_reasoning``: o1/o3/o4, gpt-5 and later) gets
 ``{"chat_template_kwargs": {"enable_thinking": false}}`` for a Qwen3 behind an
 OpenAI-compatible server, or the user's ``--veto-extra-body``) is merged into the JSON
 body by litellm's ``extra_body``.
+
+``openai_body`` is the JSON body litellm sends for an ``openai/`` model at an
+``--api-base``, built here for the direct OpenAI client (``backends/api_clients.py``):
+the model name without ``openai/``, the same fields, ``extra_body`` merged in.
 """
 
 from __future__ import annotations
@@ -65,3 +69,18 @@ def request_kwargs(model: str, request: PromptRequest, options: BackendOptions) 
     if options.api_base:
         kwargs["api_base"] = options.api_base
     return kwargs
+
+
+def openai_body(model: str, request: PromptRequest) -> dict[str, Any]:
+    """The JSON body of one chat request to an OpenAI-compatible server, as litellm sends
+    it for ``model`` (tests/unit/test_litellm_requests.py captures both and compares)."""
+    shape = request_shape(model)
+    body: dict[str, Any] = {
+        "model": model.removeprefix("openai/"),
+        "messages": [m.as_dict() for m in request.messages],
+    }
+    if shape.temperature is not None:
+        body["temperature"] = shape.temperature
+    body[shape.budget_parameter] = request.max_new_tokens
+    body.update(request.extra_body)
+    return body

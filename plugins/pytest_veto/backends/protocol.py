@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -82,6 +83,10 @@ class BackendError(RuntimeError):
     """A backend could not answer a request (after its own retries)."""
 
 
+#: ``--veto-api-client``
+ApiClientChoice = Literal["auto", "litellm", "openai"]
+
+
 @dataclass(frozen=True)
 class BackendOptions:
     """Options common to all backends, from the command line."""
@@ -92,6 +97,10 @@ class BackendOptions:
     backoff_base_s: float = 0.5
     concurrency: int = 8
     api_base: str | None = None
+    #: ``--veto-api-client``: which HTTP client an API model goes through
+    #: (``backends/api_clients.py``; ``auto`` picks the OpenAI client for an ``openai/``
+    #: model at an ``api_base``, else litellm)
+    api_client: ApiClientChoice = "auto"
     batch_size: int = 16
     scoring: Literal["generate", "logits"] = "generate"
     dtype: str = "auto"
@@ -134,4 +143,15 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release resources (connections, models)."""
+        ...
+
+
+@runtime_checkable
+class SubmitsBatches(Protocol):
+    """A backend that can work on a batch in the background (API models, whose requests
+    wait on the network): the runner sends the next tests' requests while the current
+    tests are judged."""
+
+    def submit(self, requests: Sequence[PromptRequest]) -> Future[list[Completion]]:
+        """Start completing ``requests``; the future holds what ``complete`` returns."""
         ...

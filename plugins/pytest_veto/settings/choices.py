@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from pytest_veto.backends.protocol import ApiClientChoice
+
 if TYPE_CHECKING:
     from pytest_veto.data.bbq.build import TextMode
     from pytest_veto.lens.hooks import AblationMode
     from pytest_veto.lens.ranking import Ranking
 
+#: ``--veto-api-client`` (``backends.protocol.ApiClientChoice``)
+API_CLIENTS: tuple[ApiClientChoice, ...] = ("auto", "litellm", "openai")
 GateOn = Literal["point", "upper"]
 GATE_ON: tuple[GateOn, ...] = ("point", "upper")
 Scoring = Literal["generate", "logits"]

@@ -17,6 +17,7 @@ from pytest_veto.run.decoding import DecodingSettings
 from pytest_veto.run.prompts import CONDITIONS, Condition
 from pytest_veto.settings import readers as read
 from pytest_veto.settings.choices import (
+    API_CLIENTS,
     DTYPES,
     GATE_ON,
     MISFIRES_AS,
@@ -268,6 +269,9 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
         backoff_base_s=config.getoption("veto_backoff"),
         concurrency=config.getoption("veto_concurrency"),
         api_base=config.getoption("api_base"),
+        api_client=read.one_of(
+            config.getoption("veto_api_client"), API_CLIENTS, "--veto-api-client"
+        ),
         batch_size=config.getoption("veto_batch_size"),
         scoring=read.one_of(config.getoption("veto_scoring"), SCORINGS, "--veto-scoring"),
         dtype=read.one_of(config.getoption("veto_dtype"), DTYPES, "--veto-dtype"),
