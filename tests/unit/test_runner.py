@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
-from pytest_veto.backends.protocol import BackendOptions, Capability, Completion, PromptRequest
+from pytest_veto.backends.protocol import (
+    BackendOptions,
+    Capability,
+    Completion,
+    PromptRequest,
+    SubmitsBatches,
+)
 from pytest_veto.data.pairs import Pair, load_pairs
 from pytest_veto.data.resources import sample_pairs_path
 from pytest_veto.run.answers import parse_answer
@@ -63,6 +70,64 @@ def test_lookahead_batches_upcoming_cases_and_sends_each_request_once() -> None:
     assert [len(b) for b in backend.batches] == [6, 6]  # 2 own + 4 ahead, twice
     sent = [k for b in backend.batches for k in b]
     assert len(sent) == len(set(sent)) == 12 == runner.requests_sent
+
+
+class BackgroundBackend(CountingBackend):
+    """A ``SubmitsBatches`` backend whose background batches wait until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.submitted: list[list[str]] = []
+        self.futures: list[Future[list[Completion]]] = []
+
+    def submit(self, requests: Sequence[PromptRequest]) -> Future[list[Completion]]:
+        self.submitted.append([r.key for r in requests])
+        future: Future[list[Completion]] = Future()
+        self.futures.append(future)
+        return future
+
+    def release(self) -> None:
+        """Answer every background batch not yet answered."""
+        for keys, future in zip(self.submitted, self.futures, strict=True):
+            if not future.done():
+                future.set_result(
+                    [Completion("ok", '{"answer": "yes"}', latency_s=0.01) for _ in keys]
+                )
+
+
+def test_a_background_backend_gets_the_next_batch_while_tests_are_judged() -> None:
+    """After each batch the following ``lookahead`` requests are submitted at once; the
+    test that needs them waits for them; nothing is sent twice nor lost in between."""
+    backend = BackgroundBackend()
+    runner = CaseRunner(lambda: backend, "direct", lookahead=4)
+    cases = [Case(p) for p in sample(12)]
+    assert isinstance(backend, SubmitsBatches)
+    runner.result(cases[0], cases[1:])
+    # case 0 and cases 1-2 sent and answered; cases 3-4 already travelling
+    assert [len(b) for b in backend.batches] == [6] and [len(b) for b in backend.submitted] == [4]
+    assert runner.requests_sent == 6  # a travelling batch is counted when it is in
+    runner.result(cases[1], cases[2:])
+    runner.result(cases[2], cases[3:])
+    assert len(backend.submitted) == 1  # one batch in flight at a time
+    backend.release()
+    for i in range(3, 12):
+        runner.result(cases[i], cases[i + 1 :])
+        backend.release()
+    assert len(backend.batches) == 1  # every later case found its answers sent ahead
+    sent = [k for b in backend.batches + backend.submitted for k in b]
+    assert len(sent) == len(set(sent)) == 24 == runner.requests_sent
+    assert sorted(sent) == sorted(r.key for c in cases for r in all_requests(c, runner.decoding))
+
+
+def test_a_batch_sent_ahead_for_tests_that_never_run_is_cancelled_not_counted() -> None:
+    backend = BackgroundBackend()
+    runner = CaseRunner(lambda: backend, "direct", lookahead=2)
+    cases = [Case(p) for p in sample(4)]
+    runner.result(cases[0], cases[1:])
+    assert len(backend.submitted) == 1 and not backend.futures[0].done()
+    runner.close()  # e.g. -x stopped the session
+    assert backend.futures[0].cancelled()
+    assert runner.requests_sent == 4 and runner.counts.fresh == 4
 
 
 def test_without_lookahead_one_case_per_batch() -> None:

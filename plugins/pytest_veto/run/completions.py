@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from pytest_veto.backends.protocol import Backend, Completion, PromptRequest
+from pytest_veto.backends.protocol import Backend, Completion, PromptRequest, SubmitsBatches
 
 if TYPE_CHECKING:
     from pytest_veto.run.response_cache import CachedResponse, CacheStats
@@ -65,6 +66,29 @@ class Answered(Generic[A]):
 
     completion: Completion
     answer: A
+
+
+@dataclass
+class Pending(Generic[A]):
+    """A batch between ``CacheThrough.start`` and ``finish``: the requests, the answers
+    known so far (cached ones), which were sent (``todo``) and which share a sent one's
+    answer (``copies``), and the backend's future."""
+
+    requests: Sequence[PromptRequest]
+    answer_of: Callable[[PromptRequest, Completion], A]
+    out: list[Answered[A] | None]
+    keys: list[str] | None = None
+    todo: list[int] = field(default_factory=list)
+    copies: dict[int, list[int]] = field(default_factory=dict)
+    future: Future[list[Completion]] | None = None
+    started: float = 0.0
+    kind: str = ""
+
+    def cancel(self) -> None:
+        """Stop the batch's requests (an interrupted run): nothing is counted or cached."""
+        if self.future is not None:
+            self.future.cancel()
+            self.future = None
 
 
 @dataclass(frozen=True)
@@ -125,9 +149,24 @@ class CacheThrough:
         ``RuntimeError`` when the backend returns a different number of completions than
         it was sent.
         """
+        return self.finish(self.start(backend, requests, answer_of, background=False))
+
+    def start(
+        self,
+        backend: Backend,
+        requests: Sequence[PromptRequest],
+        answer_of: Callable[[PromptRequest, Completion], A],
+        *,
+        background: bool = True,
+    ) -> Pending[A]:
+        """``complete``'s first half: serve the cache, send the rest, and return at once
+        when the backend can work in the background (``SubmitsBatches``, with
+        ``background``); else the batch is complete on return. ``finish`` gives the
+        answers. Only one pending batch at a time: the path is not thread-safe, and its
+        counts and cache writes happen in ``finish``, on the caller's thread."""
+        pending: Pending[A] = Pending(requests, answer_of, [None] * len(requests))
         if not requests:
-            return []
-        keys: list[str] | None = None
+            return pending
         found: dict[str, CachedResponse] = {}
         if self.cache is not None:
             from pytest_veto.run.response_cache import request_key
@@ -135,12 +174,10 @@ class CacheThrough:
             identity = backend.cache_identity()
             if self.revision is not None:
                 identity = {**identity, "model_revision": self.revision}
-            keys = [request_key(identity, r) for r in requests]
-            found = self.cache.get_many(keys)
-        out: list[Answered[A] | None] = [None] * len(requests)
-        todo: list[int] = []  # request indices to send
+            pending.keys = [request_key(identity, r) for r in requests]
+            found = self.cache.get_many(pending.keys)
+        keys, out = pending.keys, pending.out
         first: dict[str, int] = {}  # cache key -> index of the request sent for it
-        copies: dict[int, list[int]] = {}  # sent index -> indices sharing its answer
         for i, request in enumerate(requests):
             hit = found.get(keys[i]) if keys is not None else None
             if hit is not None:
@@ -148,40 +185,51 @@ class CacheThrough:
                 out[i] = Answered(completion, answer_of(request, completion))
                 self._from_cache += 1
             elif keys is not None and keys[i] in first:
-                copies.setdefault(first[keys[i]], []).append(i)
+                pending.copies.setdefault(first[keys[i]], []).append(i)
                 self._shared += 1
             else:
                 if keys is not None:
                     first[keys[i]] = i
-                todo.append(i)
-        if todo:
-            self._send(backend, requests, todo, answer_of, out)
-            for i, shared in copies.items():
-                for j in shared:
-                    out[j] = out[i]
-            if keys is not None:
-                self._store(keys, todo, out)
-        return [a for a in out if a is not None]
+                pending.todo.append(i)
+        if pending.todo:
+            batch = [requests[i] for i in pending.todo]
+            pending.started = time.perf_counter()
+            if background and isinstance(backend, SubmitsBatches):
+                pending.future = backend.submit(batch)
+            else:
+                pending.future = Future()
+                pending.future.set_result(backend.complete(batch))
+            pending.kind = backend.kind
+        return pending
 
-    def _send(
-        self,
-        backend: Backend,
-        requests: Sequence[PromptRequest],
-        todo: Sequence[int],
-        answer_of: Callable[[PromptRequest, Completion], A],
-        out: list[Answered[A] | None],
-    ) -> None:
-        """Send the requests at ``todo`` in one batch and fill their places in ``out``."""
-        batch = [requests[i] for i in todo]
-        started = time.perf_counter()
-        completions = backend.complete(batch)
-        if len(completions) != len(batch):
+    def finish(self, pending: Pending[A]) -> list[Answered[A]]:
+        """Wait for a batch ``start`` sent; count it, cache it, and return its answers."""
+        if pending.future is not None:
+            completions = pending.future.result()
+            pending.future = None
+            self._received(pending, completions)
+            for i, shared in pending.copies.items():
+                for j in shared:
+                    pending.out[j] = pending.out[i]
+            if pending.keys is not None:
+                self._store(pending.keys, pending.todo, pending.out)
+        return [a for a in pending.out if a is not None]
+
+    def _received(self, pending: Pending[A], completions: Sequence[Completion]) -> None:
+        """Fill the places of the sent requests in ``pending.out``."""
+        requests, todo, out, answer_of = (
+            pending.requests,
+            pending.todo,
+            pending.out,
+            pending.answer_of,
+        )
+        if len(completions) != len(todo):
             raise RuntimeError(
-                f"backend {backend.kind} returned {len(completions)} completions "
-                f"for {len(batch)} requests"
+                f"backend {pending.kind} returned {len(completions)} completions "
+                f"for {len(todo)} requests"
             )
-        mean = (time.perf_counter() - started) / len(batch)
-        self._sent += len(batch)
+        mean = (time.perf_counter() - pending.started) / len(todo)
+        self._sent += len(todo)
         for i, c in zip(todo, completions, strict=True):
             if c.status == "error":
                 out[i] = Answered(c, answer_of(requests[i], c))

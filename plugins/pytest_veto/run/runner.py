@@ -2,21 +2,36 @@
 
 The runner completes the current case together with the next cases this worker will
 run (``lookahead`` requests), so a backend can work on a whole batch at once: concurrent
-API calls, batched local generation. Each request is sent at most once per worker; with
+API calls, batched local generation. A backend that works in the background (API models)
+is also sent the following ``lookahead`` requests as soon as a batch is in, so requests
+travel while tests are judged; their answers are counted and cached when a test needs
+them, and cancelled if none does. Each request is sent at most once per worker; with
 the response cache, at most once across runs (see ``pytest_veto.run.completions``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from pytest_veto.backends import backend_kind, create_backend
-from pytest_veto.backends.protocol import Backend, BackendOptions, Completion, PromptRequest
+from pytest_veto.backends.protocol import (
+    Backend,
+    BackendOptions,
+    Completion,
+    PromptRequest,
+    SubmitsBatches,
+)
 from pytest_veto.run.answers import ParsedAnswer
 from pytest_veto.run.cases import Case, all_requests, requests_for
-from pytest_veto.run.completions import Answered, CacheLike, CacheThrough, CompletionCounts
+from pytest_veto.run.completions import (
+    Answered,
+    CacheLike,
+    CacheThrough,
+    CompletionCounts,
+    Pending,
+)
 from pytest_veto.run.controls import ControlCase, ControlResult, control_request, control_result
 from pytest_veto.run.decoding import DecodingSettings, plain_decoding
 from pytest_veto.run.prompts import Condition
@@ -86,6 +101,8 @@ class CaseRunner:
         self.lookahead = max(0, lookahead)
         self._path = CacheThrough(cache, revision)
         self._memo: dict[str, Answered[ParsedAnswer]] = {}
+        #: the batch sent ahead in the background (``SubmitsBatches`` backends)
+        self._pending: Pending[ParsedAnswer] | None = None
 
     @property
     def backend(self) -> Backend:
@@ -141,23 +158,52 @@ class CaseRunner:
     def _answered(
         self, requests: Sequence[PromptRequest], upcoming: Iterable[PromptRequest] = ()
     ) -> list[Answered[ParsedAnswer]]:
+        if self._pending is not None and any(r.key not in self._memo for r in requests):
+            self._settle()  # the answers may be on their way; one batch at a time anyway
+        ahead = iter(upcoming)
         batch = [r for r in requests if r.key not in self._memo]
         if batch:
-            taken = {r.key for r in batch}
-            extra = 0
-            for r in upcoming:
-                if extra >= self.lookahead:
-                    break
-                if r.key not in self._memo and r.key not in taken:
-                    taken.add(r.key)
-                    batch.append(r)
-                    extra += 1
+            batch += self._unasked(ahead, self.lookahead, {r.key for r in batch})
             answered = self._path.complete(self.backend, batch, _answer)
             self._memo.update(zip((r.key for r in batch), answered, strict=True))
+        if self.lookahead and self._pending is None and isinstance(self.backend, SubmitsBatches):
+            # the next tests' requests travel while these tests are judged
+            following = self._unasked(ahead, self.lookahead, set())
+            if following:
+                self._pending = self._path.start(self.backend, following, _answer)
         return [self._memo[r.key] for r in requests]
 
+    def _unasked(
+        self, requests: Iterator[PromptRequest], limit: int, taken: set[str]
+    ) -> list[PromptRequest]:
+        """Up to ``limit`` of ``requests`` neither answered nor in ``taken`` (which grows)."""
+        found: list[PromptRequest] = []
+        while len(found) < limit:  # checked before taking one: none is lost to the next call
+            r = next(requests, None)
+            if r is None:
+                break
+            if r.key not in self._memo and r.key not in taken:
+                taken.add(r.key)
+                found.append(r)
+        return found
+
+    def _settle(self) -> None:
+        """Wait for the batch sent ahead and remember its answers."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            try:
+                answered = self._path.finish(pending)
+            except BaseException:
+                pending.cancel()  # an interrupt stops the requests still travelling
+                raise
+            self._memo.update(zip((r.key for r in pending.requests), answered, strict=True))
+
     def close(self) -> None:
-        """Release the backend and close the response cache."""
+        """Release the backend and close the response cache. A batch sent ahead for tests
+        that did not run (an interrupted run) is cancelled, neither counted nor cached."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         if self._backend is not None:
             self._backend.close()
             self._backend = None
