@@ -168,7 +168,13 @@ class Controller:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.preflight_error is not None:
             return  # no test ran: no gate to decide, no report to write
+        import gc
+
         from pytest_veto.report.requests import request_stats
+
+        # the results live until the process ends: spare them pytest's five full garbage
+        # collections at exit (0.3 s on a 2,032-pair controller; see plugin.py's freeze)
+        gc.freeze()
 
         summary = summarize(self.collector, self._context())
         if self.signals.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED:
