@@ -23,6 +23,7 @@ from pytest_veto.gate.collector import Collector, case_kind
 from pytest_veto.gate.gates import GateResult
 from pytest_veto.gate.limits import control_limits, explore_limits, misalign_limits, veto_limits
 from pytest_veto.gate.summary import RunContext, RunSummary, now_iso, summarize
+from pytest_veto.lifetime import freeze_session_objects
 from pytest_veto.misalign.suite import ItemResult
 from pytest_veto.report.requests import RequestStats
 from pytest_veto.run.controls import ControlResult
@@ -168,13 +169,11 @@ class Controller:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.preflight_error is not None:
             return  # no test ran: no gate to decide, no report to write
-        import gc
-
         from pytest_veto.report.requests import request_stats
 
-        # the results live until the process ends: spare them pytest's five full garbage
-        # collections at exit (0.3 s on a 2,032-pair controller; see plugin.py's freeze)
-        gc.freeze()
+        # the results live until the session ends: out of the garbage collector's sight
+        # (0.3 s of pytest's collections at exit on a 2,032-pair controller)
+        freeze_session_objects()
 
         summary = summarize(self.collector, self._context())
         if self.signals.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED:

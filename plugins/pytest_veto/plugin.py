@@ -15,6 +15,7 @@ import pytest
 from pytest_veto import collection, state
 from pytest_veto.backends import local_copies_cost
 from pytest_veto.data.pairs import CATEGORIES, category_marker
+from pytest_veto.lifetime import freeze_session_objects, thaw_previous_session
 from pytest_veto.run.prefetch import upcoming_params
 from pytest_veto.run.progress import TerminalProgress
 from pytest_veto.run.verdict import PairResult
@@ -54,6 +55,7 @@ def _collect_suite(config: pytest.Config) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    thaw_previous_session()
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     settings = resolve(config)
@@ -318,12 +320,8 @@ def veto_ablation_section(
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Move what collection built (items, pairs, parameters) out of the garbage
-    collector's sight: it lives to the end of the session, and every full collection,
-    pytest's five at exit included, would walk it again (``gc.freeze``; 0.6 s of a
-    2,032-pair run, docs/performance.md). Only in sessions that collected our tests."""
+    """Freeze what collection built out of the garbage collector's sight
+    (``lifetime.py``), in sessions that collected our tests only."""
     ours = ("veto_result", "veto_control", "misalign_result")
     if any(f in getattr(i, "fixturenames", ()) for i in session.items for f in ours):
-        import gc
-
-        gc.freeze()
+        freeze_session_objects()

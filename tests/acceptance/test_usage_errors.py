@@ -359,3 +359,23 @@ def test_an_invalid_model_is_one_usage_error(
     """Each failed every test with a traceback of its own (64 errors, exit 1)."""
     result = run(pytester, PAIRS, f"--model={model}", "-n", "2")
     assert_usage_error(result, message)
+
+
+@pytest.mark.parametrize(
+    ("model", "reason"),
+    [("hosted_vllm/my-model", "openai/ models only"), ("openai/o3-mini", "reasoning model")],
+)
+def test_forcing_the_openai_client_where_it_would_not_send_litellms_request_is_a_usage_error(
+    pytester: pytest.Pytester, model: str, reason: str
+) -> None:
+    """The direct client would send another provider's model the OpenAI key and an
+    unconverted request: stopped before any request, with the reason."""
+    result = run(
+        pytester,
+        PAIRS,
+        f"--model={model}",
+        "--api-base=http://127.0.0.1:9/v1",
+        "--veto-api-client=openai",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, output(result)[-2000:]
+    assert "--veto-api-client=openai" in output(result) and reason in output(result)

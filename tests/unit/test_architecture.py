@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"settings"}),
     frozenset({"gate"}),
     frozenset({"report"}),
-    frozenset({"state", "cancel"}),
+    frozenset({"state", "cancel", "lifetime"}),
     frozenset({"facts"}),
     frozenset({"controller"}),
     frozenset({"markexpr"}),

@@ -328,6 +328,51 @@ def test_a_content_filter_finish_with_empty_content_is_refused() -> None:
     assert done.status == "refused" and server.requests_received == 1
 
 
+# --- one reading of a server's answer, whichever client asked ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "text"),
+    [
+        ('<think>yes or no?</think>{"answer": "no"}', "ok", '{"answer": "no"}'),
+        ("<thinking>yes?</thinking> no", "ok", " no"),
+        ("<budget:thinking>hm</think>yes", "ok", "yes"),
+        ("<think>yes or no?</think>", "error", ""),  # nothing after the reasoning
+        ("Answer: <think>x</think> yes", "ok", "Answer: <think>x</think> yes"),  # not leading
+    ],
+)
+def test_a_leading_reasoning_block_is_not_the_answer(content: str, status: str, text: str) -> None:
+    with ScriptedServer(lambda body: (200, chat_completion(content))) as server:
+        [done] = on(server, retries=1).complete([req("p0")])
+    assert (done.status, done.text) == (status, text), done.error
+
+
+def test_with_a_reasoning_field_the_content_is_the_answer_whole() -> None:
+    content = "<think>a</think>yes"
+    reply = chat_completion(content, reasoning_content="thought")
+    with ScriptedServer(lambda body: (200, reply)) as server:
+        [done] = on(server).complete([req("p0")])
+    assert (done.status, done.text) == ("ok", content)
+
+
+@pytest.mark.parametrize(
+    ("finish", "status"),
+    [("SAFETY", "refused"), ("guardrail_intervened", "refused"), ("stop", "ok"), ("eos", "ok")],
+)
+def test_a_providers_filter_finish_reason_is_a_refusal(finish: str, status: str) -> None:
+    with ScriptedServer(lambda body: (200, chat_completion("yes", finish))) as server:
+        [done] = on(server).complete([req("p0")])
+    assert done.status == status and server.requests_received == 1
+
+
+def test_an_error_object_in_a_200_fails_at_once() -> None:
+    with ScriptedServer(lambda body: (200, error_body("upstream model crashed", None))) as server:
+        [done] = on(server, retries=2).complete([req("p0")])
+    assert done.status == "error" and done.error is not None
+    assert "upstream model crashed" in done.error and "not retried" in done.error
+    assert server.requests_received == 1
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 def test_client_errors_fail_at_once(status: int) -> None:
     with OpenAIStub(rule=always("status", status=status)) as stub:

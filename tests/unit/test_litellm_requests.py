@@ -195,3 +195,27 @@ def test_every_openai_chat_model_auto_sends_directly_gets_the_same_body() -> Non
                 differ.append(model)
     assert len(direct) > 20  # the check checks something
     assert differ == []
+
+
+def test_the_direct_clients_filter_finish_reasons_are_litellms() -> None:
+    """Finish reasons litellm reads as ``content_filter`` (a refusal) are the direct
+    client's too; an upgrade of litellm that adds one fails here."""
+    from litellm.litellm_core_utils.core_helpers import _FINISH_REASON_MAP
+
+    from pytest_veto.backends.openai_reply import FILTER_FINISH_REASONS
+
+    litellms = {k for k, v in _FINISH_REASON_MAP.items() if v == "content_filter"}
+    assert litellms | {"content_filter"} == FILTER_FINISH_REASONS
+
+
+def test_the_direct_client_is_refused_where_it_would_not_send_litellms_request() -> None:
+    from pytest_veto.backends.api_clients import forced_client_problem
+
+    assert forced_client_problem("openai/gpt-4o-mini", "openai") is None
+    assert forced_client_problem("hosted_vllm/my-model", "litellm") is None
+    assert forced_client_problem("openai/o3-mini", "auto") is None
+    for model in ("hosted_vllm/my-model", "anthropic/claude-x", "gpt-4o-mini"):
+        problem = forced_client_problem(model, "openai")
+        assert problem is not None and "openai/" in problem
+    problem = forced_client_problem("openai/o3-mini", "openai")
+    assert problem is not None and "reasoning" in problem

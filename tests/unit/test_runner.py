@@ -105,7 +105,7 @@ def test_a_background_backend_gets_the_next_batch_while_tests_are_judged() -> No
     runner.result(cases[0], cases[1:])
     # case 0 and cases 1-2 sent and answered; cases 3-4 already travelling
     assert [len(b) for b in backend.batches] == [6] and [len(b) for b in backend.submitted] == [4]
-    assert runner.requests_sent == 6  # a travelling batch is counted when it is in
+    assert runner.counts.sent == 6  # a travelling batch is counted when it is in
     runner.result(cases[1], cases[2:])
     runner.result(cases[2], cases[3:])
     assert len(backend.submitted) == 1  # one batch in flight at a time
@@ -128,6 +128,34 @@ def test_a_batch_sent_ahead_for_tests_that_never_run_is_cancelled_not_counted() 
     runner.close()  # e.g. -x stopped the session
     assert backend.futures[0].cancelled()
     assert runner.requests_sent == 4 and runner.counts.fresh == 4
+
+
+def test_reading_requests_sent_waits_for_the_batch_in_flight() -> None:
+    """Exploration counts its calls as the difference of two readings: a batch another
+    test sent ahead must not land between them."""
+    backend = BackgroundBackend()
+    runner = CaseRunner(lambda: backend, "direct", lookahead=2)
+    cases = [Case(p) for p in sample(6)]
+    runner.result(cases[0], cases[1:3])  # cases 0-1 answered, case 2 travelling
+    backend.release()
+    before = runner.requests_sent
+    assert before == 6
+    runner.result(cases[5])  # one more case, asked on its own
+    assert runner.requests_sent - before == 2
+
+
+def test_a_cancelled_batch_counts_none_of_its_cached_answers(tmp_path: Path) -> None:
+    cases = [Case(p) for p in sample(6)]
+    with ResponseCache.open(tmp_path) as cache:
+        first = CaseRunner(lambda: CountingBackend(), "direct", cache=cache)
+        for c in cases:
+            first.result(c)
+    with ResponseCache.open(tmp_path) as cache:
+        backend = BackgroundBackend()
+        runner = CaseRunner(lambda: backend, "direct", cache=cache, lookahead=2)
+        runner.result(cases[0], cases[1:])  # cases 0-1 from the cache, cases 2 ahead
+        runner.close()
+        assert runner.counts.from_cache == 4 and runner.counts.sent == 0
 
 
 def test_without_lookahead_one_case_per_batch() -> None:

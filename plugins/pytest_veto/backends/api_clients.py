@@ -4,10 +4,12 @@
 
 - ``litellm`` reaches any provider litellm knows (``anthropic/``, ``openrouter/``,
   ``ollama/``...);
-- ``openai`` sends the same request body straight through the async OpenAI client that
-  litellm itself uses for ``openai/`` models, without litellm's per-call work (logging
-  objects, cost calculation, response conversion): about a third of the CPU per call
-  (docs/performance.md), which is what bounds a run against a fast local server;
+- ``openai`` (``openai/`` models only, not OpenAI reasoning models: see
+  ``forced_client_problem``) sends the same request body straight through the async
+  OpenAI client that litellm itself uses for ``openai/`` models, without litellm's
+  per-call work (logging objects, cost calculation, response conversion): about a fifth
+  of the CPU per call over aiohttp (docs/performance.md), which is what bounds a run
+  against a fast local server; ``openai_reply`` reads its answers as litellm would;
 - ``auto`` (the default) takes ``openai`` for an ``openai/`` model at an ``--api-base``
   (an OpenAI-compatible server: vLLM, TGI, llama.cpp, Ollama, a proxy), where both
   clients send the same body (tests/unit/test_litellm_requests.py compares them for every
@@ -32,7 +34,7 @@ from typing import Any, Literal, Protocol
 from pytest_veto.backends.families import openai_reasoning
 from pytest_veto.backends.litellm_request import openai_body, request_kwargs
 from pytest_veto.backends.openai_reply import reply_from_json
-from pytest_veto.backends.protocol import BackendOptions, PromptRequest
+from pytest_veto.backends.protocol import BackendError, BackendOptions, PromptRequest
 
 ClientName = Literal["litellm", "openai"]
 #: The key sent to an ``--api-base`` server when the provider's key variable is unset: a
@@ -65,8 +67,31 @@ def choose_client(model: str, options: BackendOptions) -> ClientName:
     return "litellm"
 
 
+def forced_client_problem(model: str, api_client: str) -> str | None:
+    """Why ``--veto-api-client=openai`` cannot serve ``model`` (None: it can, or the
+    client is not forced). The direct client sends litellm's body only for an ``openai/``
+    model that is not an OpenAI reasoning model: another provider's model would get the
+    OpenAI key and an unconverted request, a reasoning model a request litellm rewrites."""
+    if api_client != "openai":
+        return None
+    if not model.startswith("openai/"):
+        return (
+            "the OpenAI client serves openai/ models only (an OpenAI-compatible server: "
+            "--model=openai/<name> --api-base=URL); other providers go through litellm"
+        )
+    if openai_reasoning(model):
+        return (
+            "an OpenAI reasoning model goes through litellm, which rewrites some of their "
+            "requests (o3-mini: the system turn as a user turn)"
+        )
+    return None
+
+
 def open_client(model: str, options: BackendOptions) -> ApiClient:
     """The client ``choose_client`` picks; importing litellm only when it is litellm."""
+    problem = forced_client_problem(model, options.api_client)
+    if problem is not None:
+        raise BackendError(f"--veto-api-client=openai with --model={model}: {problem}")
     if choose_client(model, options) == "openai":
         return OpenAIClient(model, options)
     return LiteLLMClient(model, options)
@@ -107,7 +132,10 @@ def http_client(limits: Any) -> Any:
     import openai
 
     if PREFER_AIOHTTP and find_spec("httpx_aiohttp") is not None:
-        return openai.DefaultAioHttpClient(limits=limits)
+        try:
+            return openai.DefaultAioHttpClient(limits=limits)
+        except RuntimeError:  # the OpenAI client could not import it after all
+            pass
     return openai.DefaultAsyncHttpxClient(limits=limits)
 
 

@@ -83,6 +83,8 @@ class Pending(Generic[A]):
     future: Future[list[Completion]] | None = None
     started: float = 0.0
     kind: str = ""
+    #: requests answered from the cache (counted by ``finish``)
+    from_cache: int = 0
 
     def cancel(self) -> None:
         """Stop the batch's requests (an interrupted run): nothing is counted or cached."""
@@ -183,10 +185,9 @@ class CacheThrough:
             if hit is not None:
                 completion = hit.to_completion()
                 out[i] = Answered(completion, answer_of(request, completion))
-                self._from_cache += 1
+                pending.from_cache += 1
             elif keys is not None and keys[i] in first:
                 pending.copies.setdefault(first[keys[i]], []).append(i)
-                self._shared += 1
             else:
                 if keys is not None:
                     first[keys[i]] = i
@@ -203,7 +204,9 @@ class CacheThrough:
         return pending
 
     def finish(self, pending: Pending[A]) -> list[Answered[A]]:
-        """Wait for a batch ``start`` sent; count it, cache it, and return its answers."""
+        """Wait for a batch ``start`` sent; count it, cache it, and return its answers.
+        Everything is counted here, cache hits too: a batch cancelled before it is
+        finished counts nothing."""
         if pending.future is not None:
             completions = pending.future.result()
             pending.future = None
@@ -213,6 +216,10 @@ class CacheThrough:
                     pending.out[j] = pending.out[i]
             if pending.keys is not None:
                 self._store(pending.keys, pending.todo, pending.out)
+        self._from_cache += pending.from_cache
+        self._shared += sum(len(shared) for shared in pending.copies.values())
+        pending.from_cache = 0
+        pending.copies = {}
         return [a for a in pending.out if a is not None]
 
     def _received(self, pending: Pending[A], completions: Sequence[Completion]) -> None:

@@ -118,7 +118,10 @@ class CaseRunner:
 
     @property
     def requests_sent(self) -> int:
-        """Requests sent to the backend so far."""
+        """Requests sent to the backend so far. A batch still travelling is waited for
+        first, so a reading before and after some work (exploration counts its calls so)
+        never includes another test's requests sent ahead."""
+        self._settle()
         return self._path.counts.sent
 
     def result(self, case: Case, upcoming: Iterable[Case] = ()) -> PairResult:

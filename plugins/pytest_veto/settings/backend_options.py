@@ -44,7 +44,7 @@ def add_backend_options(add: Any, add_ini: Any) -> None:
         default="auto",
         choices=list(API_CLIENTS),
         help="the HTTP client of API models: litellm, or the OpenAI client directly (same "
-        "request body, a third of the CPU per call); auto (default): openai for an openai/ "
+        "request body, a fifth of the CPU per call); auto (default): openai for an openai/ "
         "model at --api-base (but OpenAI reasoning models), else litellm",
     )
     add(

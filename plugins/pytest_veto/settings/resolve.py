@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_veto.backends import validate_model
+from pytest_veto.backends.api_clients import forced_client_problem
 from pytest_veto.backends.protocol import BackendOptions
 from pytest_veto.data.paths import first_clash
 from pytest_veto.data.resources import sample_pairs_path
@@ -290,6 +291,9 @@ def _model_settings(config: pytest.Config) -> ModelSettings:
     problem = None if name is None else validate_model(name)
     if problem is not None:
         raise pytest.UsageError(f"--model {name!r}: {problem}")
+    forced = None if name is None else forced_client_problem(name, backend.api_client)
+    if forced is not None:
+        raise pytest.UsageError(f"--veto-api-client=openai with --model={name}: {forced}")
     condition = read.one_of(config.getoption("veto_condition"), CONDITIONS, "--veto-condition")
     return ModelSettings(
         name=name,
