@@ -56,8 +56,10 @@ def test_dropping_finished_rows_gives_generates_tokens(
     rows = [backend.encode_prompt(r) for p in pairs for r in requests_for(Case(p), full)]
     ids, mask = backend._padded(rows)
     eos = set(backend.eos_token_ids)
+    pad, device = int(backend.tokenizer.pad_token_id), backend.hf_model.device
     with torch.inference_mode():
-        ours = greedy_generate(backend.hf_model, ids, mask, full.max_new_tokens, eos)
+        # the shared system turn run once (prefix.prefill), then the rows' own tokens
+        ours = greedy_generate(backend.hf_model, rows, pad, device, full.max_new_tokens, eos)
         theirs = backend.hf_model.generate(
             input_ids=ids, attention_mask=mask, max_new_tokens=full.max_new_tokens
         )[:, ids.shape[1] :].tolist()

@@ -14,6 +14,7 @@ from pytest_veto.backends.answer_text import first_json_answer
 from pytest_veto.backends.early_stop import answer_done
 from pytest_veto.backends.greedy import greedy_generate
 from pytest_veto.backends.hf import HFBackend
+from pytest_veto.backends.prefix import MIN_PREFIX, shared_prefix
 from pytest_veto.backends.protocol import BackendOptions, PromptRequest
 from pytest_veto.run.answers import parse_answer
 from pytest_veto.run.prompts import build_messages
@@ -111,16 +112,23 @@ def _reference_generate(
 
 
 @pytest.mark.parametrize("budget", [1, 5, 24])
-def test_dropping_finished_rows_gives_generates_tokens(backend: HFBackend, budget: int) -> None:
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-prefix", "plain"])
+def test_dropping_finished_rows_gives_generates_tokens(
+    backend: HFBackend, budget: int, shared: bool
+) -> None:
     """Rows of different lengths (left padding), some stopping early: our loop drops
-    them from the batch, and every row's tokens are transformers' generate()'s."""
+    them from the batch, and every row's tokens are transformers' generate()'s, whether
+    the rows' shared system turn is run once (``prefix.prefill``) or, with a prompt too
+    short to share it, the batch is run whole."""
     rows = [backend.encode_prompt(_request(i)) for i in range(6)]
-    rows[2] = rows[2][:7]  # a much shorter prompt: more padding
+    if not shared:
+        rows[2] = rows[2][:7]  # a much shorter prompt: more padding, no shared prefix
+    assert (shared_prefix(rows) >= MIN_PREFIX) == shared
     eos = set(backend.eos_token_ids)
     expected = _reference_generate(backend, rows, budget, eos)
-    ids, mask = backend._padded(rows)
+    pad, device = int(backend.tokenizer.pad_token_id), backend.hf_model.device
     with torch.inference_mode():
-        plain = greedy_generate(backend.hf_model, ids, mask, budget, eos)
+        plain = greedy_generate(backend.hf_model, rows, pad, device, budget, eos)
     assert plain == expected
     # stop rows on a frequent token, as the early stop does: the others are unchanged
     frequent = max(
@@ -128,6 +136,6 @@ def test_dropping_finished_rows_gives_generates_tokens(backend: HFBackend, budge
     )
     with torch.inference_mode():
         stopped = greedy_generate(
-            backend.hf_model, ids, mask, budget, eos, lambda row, new: new[-1] == frequent
+            backend.hf_model, rows, pad, device, budget, eos, lambda row, new: new[-1] == frequent
         )
     assert stopped == _reference_generate(backend, rows, budget, eos | {frequent})

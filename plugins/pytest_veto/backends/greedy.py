@@ -8,19 +8,17 @@ writes prose to the end of the budget, so most of that compute is spent on finis
 rows. This loop does what ``generate()`` does for greedy decoding without logits
 processors (our generation config: ``do_sample=False`` and nothing else), one forward
 per step over the key-value cache, and after each step keeps only the unfinished rows
-(``DynamicCache.batch_select_indices``). The tokens are the same as ``generate()``'s;
-tests compare the two on a tiny Llama and on SmolLM2's sample halves.
+(``DynamicCache.batch_select_indices``). The rows' shared prefix (the system turn) is
+run once for the batch (``prefix.prefill``). The tokens are the same as
+``generate()``'s; tests compare the two on a tiny Llama and on SmolLM2's sample halves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
-from pytest_veto.backends.prefix import check_filled, with_cache
-
-if TYPE_CHECKING:
-    import torch
+from pytest_veto.backends.prefix import prefill, with_cache
 
 #: ``done(row, new_tokens)``: whether a row may stop (e.g. its first JSON answer is out)
 RowDone = Callable[[int, list[int]], bool]
@@ -28,37 +26,27 @@ RowDone = Callable[[int, list[int]], bool]
 
 def greedy_generate(
     model: Any,
-    ids: torch.Tensor,
-    mask: torch.Tensor,
+    rows: Sequence[Sequence[int]],
+    pad_id: int,
+    device: Any,
     max_new_tokens: int,
     eos: Collection[int],
     done: RowDone | None = None,
 ) -> list[list[int]]:
-    """Each row's new tokens (its end-of-sequence token included, nothing after), for
-    left-padded ``ids`` and their ``mask``."""
+    """Each row's new tokens (its end-of-sequence token included, nothing after) for the
+    prompts ``rows``; their shared prefix is run once (``prefix.prefill``)."""
     import torch
     from transformers import DynamicCache
 
-    rows = ids.shape[0]
-    new: list[list[int]] = [[] for _ in range(rows)]
-    if max_new_tokens <= 0 or rows == 0:
+    new: list[list[int]] = [[] for _ in rows]
+    if max_new_tokens <= 0 or not rows:
         return new
     cache = DynamicCache()
     keyword = with_cache(model, cache)
-    # the positions the real tokens have unpadded, as generate() derives them
-    positions = (mask.cumsum(-1) - 1).clamp_min(0)
-    out = model(
-        input_ids=ids,
-        attention_mask=mask,
-        position_ids=positions,
-        use_cache=True,
-        logits_to_keep=1,
-        **keyword,
-    )
-    check_filled(cache, ids.shape[1])
-    token = out.logits[:, -1, :].argmax(-1)
-    position = positions[:, -1:] + 1
-    active = list(range(rows))
+    logits, mask, position = prefill(model, rows, pad_id, device, cache)
+    token = logits.argmax(-1)
+    position = position + 1
+    active = list(range(len(rows)))
     for step in range(max_new_tokens):
         keep: list[int] = []
         for slot, (row, value) in enumerate(zip(active, token.tolist(), strict=True)):
@@ -69,7 +57,7 @@ def greedy_generate(
         if not keep or step == max_new_tokens - 1:
             break
         if len(keep) < len(active):
-            index = torch.tensor(keep, device=ids.device)
+            index = torch.tensor(keep, device=mask.device)
             cache.batch_select_indices(index)
             mask, position, token = mask[index], position[index], token[index]
             active = [active[slot] for slot in keep]

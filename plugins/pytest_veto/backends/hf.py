@@ -281,11 +281,17 @@ class HFBackend:
         thinking: bool = False,
     ) -> list[Completion]:
         start = time.perf_counter()
-        ids, mask = self._padded(rows)
         prefix = THINK_OPEN if thinking else ""
         done = answer_done(self.tokenizer, prefix) if stop_at_answer else None
+        # the rows' shared first tokens (the system turn) are computed once (prefix.py)
         new = greedy_generate(
-            self.hf_model, ids, mask, max_new_tokens, set(self.eos_token_ids), done
+            self.hf_model,
+            rows,
+            int(self.tokenizer.pad_token_id),
+            self.hf_model.device,
+            max_new_tokens,
+            set(self.eos_token_ids),
+            done,
         )
         texts = [prefix + t for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         elapsed = time.perf_counter() - start

@@ -1,9 +1,10 @@
 """Next-token logits of a batch whose prompts share their first tokens, computed once.
 
 Every VETO prompt starts with the same system turn (about a third of its tokens on
-SmolLM2's template), and a batch's rows are otherwise unrelated. :func:`last_logits`
-finds the rows' longest common token prefix, runs it once (one row), repeats its
-key-value cache over the batch, and runs only each row's own suffix on top. The suffixes
+SmolLM2's template), and a batch's rows are otherwise unrelated. :func:`prefill` (for
+logits scoring, :func:`last_logits`; for generation, ``greedy.py``) finds the rows'
+longest common token prefix, runs it once (one row), repeats its key-value cache over
+the batch, and runs only each row's own suffix on top. The suffixes
 are left-padded inside their block (``[prefix][padding][suffix]``), with the attention
 mask and position ids the plain path would give the real tokens, so each row's logits
 are the plain path's up to floating-point rounding (tests compare them). No assumption
@@ -60,13 +61,36 @@ def last_logits(
     model: Any, rows: Sequence[Sequence[int]], pad_id: int, device: Any
 ) -> torch.Tensor:
     """The logits after each row's last token, shape (rows, vocabulary)."""
-    import torch
     from transformers import DynamicCache
+
+    logits, _, _ = prefill(model, rows, pad_id, device, DynamicCache())
+    return logits
+
+
+def prefill(
+    model: Any, rows: Sequence[Sequence[int]], pad_id: int, device: Any, cache: Any
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run the rows into ``cache`` (their shared prefix once, when it is long enough):
+    the logits after each row's last token, the attention mask over the cache's
+    positions, and each row's last position id (what generation continues from)."""
+    import torch
 
     width = shared_prefix(rows)
     if len(rows) < 2 or width < MIN_PREFIX:
-        return _plain(model, rows, pad_id, device)
-    cache = DynamicCache()
+        ids, mask = left_padded(rows, pad_id, device)
+        # forward() would number positions 0..width-1 regardless of padding: give the
+        # real tokens the positions they have unpadded, as generate() does
+        positions = (mask.cumsum(-1) - 1).clamp_min(0)
+        out = model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **with_cache(model, cache),
+        )
+        check_filled(cache, ids.shape[1])
+        return out.logits[:, -1, :], mask, positions[:, -1:]
     prefix = torch.tensor([list(rows[0][:width])], dtype=torch.long, device=device)
     model(input_ids=prefix, use_cache=True, logits_to_keep=1, **with_cache(model, cache))
     check_filled(cache, width)
@@ -79,17 +103,17 @@ def last_logits(
         attention_mask=mask,
         position_ids=positions,
         use_cache=True,
-        **with_cache(model, cache),
         logits_to_keep=1,
+        **with_cache(model, cache),
     )
-    logits: torch.Tensor = out.logits[:, -1, :]
-    return logits
+    check_filled(cache, width + ids.shape[1])
+    return out.logits[:, -1, :], mask, positions[:, -1:]
 
 
 def _plain(model: Any, rows: Sequence[Sequence[int]], pad_id: int, device: Any) -> torch.Tensor:
+    """The logits after each row's last token from one plain forward of the whole batch,
+    without a cache: the reference the shared-prefix path is tested against."""
     ids, mask = left_padded(rows, pad_id, device)
-    # forward() would number positions 0..width-1 regardless of padding: give the real
-    # tokens the positions they have unpadded, as generate() does
     positions = (mask.cumsum(-1) - 1).clamp_min(0)
     out = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=1)
     logits: torch.Tensor = out.logits[:, -1, :]
