@@ -77,26 +77,16 @@ def prefill(
 
     width = shared_prefix(rows)
     if len(rows) < 2 or width < MIN_PREFIX:
-        ids, mask = left_padded(rows, pad_id, device)
-        # forward() would number positions 0..width-1 regardless of padding: give the
-        # real tokens the positions they have unpadded, as generate() does
-        positions = (mask.cumsum(-1) - 1).clamp_min(0)
-        out = model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=positions,
-            use_cache=True,
-            logits_to_keep=1,
-            **with_cache(model, cache),
-        )
-        check_filled(cache, ids.shape[1])
-        return out.logits[:, -1, :], mask, positions[:, -1:]
-    prefix = torch.tensor([list(rows[0][:width])], dtype=torch.long, device=device)
-    model(input_ids=prefix, use_cache=True, logits_to_keep=1, **with_cache(model, cache))
-    check_filled(cache, width)
-    cache.batch_repeat_interleave(len(rows))
+        width = 0  # nothing worth running apart: the batch whole
+    else:
+        prefix = torch.tensor([list(rows[0][:width])], dtype=torch.long, device=device)
+        model(input_ids=prefix, use_cache=True, logits_to_keep=1, **with_cache(model, cache))
+        check_filled(cache, width)
+        cache.batch_repeat_interleave(len(rows))
     ids, own = left_padded([r[width:] for r in rows], pad_id, device)
     mask = torch.cat([own.new_ones((len(rows), width)), own], dim=-1)
+    # forward() would number positions 0..n-1 regardless of padding: give the real
+    # tokens the positions they have unpadded, as generate() does
     positions = width + (own.cumsum(-1) - 1).clamp_min(0)
     out = model(
         input_ids=ids,
