@@ -41,7 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.lens.architecture import Architecture, LensError, find_architecture
-from pytest_veto.lens.hooks import AblationMode, ablate_heads, capture_attn_inputs, start_at_layer
+from pytest_veto.lens.hooks import (
+    AblationMode,
+    ablate_heads,
+    capture_attn_inputs,
+    row_masks,
+    start_at_layer,
+)
 from pytest_veto.lens.inputs import (
     LensPrompt,
     batches,
@@ -135,20 +141,6 @@ def final_lds(
             ):
                 found[i] = float(ld)
     return [found[i] for i in range(len(prompts))]
-
-
-def row_masks(arch: Architecture, heads: Sequence[Sequence[HeadKey]]) -> dict[int, torch.Tensor]:
-    """``layer -> (rows, num_heads)`` boolean masks ablating each row's own heads (layers
-    no row ablates are left out)."""
-    import torch
-
-    masks: dict[int, torch.Tensor] = {}
-    for row, keys in enumerate(heads):
-        for layer, head in keys:
-            if layer not in masks:
-                masks[layer] = torch.zeros((len(heads), arch.num_heads), dtype=torch.bool)
-            masks[layer][row, head] = True
-    return masks
 
 
 def dataset_means(
@@ -319,13 +311,11 @@ def _ablated_pass(
     means: Mapping[int, torch.Tensor] | None,
 ) -> list[list[float]]:
     """One pass with one row per (prompt, head): ``[prompt][head]`` final LDs."""
-    import torch
 
     n = len(heads)
     expanded = {k: v.repeat_interleave(n, dim=0) for k, v in inputs.items()}
     prompts = inputs["input_ids"].shape[0]
-    select = torch.zeros((prompts * n, arch.num_heads), dtype=torch.bool)
-    select[torch.arange(prompts * n), torch.tensor(list(heads) * prompts)] = True
+    select = row_masks(arch, [[(layer, h)] for _ in range(prompts) for h in heads])[layer]
     cached = hidden_states[layer].repeat_interleave(n, dim=0) if layer > 0 else None
     with (
         start_at_layer(arch, layer, cached, tuple_out),

@@ -31,6 +31,22 @@ AblationMode = Literal["zero", "mean", "dataset_mean"]
 ABLATION_MODES: tuple[AblationMode, ...] = ("zero", "mean", "dataset_mean")
 
 
+def row_masks(
+    arch: Architecture, heads: Sequence[Sequence[tuple[int, int]]]
+) -> dict[int, torch.Tensor]:
+    """``layer -> (rows, num_heads)`` boolean masks ablating each row's own heads (layers
+    no row ablates are left out)."""
+    import torch
+
+    masks: dict[int, torch.Tensor] = {}
+    for row, keys in enumerate(heads):
+        for layer, head in keys:
+            if layer not in masks:
+                masks[layer] = torch.zeros((len(heads), arch.num_heads), dtype=torch.bool)
+            masks[layer][row, head] = True
+    return masks
+
+
 def _selection_mask(arch: Architecture, layer: int, selection: Any) -> torch.Tensor:
     """``(rows or 1, num_heads)`` float mask, 1 where a head is ablated."""
     import torch

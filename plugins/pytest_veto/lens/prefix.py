@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_veto.backends.answer_tokens import AnswerTokens
 from pytest_veto.backends.prefix import shared_prefix, with_cache
 from pytest_veto.lens.architecture import Architecture
-from pytest_veto.lens.hooks import AblationMode, ablate_heads, start_at_layer
+from pytest_veto.lens.hooks import AblationMode, ablate_heads, row_masks, start_at_layer
 from pytest_veto.lens.inputs import logit_diff
 
 if TYPE_CHECKING:
@@ -128,7 +128,6 @@ def shared_prefix_pass(
     n = len(heads)
     width = hidden.shape[1]
     device = hidden.device
-    head_ids = torch.tensor(list(heads), device=device)
     cache = DynamicCache()
     mask = torch.zeros((n, 0), dtype=torch.long, device=device)
     seen = torch.zeros(n, dtype=torch.long, device=device)
@@ -155,8 +154,7 @@ def shared_prefix_pass(
         ids, seg_mask = ids.to(device), seg_mask.to(device)
         positions = (seen[:, None] + seg_mask.cumsum(-1) - 1).clamp_min(0)
         mask = torch.cat([mask, seg_mask], dim=1)
-        select = torch.zeros((len(level) * n, arch.num_heads), dtype=torch.bool)
-        select[torch.arange(len(level) * n), head_ids.repeat(len(level)).cpu()] = True
+        select = row_masks(arch, [[(layer, h)] for _ in level for h in heads])[layer]
         inputs = {
             "input_ids": ids,
             "attention_mask": mask,

@@ -6,7 +6,7 @@ Two rankings (:data:`pytest_veto.lens.ranking.Ranking`):
 - ``per-pair``, the published method: every failure pair ranks the heads by its own
   specificity (in-sample) and ablates its own top K; the share recovered at each K is
   over all failure pairs. One pass per K still serves every pair: each batch row
-  ablates its own heads (:func:`pytest_veto.lens.ablation.row_masks`).
+  ablates its own heads (:func:`pytest_veto.lens.hooks.row_masks`).
 - ``pooled``: one ranking, from the mean specificity over a set of ranking pairs, and the
   same top K ablated on every pair (recovery on the pairs not used for ranking is then
   out of sample).
